@@ -1,0 +1,154 @@
+"""python -m vae_core train | eval | sample | reconstruct."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from .checkpoint import CheckpointError, load_checkpoint
+from .config import DATASETS, DEVICES, LIKELIHOODS, ConfigError, RunConfig
+from .data import DatasetError, load_dataset
+from .devices import select_device
+from .evaluation import evaluate
+from .images import make_grid
+
+# Flags that override a field of one of the three configs: flag -> (section, field, type).
+_OVERRIDES = {
+    "dataset": ("data", "name", str), "data_path": ("data", "path", str),
+    "image_size": ("data", "image_size", int), "n_samples": ("data", "n_samples", int),
+    "arch": ("model", "arch", str), "latent_dim": ("model", "latent_dim", int),
+    "likelihood": ("model", "likelihood", str), "epochs": ("train", "epochs", int),
+    "batch_size": ("train", "batch_size", int), "lr": ("train", "lr", float),
+    "beta": ("train", "beta", float), "warmup_epochs": ("train", "warmup_epochs", int),
+    "free_bits": ("train", "free_bits", float), "seed": ("train", "seed", int),
+    "device": ("train", "device", str), "threads": ("train", "num_threads", int),
+    "iw_samples": ("train", "iw_samples", int),
+}
+
+
+def _add_train_parser(commands) -> None:
+    parser = commands.add_parser("train", help="train a VAE into a run directory")
+    parser.add_argument("--out", required=True, type=Path, help="run directory")
+    parser.add_argument("--config", type=Path, help="JSON run config; flags override it")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out")
+    parser.add_argument("--dataset", choices=DATASETS)
+    parser.add_argument("--data-path", help="folder/zip of images, or IDX directory")
+    parser.add_argument("--arch", choices=("mlp", "conv"))
+    parser.add_argument("--hidden", help="comma-separated widths (mlp) or channels (conv)")
+    parser.add_argument("--likelihood", choices=LIKELIHOODS)
+    parser.add_argument("--device", choices=DEVICES)
+    for flag, (_, _, kind) in _OVERRIDES.items():
+        name = "--" + flag.replace("_", "-")
+        if flag not in ("dataset", "data_path", "arch", "likelihood", "device"):
+            parser.add_argument(name, type=kind)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m vae_core", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_train_parser(commands)
+    evaluate_parser = commands.add_parser("eval", help="test-set -ELBO and log p(x), nats/image")
+    evaluate_parser.add_argument("checkpoint", type=Path, help="run or checkpoint directory")
+    evaluate_parser.add_argument("--iw-samples", type=int, default=1000)
+    evaluate_parser.add_argument("--device", choices=DEVICES, default="auto")
+    evaluate_parser.add_argument("--json", action="store_true", help="print JSON")
+    for name, text in (("sample", "a grid of samples x ~ p(x|z), z ~ N(0, I)"),
+                       ("reconstruct", "test images above their reconstructions")):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("checkpoint", type=Path)
+        sub.add_argument("--n", type=int, default=64)
+        sub.add_argument("--out", type=Path, required=True, help="PNG file to write")
+        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--mean", action="store_true", help="show means, not samples")
+        sub.add_argument("--scale", type=int, default=3, help="nearest-neighbour upscale")
+    return parser
+
+
+def run_config_from_args(args: argparse.Namespace) -> RunConfig:
+    """The JSON config (if any) with the command-line flags laid over it."""
+    values = json.loads(args.config.read_text()) if args.config else {}
+    config = RunConfig.from_dict(values)
+    sections = {"data": {}, "model": {}, "train": {}}
+    for flag, (section, field, _) in _OVERRIDES.items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            sections[section][field] = value
+    if args.hidden:
+        sections["model"]["hidden"] = tuple(int(v) for v in args.hidden.split(","))
+    return RunConfig(
+        data=dataclasses.replace(config.data, **sections["data"]),
+        model=dataclasses.replace(config.model, **sections["model"]),
+        train=dataclasses.replace(config.train, **sections["train"]),
+    )
+
+
+def _command_train(args: argparse.Namespace) -> int:
+    from .training import train
+
+    if args.resume:
+        config = RunConfig.from_dict(json.loads((args.out / "run.json").read_text()))
+    else:
+        config = run_config_from_args(args)
+    result = train(config, args.out, resume=args.resume, progress=not args.quiet)
+    print(f"{result.state}: {result.message} -> {args.out}")
+    return 0 if result.state == "finished" else 1 if result.state == "failed" else 130
+
+
+def _command_eval(args: argparse.Namespace) -> int:
+    checkpoint = load_checkpoint(args.checkpoint, select_device(args.device))
+    data = load_dataset(checkpoint.data_config)
+    result = evaluate(checkpoint.model, data.test_x, iw_samples=args.iw_samples)
+    if args.json:
+        print(json.dumps(result.as_dict()))
+        return 0
+    print(f"test set: {result.n_images} images of {checkpoint.data_config.name}, nats per image")
+    print(f"  -ELBO            {result.neg_elbo:9.2f}")
+    print(f"    KL             {result.kl:9.2f}")
+    print(f"    reconstruction {result.recon:9.2f}")
+    print(f"  -log p(x) (IWAE, k={args.iw_samples}) {-result.log_px:9.2f} "
+          f"+- {result.log_px_stderr:.2f}")
+    return 0
+
+
+@torch.no_grad()
+def _command_images(args: argparse.Namespace) -> int:
+    checkpoint = load_checkpoint(args.checkpoint)
+    model, generator = checkpoint.model, torch.Generator().manual_seed(args.seed)
+    if args.command == "sample":
+        likelihood = model.decode(model.sample_prior(args.n, generator))
+        images = likelihood.mean if args.mean else likelihood.sample(generator)
+        ncols = None
+    else:
+        ncols = min(8, args.n)
+        x = load_dataset(checkpoint.data_config).test_x[: max(ncols, args.n // ncols * ncols)]
+        likelihood = model.decode(model.encode(x).mode())
+        recon = likelihood.mean if args.mean else likelihood.sample(generator)
+        images = _pairs_in_rows(x, recon, ncols)
+    make_grid(images, ncols=ncols, scale=args.scale).save(args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _pairs_in_rows(x: torch.Tensor, recon: torch.Tensor, per_row: int) -> torch.Tensor:
+    """Rows of originals each followed by a row of their reconstructions."""
+    rows = []
+    for start in range(0, len(x), per_row):
+        rows += [x[start : start + per_row], recon[start : start + per_row]]
+    return torch.cat(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers = {"train": _command_train, "eval": _command_eval,
+                "sample": _command_images, "reconstruct": _command_images}
+    try:
+        return handlers[args.command](args)
+    except (ConfigError, CheckpointError, DatasetError, OSError, json.JSONDecodeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,28 @@
+"""Device choice: CUDA, then Apple's MPS, then the CPU, unless the user names one."""
+
+from __future__ import annotations
+
+import torch
+
+from .config import ConfigError
+
+
+def available_devices() -> list[str]:
+    """The devices this machine can train on, best first."""
+    found = []
+    if torch.cuda.is_available():
+        found.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found.append("mps")
+    return [*found, "cpu"]
+
+
+def select_device(name: str = "auto") -> torch.device:
+    """'auto' picks the best available device; a named one must exist here."""
+    available = available_devices()
+    if name == "auto":
+        return torch.device(available[0])
+    if name not in available:
+        raise ConfigError(f"device {name!r} is not available here; available: {available}")
+    return torch.device(name)

@@ -1,0 +1,132 @@
+"""The distributions a VAE is made of: the diagonal Gaussian posterior and the decoder likelihoods.
+
+Every log-density here is summed over an example's dimensions, so it is in nats per example:
+(B, ...) parameters give (B,) log-probs. One protocol for all likelihoods keeps the loss, the
+importance-weighted bound and the app's sampling code free of `if likelihood == ...` branches.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+import torch
+import torch.nn.functional as F
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+def _sum_per_example(values: torch.Tensor) -> torch.Tensor:
+    """(B, ...) -> (B,): sum everything but the batch axis."""
+    return values.flatten(start_dim=1).sum(dim=1)
+
+
+def _normal_log_density(x: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    return -0.5 * (LOG_2PI + log_var + (x - mean) ** 2 * torch.exp(-log_var))
+
+
+class DiagonalGaussian:
+    """q(z|x) = N(mean, diag(exp(log_var))), parameters of shape (B, D)."""
+
+    def __init__(self, mean: torch.Tensor, log_var: torch.Tensor) -> None:
+        self.mean = mean
+        self.log_var = log_var
+
+    @property
+    def stddev(self) -> torch.Tensor:
+        return torch.exp(0.5 * self.log_var)
+
+    def mode(self) -> torch.Tensor:
+        return self.mean
+
+    def rsample(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        """z = mean + sigma * eps, eps ~ N(0, I): differentiable in mean and log_var."""
+        eps = torch.randn(
+            self.mean.shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype
+        )
+        return self.mean + self.stddev * eps
+
+    def rsample_n(self, k: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """k samples per example: (k, B, D)."""
+        shape = (k, *self.mean.shape)
+        eps = torch.randn(
+            shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype
+        )
+        return self.mean + self.stddev * eps
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """log q(z|x) summed over D; z is (..., B, D), the result (..., B)."""
+        return _normal_log_density(z, self.mean, self.log_var).sum(dim=-1)
+
+    def kl_per_dim(self) -> torch.Tensor:
+        """KL(q || N(0, I)) per latent dimension, (B, D).
+
+        Closed form from Kingma & Welling (2014), appendix B:
+        -1/2 * (1 + log sigma^2 - mu^2 - sigma^2).
+        """
+        return -0.5 * (1.0 + self.log_var - self.mean**2 - torch.exp(self.log_var))
+
+    def kl(self) -> torch.Tensor:
+        """KL(q || N(0, I)) in nats per example, (B,)."""
+        return self.kl_per_dim().sum(dim=-1)
+
+
+def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
+    """log N(z; 0, I) summed over the last axis."""
+    return (-0.5 * (LOG_2PI + z**2)).sum(dim=-1)
+
+
+class Likelihood(Protocol):
+    """p(x|z) for a batch: parameters (B, C, H, W); log_prob gives nats per image (B,)."""
+
+    mean: torch.Tensor
+
+    @property
+    def stddev(self) -> torch.Tensor: ...
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor: ...
+
+    def sample(self, generator: torch.Generator | None = None) -> torch.Tensor: ...
+
+
+class GaussianLikelihood:
+    """Per-pixel Gaussian with its own std (learned or fixed). Samples are clipped to [0, 1]
+    for display only through `sample(..., clip=True)`; log_prob is the continuous density."""
+
+    def __init__(self, mean: torch.Tensor, log_std: torch.Tensor) -> None:
+        self.mean = mean
+        self.log_std = log_std.expand_as(mean)
+
+    @property
+    def stddev(self) -> torch.Tensor:
+        return torch.exp(self.log_std)
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        return _sum_per_example(_normal_log_density(x, self.mean, 2.0 * self.log_std))
+
+    def sample(self, generator: torch.Generator | None = None, clip: bool = True) -> torch.Tensor:
+        eps = torch.randn(
+            self.mean.shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype
+        )
+        x = self.mean + self.stddev * eps
+        return x.clamp(0.0, 1.0) if clip else x
+
+
+class BernoulliLikelihood:
+    """Per-pixel Bernoulli parameterised by logits; for images in [0, 1] the log-prob is the
+    (negative) binary cross-entropy, as in pytorch/examples' VAE."""
+
+    def __init__(self, logits: torch.Tensor) -> None:
+        self.logits = logits
+        self.mean = torch.sigmoid(logits)
+
+    @property
+    def stddev(self) -> torch.Tensor:
+        return torch.sqrt(self.mean * (1.0 - self.mean))
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        bce = F.binary_cross_entropy_with_logits(self.logits, x, reduction="none")
+        return -_sum_per_example(bce)
+
+    def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        return torch.bernoulli(self.mean, generator=generator)

@@ -1,0 +1,5 @@
+"""Encoders, decoders and the VAE that joins them."""
+
+from .vae import VAE
+
+__all__ = ["VAE"]

@@ -1,0 +1,76 @@
+"""The training objective (-ELBO with beta, KL warm-up, free bits) and log p(x) estimates.
+
+All figures are nats per image: per-example sums over pixels and latent dimensions, averaged
+over the batch once, at the end.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from .distributions import standard_normal_log_prob
+from .models import VAE
+
+
+@dataclass(frozen=True)
+class ElboTerms:
+    """Per-example terms, (B,) each. loss is what is minimised; neg_elbo is the true -ELBO."""
+
+    loss: torch.Tensor
+    neg_elbo: torch.Tensor
+    kl: torch.Tensor
+    recon: torch.Tensor  # -E_q[log p(x|z)], one-sample estimate
+
+
+def kl_weight(beta: float, warmup_epochs: int, epoch_progress: float) -> float:
+    """beta, ramped linearly from 0 over the first `warmup_epochs`; epoch_progress starts at 0."""
+    if warmup_epochs <= 0:
+        return beta
+    return beta * min(1.0, epoch_progress / warmup_epochs)
+
+
+def elbo_terms(
+    model: VAE, x: torch.Tensor, kl_scale: float = 1.0, free_bits: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> ElboTerms:
+    """One reparameterized sample per example.
+
+    free_bits: each latent dimension's batch-mean KL below this many nats is not penalised
+    (Kingma et al. 2016), which keeps dimensions from collapsing to the prior early on.
+    """
+    posterior, _z, likelihood = model(x, generator)
+    recon = -likelihood.log_prob(x)  # (B,)
+    kl_per_dim = posterior.kl_per_dim()  # (B, D)
+    kl = kl_per_dim.sum(dim=1)
+    if free_bits > 0:
+        clamped = torch.clamp(kl_per_dim.mean(dim=0), min=free_bits)  # (D,)
+        kl_penalty = clamped.sum().expand_as(kl)  # a batch-level term, broadcast per example
+    else:
+        kl_penalty = kl
+    loss = recon + kl_scale * kl_penalty
+    return ElboTerms(loss=loss, neg_elbo=recon + kl, kl=kl, recon=recon)
+
+
+def iwae_log_px(
+    model: VAE, x: torch.Tensor, k: int, generator: torch.Generator | None = None,
+    chunk: int = 100,
+) -> torch.Tensor:
+    """Importance-weighted estimate of log p(x), (B,) nats (Burda et al. 2016).
+
+    log p(x) ~= logsumexp_i [log p(x|z_i) + log p(z_i) - log q(z_i|x)] - log k, z_i ~ q(z|x).
+    It is a lower bound that tightens to log p(x) as k grows; k = 1 gives the ELBO.
+    Samples are drawn `chunk` at a time so memory stays flat in k.
+    """
+    posterior = model.encode(x)
+    log_weights = []
+    for start in range(0, k, chunk):
+        n = min(chunk, k - start)
+        z = posterior.rsample_n(n, generator)  # (n, B, D)
+        flat_z = z.reshape(-1, z.shape[-1])  # (n * B, D)
+        x_rep = x.unsqueeze(0).expand(n, *x.shape).reshape(-1, *x.shape[1:])
+        log_px_z = model.decode(flat_z).log_prob(x_rep).view(n, -1)  # (n, B)
+        log_weights.append(log_px_z + standard_normal_log_prob(z) - posterior.log_prob(z))
+    return torch.logsumexp(torch.cat(log_weights, dim=0), dim=0) - math.log(k)

@@ -1,0 +1,288 @@
+"""The training loop behind `python -m vae_core train` and the app's background runs.
+
+A run directory holds run.json (the RunConfig), status.json, metrics.jsonl and checkpoints/.
+Every finished epoch is checkpointed (model, optimizer); SIGTERM / Ctrl-C stop after the current
+step and the run keeps its last finished epoch; a non-finite loss stops the run as failed with
+the last good checkpoint kept. Shuffling and noise come from generators re-seeded per epoch from
+(seed, epoch), so a resumed run draws what an uninterrupted one would have.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .checkpoint import (
+    load_checkpoint,
+    load_optimizer_state,
+    resolve_checkpoint_dir,
+    save_run_checkpoint,
+)
+from .config import ConfigError, RunConfig
+from .data import ImageDataset, load_dataset
+from .devices import select_device
+from .evaluation import evaluate
+from .models import VAE
+from .objectives import elbo_terms, kl_weight
+from .run_files import RUN_CONFIG_FILE, MetricsLog, write_status
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class TrainResult:
+    state: str  # finished | cancelled | failed
+    epochs_done: int
+    message: str
+    run_dir: Path
+
+
+class _StopFlag:
+    """Set by SIGTERM / SIGINT; the loop checks it between steps."""
+
+    def __init__(self) -> None:
+        self.stop = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopFlag:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            # Outside the main thread signals stay with the caller (ValueError).
+            with contextlib.suppress(ValueError):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.stop = True
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+@dataclass
+class _Session:
+    """What one call to train() works with."""
+
+    config: RunConfig
+    run_dir: Path
+    model: VAE
+    optimizer: torch.optim.Optimizer
+    data: ImageDataset
+    device: torch.device
+    metrics: MetricsLog
+    start_epoch: int
+    step: int
+    train_seconds: float
+    last_train_totals: list[float] = dataclasses.field(default_factory=list)  # neg_elbo, kl, recon
+
+
+def train(
+    config: RunConfig, run_dir: Path, resume: bool = False, progress: bool = False
+) -> TrainResult:
+    """Train (or resume) the run in `run_dir`; returns how it ended. Errors in the config or
+    data are raised before anything is written when the run is new."""
+    session = _open_session(config, Path(run_dir), resume)
+    status = _status_fields(session)
+    write_status(session.run_dir, "running", **status)
+    try:
+        with _StopFlag() as flag:
+            result = _run_epochs(session, flag, progress)
+    except Exception as error:
+        status["message"] = f"{type(error).__name__}: {error}"
+        write_status(session.run_dir, "failed", **status)
+        raise
+    write_status(session.run_dir, result.state,
+                 **{**_status_fields(session), "epoch": result.epochs_done,
+                    "message": result.message})
+    return result
+
+
+def _status_fields(session: _Session) -> dict[str, Any]:
+    return {
+        "pid": os.getpid(), "device": str(session.device), "epochs": session.config.train.epochs,
+        "epoch": session.start_epoch - 1, "message": "",
+    }
+
+
+def _open_session(config: RunConfig, run_dir: Path, resume: bool) -> _Session:
+    train_cfg = config.train
+    if train_cfg.num_threads:
+        torch.set_num_threads(train_cfg.num_threads)
+    device = select_device(train_cfg.device)
+    data = load_dataset(config.data)
+    config = dataclasses.replace(
+        config, model=dataclasses.replace(config.model, image_shape=data.image_shape)
+    )
+    torch.manual_seed(train_cfg.seed)
+    model = VAE(config.model).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=train_cfg.lr)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    metrics = MetricsLog(run_dir)
+    start_epoch, step, seconds = 1, 0, 0.0
+    if resume:
+        start_epoch, step, seconds = _restore(run_dir, model, optimizer, device)
+        metrics.truncate_after_epoch(start_epoch - 1)
+    else:
+        _check_new_run_dir(run_dir)
+    (run_dir / RUN_CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2))
+    return _Session(config, run_dir, model, optimizer, data, device, metrics, start_epoch, step,
+                    seconds)
+
+
+def _check_new_run_dir(run_dir: Path) -> None:
+    if (run_dir / "checkpoints").exists():
+        raise ConfigError(f"{run_dir} already holds a run; resume it or choose another --out")
+
+
+def _restore(run_dir: Path, model: VAE, optimizer: torch.optim.Optimizer, device: torch.device):
+    """Load the latest checkpoint into model and optimizer; returns (next epoch, step, seconds)."""
+    checkpoint_dir = resolve_checkpoint_dir(run_dir)
+    saved = load_checkpoint(checkpoint_dir, device)
+    model.load_state_dict(saved.model.state_dict())
+    optimizer_state = load_optimizer_state(checkpoint_dir)
+    if optimizer_state is not None:
+        optimizer.load_state_dict(optimizer_state)
+    meta = saved.metadata
+    return meta["epoch"] + 1, meta.get("step", 0), meta.get("train_seconds", 0.0)
+
+
+def _run_epochs(session: _Session, flag: _StopFlag, progress: bool) -> TrainResult:
+    epochs = session.config.train.epochs
+    last_done = session.start_epoch - 1
+    for epoch in range(session.start_epoch, epochs + 1):
+        try:
+            finished = _train_epoch(session, epoch, flag, progress)
+        except TrainingDiverged as error:
+            message = f"diverged in epoch {epoch}: {error}; kept epoch {last_done}'s checkpoint"
+            return TrainResult("failed", last_done, message, session.run_dir)
+        if not finished:
+            return TrainResult("cancelled", last_done,
+                               f"stopped during epoch {epoch}; kept epoch {last_done}",
+                               session.run_dir)
+        record = _end_epoch(session, epoch, is_last=epoch == epochs)
+        if progress:
+            _print_epoch(record, epochs)
+        last_done = epoch
+        if flag.stop and epoch < epochs:
+            return TrainResult("cancelled", epoch, f"stopped after epoch {epoch}",
+                               session.run_dir)
+    return TrainResult("finished", last_done, f"finished {last_done} epochs", session.run_dir)
+
+
+def _epoch_generators(session: _Session, epoch: int) -> tuple[torch.Generator, torch.Generator]:
+    """(shuffle on the CPU, noise on the device), seeded from (seed, epoch)."""
+    seed = session.config.train.seed * 1_000_003 + epoch
+    shuffle = torch.Generator().manual_seed(seed)
+    noise = torch.Generator(device=session.device).manual_seed(seed + 7)
+    return shuffle, noise
+
+
+def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool) -> bool:
+    """One pass over the training set; False if stopped part-way."""
+    cfg = session.config.train
+    x_all = session.data.train_x
+    n = x_all.shape[0]
+    shuffle, noise = _epoch_generators(session, epoch)
+    order = torch.randperm(n, generator=shuffle)
+    n_steps = math.ceil(n / cfg.batch_size)
+    bar = _progress_bar(progress, n_steps, epoch, cfg.epochs)
+    session.model.train()
+    started = time.perf_counter()
+    totals = torch.zeros(3)
+    for i in range(n_steps):
+        if flag.stop:
+            _close(bar)
+            return False
+        batch = x_all[order[i * cfg.batch_size : (i + 1) * cfg.batch_size]].to(session.device)
+        weight = kl_weight(cfg.beta, cfg.warmup_epochs, (epoch - 1) + i / n_steps)
+        terms = _step(session, batch, weight, noise)
+        totals += torch.stack([terms.neg_elbo.sum(), terms.kl.sum(), terms.recon.sum()]).cpu()
+        session.step += 1
+        if session.step % cfg.log_every == 0 or i == n_steps - 1:
+            _log_step(session, epoch, terms, weight, bar, i + 1, n_steps)
+    session.train_seconds += time.perf_counter() - started
+    session.last_train_totals = (totals / n).tolist()
+    _close(bar)
+    return True
+
+
+def _step(session: _Session, batch: torch.Tensor, weight: float, noise: torch.Generator):
+    terms = elbo_terms(session.model, batch, weight, session.config.train.free_bits, noise)
+    loss = terms.loss.mean()
+    if not torch.isfinite(loss):
+        raise TrainingDiverged(f"loss is {loss.item()} at step {session.step + 1}")
+    session.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    session.optimizer.step()
+    return terms
+
+
+def _log_step(session: _Session, epoch: int, terms, weight: float, bar, done: int, total: int):
+    values = {k: getattr(terms, k).detach().mean().item() for k in ("neg_elbo", "kl", "recon")}
+    session.metrics.append({"kind": "step", "epoch": epoch, "step": session.step,
+                            "epoch_progress": done / total, "kl_weight": weight, **values,
+                            "time": time.time()})
+    write_status(session.run_dir, "running",
+                 **{**_status_fields(session), "epoch": epoch - 1, "step_in_epoch": done,
+                    "steps_per_epoch": total, "train_seconds": session.train_seconds})
+    if bar is not None:
+        bar.update(done - bar.n)
+        bar.set_postfix(neg_elbo=f"{values['neg_elbo']:.1f}", kl=f"{values['kl']:.1f}",
+                        recon=f"{values['recon']:.1f}")
+
+
+def _print_epoch(record: dict[str, Any], epochs: int) -> None:
+    from tqdm import tqdm
+
+    log_px = record["test_log_px"]
+    tail = f"  test log p(x) {log_px:.2f}" if log_px is not None else ""
+    tqdm.write(f"epoch {record['epoch']}/{epochs}  train -ELBO {record['train_neg_elbo']:.2f}  "
+               f"test -ELBO {record['test_neg_elbo']:.2f}  (KL {record['test_kl']:.2f}, "
+               f"recon {record['test_recon']:.2f}){tail}")
+
+
+def _end_epoch(session: _Session, epoch: int, is_last: bool) -> dict[str, Any]:
+    """Evaluate on the test set, log the epoch, checkpoint it."""
+    cfg = session.config.train
+    session.model.eval()
+    iw = cfg.iw_samples if is_last else 0
+    test = evaluate(session.model, session.data.test_x, iw_samples=iw, seed=cfg.seed)
+    train_neg_elbo, train_kl, train_recon = session.last_train_totals
+    record = {"kind": "epoch", "epoch": epoch, "step": session.step,
+              "train_neg_elbo": train_neg_elbo, "train_kl": train_kl, "train_recon": train_recon,
+              "test_neg_elbo": test.neg_elbo, "test_kl": test.kl, "test_recon": test.recon,
+              "test_log_px": test.log_px, "train_seconds": session.train_seconds,
+              "time": time.time()}
+    session.metrics.append(record)
+    metadata = {"epoch": epoch, "step": session.step, "train_seconds": session.train_seconds,
+                "device": str(session.device), "test": test.as_dict(),
+                "n_train": int(session.data.train_x.shape[0])}
+    save_run_checkpoint(session.run_dir, epoch, model=session.model,
+                        data_config=session.config.data, train_config=cfg, metadata=metadata,
+                        optimizer_state=session.optimizer.state_dict())
+    return record
+
+
+def _progress_bar(enabled: bool, total: int, epoch: int, epochs: int):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=f"epoch {epoch}/{epochs}", leave=False, dynamic_ncols=True)
+
+
+def _close(bar) -> None:
+    if bar is not None:
+        bar.close()
