@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--seed", type=int, default=0)
         sub.add_argument("--mean", action="store_true", help="show means, not samples")
         sub.add_argument("--scale", type=int, default=3, help="nearest-neighbour upscale")
+    export_parser = commands.add_parser("export", help="a run's model as a shippable asset")
+    export_parser.add_argument("run", type=Path, help="run directory")
+    export_parser.add_argument("out", type=Path, help="asset directory to (over)write")
     return parser
 
 
@@ -143,10 +146,17 @@ def _pairs_in_rows(x: torch.Tensor, recon: torch.Tensor, per_row: int) -> torch.
     return torch.cat(rows)
 
 
+def _command_export(args: argparse.Namespace) -> int:
+    from .export import export_run
+
+    print(f"wrote {export_run(args.run, args.out)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"train": _command_train, "eval": _command_eval,
-                "sample": _command_images, "reconstruct": _command_images}
+    handlers = {"train": _command_train, "eval": _command_eval, "sample": _command_images,
+                "reconstruct": _command_images, "export": _command_export}
     try:
         return handlers[args.command](args)
     except (ConfigError, CheckpointError, DatasetError, OSError, json.JSONDecodeError) as error:

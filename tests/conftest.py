@@ -1,0 +1,54 @@
+"""Fixtures shared by every layer: tiny checkpoints made on the fly, and isolated app folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from vae_core.checkpoint import save_checkpoint
+from vae_core.config import DataConfig, ModelConfig, TrainConfig
+from vae_core.models import VAE
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+# Small enough to build in milliseconds, shaped like the shipped models.
+TINY_MODELS = {
+    "mnist16": (ModelConfig(image_shape=(1, 28, 28), arch="conv", hidden=(4, 8), dense=16,
+                            latent_dim=4, likelihood="gaussian"), DataConfig(name="mnist5k")),
+    "mnist2d": (ModelConfig(image_shape=(1, 28, 28), arch="mlp", hidden=(16,), latent_dim=2,
+                            likelihood="bernoulli"), DataConfig(name="mnist5k")),
+    "shapes": (ModelConfig(image_shape=(1, 32, 32), arch="mlp", hidden=(16,), latent_dim=3,
+                           likelihood="bernoulli"), DataConfig(name="shapes", n_samples=300)),
+}
+
+
+def make_tiny_checkpoint(directory: Path, name: str = "mnist16", seed: int = 0) -> Path:
+    """An untrained but complete checkpoint with plausible metadata."""
+    model_config, data_config = TINY_MODELS[name]
+    torch.manual_seed(seed)
+    metadata = {"epoch": 1, "step": 10, "train_seconds": 0.5, "device": "cpu",
+                "test": {"neg_elbo": 543.2, "kl": 1.5, "recon": 541.7, "log_px": -540.1,
+                         "log_px_stderr": 0.5, "iw_samples": 10, "n_images": 100}}
+    return save_checkpoint(directory, VAE(model_config), data_config, TrainConfig(epochs=1),
+                           metadata=metadata)
+
+
+@pytest.fixture(scope="session")
+def tiny_assets(tmp_path_factory) -> Path:
+    """An assets/ folder of tiny models named like the shipped ones."""
+    root = tmp_path_factory.mktemp("assets")
+    for name in TINY_MODELS:
+        make_tiny_checkpoint(root / name, name)
+    return root
+
+
+@pytest.fixture
+def app_env(tiny_assets, tmp_path, monkeypatch) -> Path:
+    """Point the app at the tiny assets and an empty runs folder; returns the runs folder."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    monkeypatch.setenv("LATENT_LAB_ASSETS", str(tiny_assets))
+    monkeypatch.setenv("LATENT_LAB_RUNS", str(runs))
+    return runs

@@ -1,0 +1,98 @@
+"""The session's active model: its key lives in st.session_state, the model in the shared cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from vae_core.checkpoint import Checkpoint
+from vae_core.data import DatasetError, ImageDataset, input_style, load_dataset
+from vae_core.latent import per_dimension_kl
+
+from .model_registry import DEFAULT_MODEL, ModelEntry, find_entry, load_entry, shipped_models
+
+MODEL_KEY = "model_key"
+
+
+@dataclass(frozen=True)
+class ActiveModel:
+    """What pages need about the active model; `checkpoint.model` is shared and read-only."""
+
+    entry: ModelEntry
+    checkpoint: Checkpoint
+
+    @property
+    def model(self):
+        return self.checkpoint.model
+
+    @property
+    def latent_dim(self) -> int:
+        return self.checkpoint.model_config.latent_dim
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return self.checkpoint.model_config.image_shape
+
+    @property
+    def input_style(self) -> str:
+        return input_style(self.checkpoint.data_config.name)
+
+    @property
+    def version(self) -> str:
+        """Changes whenever a different model or a newer checkpoint of it is active: a cache key."""
+        return f"{self.entry.key}@{self.checkpoint.path}"
+
+
+def active_key() -> str:
+    key = st.session_state.get(MODEL_KEY)
+    if key and find_entry(key) is not None:
+        return key
+    shipped = shipped_models()
+    return shipped[0].key if shipped else DEFAULT_MODEL
+
+
+def set_active(key: str) -> None:
+    st.session_state[MODEL_KEY] = key
+
+
+def active_model() -> ActiveModel | None:
+    """The active model, or None (with an error on the page) when none can be loaded."""
+    entry = find_entry(active_key())
+    if entry is None:
+        st.error("No model is available. Train one on the Train page, or restore `assets/`.")
+        return None
+    try:
+        return ActiveModel(entry, load_entry(entry))
+    except (ValueError, OSError) as error:
+        st.error(f"Could not load {entry.label}: {error}. Pick another model in the sidebar.")
+        return None
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the dataset...")
+def _dataset(config_json: str, _config) -> ImageDataset:
+    return load_dataset(_config)
+
+
+def active_dataset(active: ActiveModel) -> ImageDataset | None:
+    """The model's own dataset (cached per process), or None with a warning when unavailable."""
+    config = active.checkpoint.data_config
+    try:
+        return _dataset(repr(config), config)
+    except (DatasetError, ValueError, OSError) as error:
+        st.warning(f"The data this model was trained on ({config.name}) is not available here: "
+                   f"{error}. Pages that need data examples are limited.")
+        return None
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _kl_per_dim(version: str, _active: ActiveModel, _data: ImageDataset) -> np.ndarray:
+    return per_dimension_kl(_active.model, _data.test_x[:1000])
+
+
+def dimension_usage(active: ActiveModel, data: ImageDataset | None) -> np.ndarray | None:
+    """Average KL per latent dimension on the test set (nats), cached per model version."""
+    if data is None:
+        return None
+    return _kl_per_dim(active.version, active, data)
