@@ -1,5 +1,146 @@
-"""Placeholder until this page is written."""
+"""Explore: one slider per latent dimension, the decoder's distribution redrawn on every change."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-st.title("explore")
+from ui.active_model import ActiveModel, active_dataset, active_model, dimension_usage
+from ui.explore_state import (
+    Z_LIMIT,
+    Z_STEP,
+    choose_z,
+    dimension_label,
+    dimension_order,
+    example_z,
+    next_rng,
+    record_sliders,
+    scoped_key,
+    slider_key,
+    sync_sliders,
+    upload_z,
+    z_source,
+)
+from ui.render import decoder_view, traversal_png
+from vae_core.data import ImageDataset, ImageInputError
+
+N_SAMPLES = 4
+TRAVERSAL_STEPS = 9
+SAMPLE_SEED_KEY = "explore_sample_seed"
+UPLOAD_KEY = "explore_upload_applied"  # (model version, file id): an upload sets z only once
+GAUSSIAN = ("gaussian", "gaussian_fixed")
+
+
+def _example_buttons(active: ActiveModel, data: ImageDataset, columns) -> None:
+    count = data.test_x.shape[0]
+    index = columns[0].number_input("Test example", 0, count - 1,
+                                    key=scoped_key("example", active.version))
+    if columns[1].button("Use example", width="stretch",
+                         help="z = the posterior mean of this test example"):
+        choose_z(example_z(active, data.test_x, index), f"posterior mean of test example {index}")
+    if columns[2].button("Random example", width="stretch",
+                         help="z = the posterior mean of a random test example"):
+        index = int(next_rng().integers(count))
+        choose_z(example_z(active, data.test_x, index), f"posterior mean of test example {index}")
+
+
+def _upload(active: ActiveModel) -> str | None:
+    """Set z from an uploaded image (once per file and model); returns an error to show."""
+    file = st.file_uploader("z = the posterior mean of your image", key="explore_upload")
+    marker = (active.version, file.file_id if file else None)
+    if file is None or st.session_state.get(UPLOAD_KEY) == marker:
+        return None
+    try:
+        z = upload_z(active, file.getvalue())
+    except ImageInputError as error:
+        return f"{file.name}: {error}"
+    st.session_state[UPLOAD_KEY] = marker
+    choose_z(z, f"posterior mean of your image {file.name}")
+    return None
+
+
+def _z_sources(active: ActiveModel, data: ImageDataset | None) -> str | None:
+    """The buttons that set z. They run before the sliders are drawn, which lets them move them."""
+    columns = st.columns([0.8, 1, 1, 1.1, 1.3, 1.3], vertical_alignment="bottom")
+    if columns[0].button("z = 0", width="stretch"):
+        choose_z([0.0] * active.latent_dim, "z = 0, the prior's mean")
+    if columns[1].button("Random z", width="stretch", help="Draw z ~ N(0, I), the prior"):
+        choose_z(next_rng().standard_normal(active.latent_dim), "a random draw from the prior")
+    if data is not None:
+        _example_buttons(active, data, columns[2:5])
+    with columns[5].popover("Your image", width="stretch"):
+        return _upload(active)
+
+
+def _sliders(active: ActiveModel, usage, order: list[int]) -> list[float]:
+    ncols = 2 if len(order) > 6 else 1
+    columns = st.columns(ncols)
+    for position, dim in enumerate(order):  # column-major: the most used dims top left
+        columns[position * ncols // len(order)].slider(
+            dimension_label(dim, usage), -Z_LIMIT, Z_LIMIT, step=Z_STEP, format="%.2f",
+            key=slider_key(active.version, dim),
+        )
+    return record_sliders(active.version, active.latent_dim)
+
+
+def _decoder_images(active: ActiveModel, z: list[float], mean_column, side_column) -> None:
+    """The decoder's mean, its std map (Gaussian decoders) and samples x ~ p(x|z)."""
+    gaussian = active.checkpoint.model_config.likelihood in GAUSSIAN
+    seed = st.session_state.get(SAMPLE_SEED_KEY, 0)
+    view = decoder_view(active.version, tuple(z), N_SAMPLES, seed, active.model, gaussian)
+    mean_column.image(view.mean_png, output_format="PNG", caption=(
+        "Decoder mean E[x|z]" if gaussian else "Decoder mean: each pixel's probability p(x=1|z)"))
+    if gaussian:
+        low, high = view.std_range
+        side_column.image(view.std_png, output_format="PNG",
+                          caption=f"Decoder std per pixel: {low:.3f} (black) to {high:.3f} (white)")
+    side_column.image(list(view.sample_pngs), output_format="PNG", caption=[
+        f"x ~ p(x|z) #{i + 1}" for i in range(len(view.sample_pngs))])
+    kind = "binary (Bernoulli)" if not gaussian else "mean + std · noise, clipped to [0, 1]"
+    side_column.caption(f"Samples from the decoder distribution p(x|z), {kind}; seed {seed}.")
+    side_column.button("New samples", on_click=_next_sample_seed)
+
+
+def _next_sample_seed() -> None:
+    st.session_state[SAMPLE_SEED_KEY] = st.session_state.get(SAMPLE_SEED_KEY, 0) + 1
+
+
+def _traversal(active: ActiveModel, z: list[float], order: list[int], usage) -> None:
+    dim = st.selectbox("Traverse one dimension", order, key=scoped_key("traverse", active.version),
+                       format_func=lambda j: dimension_label(j, usage))
+    png = traversal_png(active.version, tuple(z), dim, TRAVERSAL_STEPS, active.model)
+    st.image(png, output_format="PNG", caption=(
+        f"Decoder mean with z{dim} from -3 to +3 (prior standard deviations), "
+        "the other dimensions at the current z"))
+
+
+@st.fragment
+def _explorer(active: ActiveModel, usage) -> None:
+    """Sliders and images: a slider change reruns only this, not the data or the KL."""
+    order = dimension_order(usage, active.latent_dim)
+    sliders, mean_column, side_column = st.columns([1.2, 1, 1], gap="medium")
+    with sliders:
+        z = _sliders(active, usage, order)
+        source = z_source(z)
+        st.caption(f"z: {source}" if source else "z: set with the sliders")
+    _decoder_images(active, z, mean_column, side_column)
+    _traversal(active, z, order, usage)
+
+
+def main() -> None:
+    st.title("Explore the latent space")
+    active = active_model()
+    if active is None:
+        return
+    data = active_dataset(active)
+    usage = dimension_usage(active, data)
+    st.caption("Each slider moves one coordinate of z through the decoder p(x|z). They are sorted "
+               "by how much the encoder uses each dimension (its average KL to the prior on test "
+               "data, in nats); a collapsed dimension barely changes the image.")
+    error = _z_sources(active, data)
+    if error:
+        st.error(f"{error} Try another image file.")
+    sync_sliders(active.version, active.latent_dim)
+    _explorer(active, usage)
+
+
+main()

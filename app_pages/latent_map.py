@@ -1,5 +1,147 @@
-"""Placeholder until this page is written."""
+"""Latent map: the test set's posterior means in 2-D, their uncertainty, and the decoded plane.
 
+Plotly hover labels cannot show images, so hovering gives the example's index and label, a click
+shows the example and its reconstruction beside the chart, and a toggle places thumbnails of a
+few examples on the map itself as layout images.
+"""
+
+import numpy as np
 import streamlit as st
 
-st.title("latent_map")
+from ui.active_model import active_dataset, active_model, dimension_usage
+from ui.figures_latent import PlacedImage, latent_scatter, selected_example
+from ui.latent_helpers import (
+    DIMS,
+    PCA,
+    TSNE,
+    colourings,
+    encoded_test_set,
+    manifold_extent,
+    manifold_image,
+    map_view,
+    reconstruction,
+    sigma_ellipses,
+)
+from ui.render import display_scale, png_data_uri, to_image
+from ui.thumbnails import thumbnail_uris
+
+SELECTED = "latent_map_selected"  # test-example index of the last clicked point
+N_ELLIPSES, N_THUMBNAILS = 50, 60
+
+
+def choose_dims(latent_dim: int, usage: np.ndarray | None) -> tuple[int, int] | None:
+    """Two different latent dimensions, by default the two the model uses most."""
+    order = list(np.argsort(-usage, kind="stable")) if usage is not None else [0, 1]
+    label = (lambda j: f"z{j} (KL {usage[j]:.2f})") if usage is not None else (lambda j: f"z{j}")
+    dims = list(range(latent_dim))
+    left, right = st.columns(2)
+    x = left.selectbox("Horizontal axis", dims, index=int(order[0]), format_func=label,
+                       key="map_dim_x")
+    y = right.selectbox("Vertical axis", dims, index=int(order[1]), format_func=label,
+                        key="map_dim_y")
+    if x == y:
+        st.warning("Pick two different dimensions.")
+        return None
+    return int(x), int(y)
+
+
+def show_manifold(active, dims: tuple[int, int]) -> None:
+    st.subheader("The decoded latent plane")
+    st.caption(f"Decoder means on a 15 x 15 grid over [-3, 3]² in (z{dims[0]}, z{dims[1]}), "
+               "every other dimension held at 0; up is larger.")
+    st.image(manifold_image(active.version, dims, active, scale=2), output_format="PNG")
+
+
+def show_selected(active, data, encoded, index: int) -> None:
+    mean = encoded.mean[index]
+    scale = display_scale(active.image_shape[1], 120)
+    st.markdown(f"**Example #{index}**")
+    left, right = st.columns(2)
+    left.image(to_image(data.test_x[index].numpy(), scale), caption="original",
+               output_format="PNG")
+    right.image(to_image(reconstruction(active, mean), scale), caption="reconstruction",
+                output_format="PNG")
+    st.caption("posterior mean z = " + ", ".join(f"{v:.2f}" for v in mean))
+    if st.button("Open in Explore", key="open_in_explore", icon="🎛️"):
+        st.session_state["explore_z"] = list(map(float, mean))
+        st.switch_page("app_pages/explore.py")
+
+
+def controls(active, data, usage):
+    """Projection, dimensions, colouring and toggles -> (method, dims, colouring, flags)."""
+    method, dims = DIMS, (0, 1)
+    if active.latent_dim > 2:
+        method = st.radio("Projection", [PCA, TSNE, DIMS], horizontal=True, key="map_method")
+        if method == DIMS:
+            dims = choose_dims(active.latent_dim, usage)
+    options = colourings(data, len(data.test_y))
+    left, middle, right = st.columns([2, 1, 1])
+    colour = left.selectbox("Colour by", list(options), key="map_colour")
+    flags = {"ellipses": middle.toggle("1σ ellipses", key="map_ellipses"),
+             "thumbnails": right.toggle("Images on the map", key="map_thumbnails"),
+             "grid": method == DIMS and dims is not None
+             and right.toggle("Decoded grid behind", key="map_grid_behind")}
+    return method, dims, options[colour], flags
+
+
+def placed_thumbnails(active, data, view) -> list[PlacedImage]:
+    rows = view.rows[:N_THUMBNAILS]
+    uris = thumbnail_uris(active.version, tuple(int(r) for r in rows), data.test_x.numpy())
+    size = float(np.ptp(view.coords, axis=0).max()) / 25
+    return [PlacedImage(u, *view.coords[i], size) for i, u in enumerate(uris)]
+
+
+def draw_map(active, data, encoded, method, dims, colouring, flags) -> None:
+    view = map_view(active.version, method, dims or (0, 1), encoded)
+    ellipses = None
+    if flags["ellipses"] and view.components is None:
+        st.caption("No ellipses for t-SNE: it is nonlinear, so a posterior's covariance has no "
+                   "shape in its plane. Use PCA or two dimensions to see them.")
+    elif flags["ellipses"]:
+        ellipses = sigma_ellipses(view, encoded, N_ELLIPSES)
+    background = None
+    if flags["grid"]:
+        uri = png_data_uri(manifold_image(active.version, dims, active))
+        background = PlacedImage(uri, 0.0, 0.0, manifold_extent())
+    images = placed_thumbnails(active, data, view) if flags["thumbnails"] else []
+    fig = latent_scatter(view.coords, view.rows, colouring.subset(view.rows), view.axis_titles,
+                         ellipses, images, background)
+    chart, side = st.columns([3, 1])
+    with chart:
+        event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points",),
+                                key="latent_scatter")
+    clicked = selected_example(event)
+    if clicked is not None:
+        st.session_state[SELECTED] = clicked
+    with side:
+        index = st.session_state.get(SELECTED)
+        if index is None or index >= len(encoded.mean):
+            st.info("Click a point to see its image and reconstruction.")
+        else:
+            show_selected(active, data, encoded, index)
+
+
+def main() -> None:
+    st.title("Latent map")
+    active = active_model()
+    if active is None:
+        return
+    data = active_dataset(active)
+    if data is None:
+        st.info("Without the test set there are no points to plot; the decoded plane is below.")
+        dims = (0, 1) if active.latent_dim == 2 else choose_dims(active.latent_dim, None)
+        if dims:
+            show_manifold(active, dims)
+        return
+    st.caption("Each point is one test image's posterior mean. Hover for its label; click it to "
+               "see it decoded and to open it in Explore.")
+    encoded = encoded_test_set(active.version, active, data)
+    method, dims, colouring, flags = controls(active, data, dimension_usage(active, data))
+    if method == DIMS and dims is None:
+        return
+    draw_map(active, data, encoded, method, dims, colouring, flags)
+    if method == DIMS:
+        show_manifold(active, dims)
+
+
+main()

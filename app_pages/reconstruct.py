@@ -1,5 +1,142 @@
-"""Placeholder until this page is written."""
+"""Reconstruct: one image through the VAE (input, reconstruction, posterior, samples, -ELBO,
+log p(x)) and the latent path between two images, linear and spherical."""
 
+from __future__ import annotations
+
+import numpy as np
 import streamlit as st
 
-st.title("reconstruct")
+from ui.active_model import ActiveModel, active_dataset, active_model
+from ui.reconstruct_helpers import (
+    IW_SAMPLES,
+    N_SAMPLES,
+    Analysis,
+    analyse,
+    interpolation,
+    posterior_figure,
+    prepare_upload,
+    preview,
+    strip_gif,
+)
+from ui.render import display_scale, grid_image, to_image
+from vae_core.data import ImageDataset, ImageInputError
+
+TEST, UPLOAD = "Test image", "Upload"
+IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
+STRIP_PX = 900  # an interpolation strip's width on the page
+
+
+def _random_index(key: str, count: int) -> None:
+    """Button callback: runs before the script, so the number input can still change."""
+    draws = st.session_state.get(f"{key}_draws", 0)
+    st.session_state[f"{key}_draws"] = draws + 1
+    st.session_state[key] = int(np.random.default_rng(draws).integers(count))
+
+
+def _test_image(prefix: str, data: ImageDataset, default: int) -> tuple[np.ndarray, str]:
+    count, key = data.test_x.shape[0], f"{prefix}_index"
+    left, right = st.columns([2, 1], vertical_alignment="bottom")
+    index = left.number_input("Test image", 0, count - 1, default, key=key)
+    right.button("Random", key=f"{prefix}_random", on_click=_random_index, args=(key, count))
+    return data.test_x[index].numpy(), f"test image #{index}"
+
+
+def pick_image(prefix: str, label: str, data: ImageDataset | None, active: ActiveModel,
+               default: int = 0):
+    """A test image or an upload -> (model input (C, H, W), the upload as sent or None, caption);
+    (None, None, None) when there is nothing usable, with the reason on the page."""
+    sources = [TEST, UPLOAD] if data is not None else [UPLOAD]
+    source = st.radio(label, sources, horizontal=True, key=f"{prefix}_source")
+    if source == TEST:
+        x, caption = _test_image(prefix, data, default)
+        return x, None, caption
+    file = st.file_uploader("PNG, JPEG, BMP, GIF or WebP", type=IMAGE_TYPES,
+                            key=f"{prefix}_upload")
+    if file is None:
+        st.info("Upload an image, e.g. a digit drawn on paper, for the model to reconstruct.")
+        return None, None, None
+    try:
+        return prepare_upload(file.getvalue(), active), preview(file.getvalue()), file.name
+    except ImageInputError as error:
+        st.error(f"{file.name}: {error}")
+        return None, None, None
+
+
+def show_images(active: ActiveModel, result: Analysis, original, caption: str) -> None:
+    scale = display_scale(active.image_shape[1], 200)
+    shown = [(original, f"{caption}, as uploaded")] if original is not None else []
+    shown += [(to_image(result.x, scale), f"model input ({caption})"),
+              (to_image(result.reconstruction, scale), "reconstruction: decoder mean at μ")]
+    for column, (image, text) in zip(st.columns(len(shown)), shown, strict=True):
+        column.image(image, caption=text, output_format="PNG")
+
+
+def show_figures(result: Analysis) -> None:
+    columns = st.columns(5)
+    columns[0].metric("-ELBO (nats)", f"{result.neg_elbo:.1f}",
+                      help="KL + reconstruction, averaged over 64 posterior draws")
+    columns[1].metric("KL(q(z|x) ‖ p(z))", f"{result.kl:.1f}", help="Closed form, nats")
+    columns[2].metric("Reconstruction (nats)", f"{result.recon:.1f}",
+                      help="-E_q[log p(x|z)]: how well decoded draws from q(z|x) explain x")
+    columns[3].metric(f"log p(x) (IWAE, k={IW_SAMPLES})", f"{result.log_px:.1f}",
+                      help="Importance-weighted estimate; a lower bound that tightens with k")
+    columns[4].metric("Gap log p(x) - ELBO", f"{result.log_px + result.neg_elbo:.1f}",
+                      help="≈ KL(q(z|x) ‖ p(z|x)): how far the encoder is from the true posterior")
+
+
+def show_samples(active: ActiveModel, result: Analysis) -> None:
+    scale = display_scale(active.image_shape[1], 84)
+    left, right = st.columns(2)
+    left.image(grid_image(result.posterior_draws, N_SAMPLES, scale), output_format="PNG",
+               caption="decoder means at z ~ q(z|x): what the encoder is unsure about")
+    right.image(grid_image(result.likelihood_draws, N_SAMPLES, scale), output_format="PNG",
+                caption="samples x ~ p(x|z = μ): the decoder's own pixel noise")
+    st.plotly_chart(posterior_figure(result.mu, result.sigma), key="posterior_chart")
+
+
+def reconstruction_section(active: ActiveModel, data: ImageDataset | None) -> None:
+    x, original, caption = pick_image("recon", "Image", data, active)
+    if x is None:
+        return
+    seed = st.columns([1, 2])[0].number_input("Sample seed", 0, 10_000, 0, key="recon_seed")
+    result = analyse(active, x, seed)
+    show_images(active, result, original, caption)
+    show_figures(result)
+    show_samples(active, result)
+
+
+def interpolation_section(active: ActiveModel, data: ImageDataset | None) -> None:
+    st.header("Interpolate")
+    st.caption("Decoder means along the path between two posterior means. Spherical paths keep "
+               "the norm typical of N(0, I) draws; linear ones pass nearer the origin.")
+    start, end = st.columns(2)
+    with start:
+        xa, _, _ = pick_image("interp_a", "From", data, active, 0)
+    with end:
+        xb, _, _ = pick_image("interp_b", "To", data, active, 1)
+    steps = st.slider("Steps", 3, 16, 10, key="interp_steps")
+    if xa is None or xb is None:
+        return
+    a, b = analyse(active, xa), analyse(active, xb)
+    height, width = active.image_shape[1:]
+    strip_scale = max(1, STRIP_PX // (steps * (width + 1)))
+    for mode in ("linear", "spherical"):
+        images = interpolation(active, a, b, steps, mode)
+        st.image(grid_image(images, steps, strip_scale), caption=mode, output_format="PNG")
+        st.download_button(f"Download the {mode} path as a GIF", key=f"gif_{mode}",
+                           data=strip_gif(images, display_scale(height, 160)),
+                           file_name=f"interpolation-{mode}.gif", mime="image/gif")
+
+
+def main() -> None:
+    st.title("Reconstruct")
+    active = active_model()
+    if active is None:
+        return
+    data = active_dataset(active)
+    reconstruction_section(active, data)
+    st.divider()
+    interpolation_section(active, data)
+
+
+main()

@@ -48,7 +48,9 @@ def evaluate(
         for key in sums:
             sums[key] += getattr(terms, key).sum().item()
         if iw_samples > 0:
-            log_px.append(iwae_log_px(model, batch, iw_samples, generator).cpu())
+            # ~5,000 decoded images per chunk keeps conv activations to ~100 MB.
+            chunk = max(1, 5000 // batch.shape[0])
+            log_px.append(iwae_log_px(model, batch, iw_samples, generator, chunk).cpu())
     n = x.shape[0]
     log_px_mean = log_px_err = None
     if log_px:

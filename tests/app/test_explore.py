@@ -1,0 +1,174 @@
+"""Explore page: one slider per latent dimension, the decoded image follows z, buttons set z."""
+
+import io
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import PROJECT_DIR
+from ui.explore_state import dimension_label, dimension_order, snap
+from vae_core.checkpoint import load_checkpoint
+from vae_core.data import load_dataset
+from vae_core.latent import encode_images
+
+PAGE = "app_pages/explore.py"
+
+
+def _explore(model: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=60).run()
+    if model:
+        at.sidebar.selectbox(key="model_picker").set_value(model).run()
+    return at.switch_page(PAGE).run()
+
+
+def _dim(label: str) -> int:
+    return int(re.match(r"z(\d+)", label).group(1))
+
+
+def _z_by_dim(at: AppTest) -> list[float]:
+    """The sliders' values in dimension order (they are shown in usage order)."""
+    values = {_dim(s.label): s.value for s in at.slider}
+    return [values[j] for j in sorted(values)]
+
+
+def _nats(label: str) -> float:
+    found = re.search(r"([\d.]+) nats", label)
+    return float(found.group(1)) if found else 0.0
+
+
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def _posterior_mean(tiny_assets, name: str, index: int) -> list[float]:
+    checkpoint = load_checkpoint(tiny_assets / name)
+    data = load_dataset(checkpoint.data_config)
+    return snap(encode_images(checkpoint.model, data.test_x[index : index + 1]).mean[0])
+
+
+# Pure helpers -----------------------------------------------------------------------------
+
+
+def test_dimensions_are_ordered_by_usage_and_collapsed_ones_are_marked():
+    usage = np.array([0.5, 0.001, 2.41, 0.0])
+    assert dimension_order(usage, 4) == [2, 0, 1, 3]
+    assert dimension_order(None, 3) == [0, 1, 2]
+    assert dimension_label(2, usage) == "z2 · 2.41 nats"
+    assert dimension_label(1, usage) == "z1 · collapsed"
+    assert dimension_label(1, None) == "z1"
+
+
+def test_snap_clips_to_the_slider_range_and_rounds_to_its_step():
+    assert snap([3.7, -4.0, 0.123, -0.026]) == [3.0, -3.0, 0.1, -0.05]
+
+
+# The page ---------------------------------------------------------------------------------
+
+
+def test_one_slider_per_dimension_ordered_by_usage(app_env):
+    at = _explore()
+    assert not at.exception
+    labels = [s.label for s in at.slider]
+    assert sorted(_dim(label) for label in labels) == [0, 1, 2, 3]  # mnist16: latent 4
+    nats = [_nats(label) for label in labels]
+    assert nats == sorted(nats, reverse=True)
+    # The untrained tiny encoder barely uses some dimensions: they are marked and come last.
+    assert any("collapsed" in label for label in labels)
+    assert all(_nats(label) == 0.0 for label in labels if "collapsed" in label)
+    assert all(s.value == 0.0 for s in at.slider)
+    assert at.session_state["explore_z"] == [0.0] * 4
+
+
+def test_moving_a_slider_redraws_the_image_and_updates_z(app_env):
+    at = _explore()
+    before = at.image[0].value
+    slider = at.slider[0]
+    slider.set_value(2.0).run()
+    assert not at.exception
+    assert at.image[0].value != before
+    assert at.session_state["explore_z"][_dim(slider.label)] == 2.0
+    assert "set with the sliders" in " ".join(c.value for c in at.caption)
+
+
+def test_gaussian_decoder_shows_its_std_map_and_samples(app_env):
+    at = _explore()
+    captions = [c for image in at.image for c in image.captions]
+    assert any(c.startswith("Decoder std per pixel") for c in captions)
+    assert sum(c.startswith("x ~ p(x|z)") for c in captions) == 4
+    mean, samples = at.image[0].value, at.image[2].value
+    _button(at, "New samples").click().run()
+    assert at.image[2].value != samples  # new draws from p(x|z) ...
+    assert at.image[0].value == mean  # ... of the same distribution
+
+
+def test_random_then_zero_buttons_set_the_sliders(app_env):
+    at = _explore()
+    _button(at, "Random z").click().run()
+    z = _z_by_dim(at)
+    assert any(v != 0.0 for v in z) and all(-3.0 <= v <= 3.0 for v in z)
+    assert at.session_state["explore_z"] == z
+    assert "a random draw from the prior" in " ".join(c.value for c in at.caption)
+    _button(at, "z = 0").click().run()
+    assert _z_by_dim(at) == [0.0] * 4 and at.session_state["explore_z"] == [0.0] * 4
+
+
+def test_example_button_sets_z_to_the_posterior_mean(app_env, tiny_assets):
+    at = _explore()
+    at.number_input[0].set_value(3).run()
+    _button(at, "Use example").click().run()
+    assert not at.exception
+    assert _z_by_dim(at) == _posterior_mean(tiny_assets, "mnist16", 3)
+    assert "posterior mean of test example 3" in " ".join(c.value for c in at.caption)
+
+
+def test_a_z_sent_by_another_page_is_shown_on_the_sliders(app_env):
+    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=60).run()
+    at.session_state["explore_z"] = [1.0, -0.5, 0.25, 2.0]
+    at.switch_page(PAGE).run()
+    assert _z_by_dim(at) == [1.0, -0.5, 0.25, 2.0]
+    assert "sent from another page" in " ".join(c.value for c in at.caption)
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_an_uploaded_image_sets_z_and_a_bad_file_shows_an_error(app_env):
+    at = _explore()
+    digit = np.zeros((40, 40), dtype=np.uint8)
+    digit[8:32, 17:23] = 255  # a "1"
+    at.file_uploader[0].set_value(("one.png", _png(digit), "image/png")).run()
+    assert not at.exception and not at.error
+    assert "posterior mean of your image one.png" in " ".join(c.value for c in at.caption)
+    assert _z_by_dim(at) != [0.0] * 4
+    at.file_uploader[0].set_value(("notes.png", b"not an image", "image/png")).run()
+    assert not at.exception
+    assert "notes.png" in at.error[0].value and "not an image" in at.error[0].value
+
+
+@pytest.mark.parametrize(("model", "latent_dim"), [("asset:mnist2d", 2), ("asset:shapes", 3)])
+def test_switching_to_a_model_with_another_latent_size_resets_z(app_env, model, latent_dim):
+    at = _explore()
+    _button(at, "Random z").click().run()
+    at.sidebar.selectbox(key="model_picker").set_value(model).run()
+    assert not at.exception
+    assert len(at.slider) == latent_dim
+    assert _z_by_dim(at) == [0.0] * latent_dim
+    captions = [c for image in at.image for c in image.captions]
+    assert not any(c.startswith("Decoder std") for c in captions)  # Bernoulli: no std map
+    assert any("binary (Bernoulli)" in c.value for c in at.caption)
+
+
+def test_z_survives_a_visit_to_another_page(app_env):
+    at = _explore()
+    at.slider[1].set_value(-1.5).run()
+    z = at.session_state["explore_z"]
+    at.switch_page("app_pages/sampling.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert _z_by_dim(at) == z and -1.5 in z

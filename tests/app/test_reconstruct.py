@@ -1,0 +1,149 @@
+"""The Reconstruct page (AppTest, uploads included) and its helpers (plain unit tests)."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import PROJECT_DIR, make_tiny_checkpoint
+from ui.active_model import ActiveModel
+from ui.model_registry import ModelEntry
+from ui.reconstruct_helpers import (
+    N_SAMPLES,
+    analyse,
+    posterior_figure,
+    prepare_upload,
+    preview,
+    strip_gif,
+)
+from vae_core.checkpoint import load_checkpoint
+from vae_core.data import ImageInputError
+
+PAGE = "app_pages/reconstruct.py"
+
+
+def _digit_png(size: int = 90) -> bytes:
+    """A dark stroke on white paper, like a photographed handwritten 1."""
+    image = Image.new("L", (size, size), 255)
+    ImageDraw.Draw(image).line([(size // 2, size // 6), (size // 2, 5 * size // 6)], fill=0,
+                               width=size // 10)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _page() -> AppTest:
+    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=120)
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def _metrics(at: AppTest) -> dict[str, float]:
+    return {m.label: float(m.value) for m in at.metric}
+
+
+def _captions(at: AppTest) -> list[str]:
+    return [c for image in at.image for c in image.captions]
+
+
+def test_a_test_image_shows_images_and_figures(app_env):
+    at = _page()
+    figures = _metrics(at)
+    assert figures["-ELBO (nats)"] == pytest.approx(
+        figures["KL(q(z|x) ‖ p(z))"] + figures["Reconstruction (nats)"], abs=0.15)
+    assert np.isfinite(figures["log p(x) (IWAE, k=200)"])
+    captions = _captions(at)
+    assert "model input (test image #0)" in captions
+    assert "reconstruction: decoder mean at μ" in captions
+    assert {"linear", "spherical"} <= set(captions)
+    assert len(at.get("download_button")) == 2
+
+
+def test_random_picks_another_test_image(app_env):
+    at = _page()
+    at.button(key="recon_random").click().run()
+    index = at.number_input(key="recon_index").value
+    assert index != 0
+    assert f"model input (test image #{index})" in _captions(at)
+
+
+def test_uploading_a_png_reconstructs_it(app_env):
+    at = _page()
+    at.radio(key="recon_source").set_value("Upload").run()
+    assert not at.metric  # nothing uploaded yet
+    at.file_uploader(key="recon_upload").upload("one.png", _digit_png(), "image/png").run()
+    assert not at.exception and not at.error
+    captions = _captions(at)
+    assert "one.png, as uploaded" in captions and "model input (one.png)" in captions
+    assert np.isfinite(_metrics(at)["-ELBO (nats)"])
+
+
+def test_a_bad_upload_is_an_error_and_the_page_keeps_working(app_env):
+    at = _page()
+    at.radio(key="recon_source").set_value("Upload").run()
+    at.file_uploader(key="recon_upload").upload("photo.png", b"not an image", "image/png").run()
+    assert not at.exception
+    assert "photo.png" in at.error[0].value and "not an image" in at.error[0].value
+    assert not at.metric
+    assert len(at.get("download_button")) == 2  # the interpolation below still works
+
+
+def test_interpolation_steps_and_endpoints(app_env):
+    at = _page()
+    at.slider(key="interp_steps").set_value(5).run()
+    at.number_input(key="interp_b_index").set_value(3).run()
+    assert not at.exception
+    assert {"linear", "spherical"} <= set(_captions(at))
+
+
+# --- helpers, without Streamlit's runtime ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def active(tmp_path_factory) -> ActiveModel:
+    path = make_tiny_checkpoint(tmp_path_factory.mktemp("model") / "m", "mnist16")
+    return ActiveModel(ModelEntry("asset:m", "m", path), load_checkpoint(path))
+
+
+def test_upload_helper_gives_the_model_input(active):
+    x = prepare_upload(_digit_png(), active)
+    assert x.shape == (1, 28, 28) and x.dtype == np.float32
+    assert x.max() == pytest.approx(1.0) and x[:, :, :4].max() == 0.0  # mnist framing
+    with pytest.raises(ImageInputError):
+        prepare_upload(b"\x89PNG broken", active)
+
+
+def test_preview_upscales_small_images_sharply_and_fits_large_ones():
+    small = preview(_digit_png(28))
+    assert small.size == (280, 280)
+    assert set(np.unique(np.asarray(small))) <= {0, 255}  # nearest: no blended grey
+    assert max(preview(_digit_png(1000)).size) == 280
+
+
+def test_analysis_is_consistent_and_repeatable(active):
+    x = np.random.default_rng(0).uniform(size=(1, 28, 28)).astype(np.float32)
+    result = analyse(active, x, seed=1)
+    assert result.neg_elbo == pytest.approx(result.kl + result.recon, rel=1e-5)
+    assert result.mu.shape == result.sigma.shape == (4,) and (result.sigma > 0).all()
+    assert result.posterior_draws.shape == result.likelihood_draws.shape == (N_SAMPLES, 1, 28, 28)
+    assert np.isfinite(result.log_px)
+    again = analyse(active, x.copy(), seed=1)
+    assert again.neg_elbo == result.neg_elbo and again.log_px == result.log_px
+
+
+def test_posterior_figure_shows_mu_with_sigma_error_bars():
+    mu, sigma = np.array([0.5, -1.0, 0.0]), np.array([0.1, 0.2, 1.0])
+    bar = posterior_figure(mu, sigma).data[0]
+    assert list(bar.x) == ["z0", "z1", "z2"]
+    assert np.allclose(bar.y, mu) and np.allclose(bar.error_y.array, sigma)
+
+
+def test_strip_gif_runs_there_and_back_at_the_given_scale():
+    images = np.linspace(0, 1, 4, dtype=np.float32)[:, None, None, None] * np.ones((4, 1, 8, 8),
+                                                                                  np.float32)
+    gif = Image.open(io.BytesIO(strip_gif(images, scale=3)))
+    assert gif.size == (24, 24) and gif.n_frames == 6  # 0 1 2 3 2 1
+    assert np.asarray(gif.convert("L")).max() == 0  # first frame: the first (black) image

@@ -1,0 +1,123 @@
+"""One image through the VAE: model input, reconstruction, posterior, samples, -ELBO, log p(x).
+
+Heavy results are cached by (model version, sha256 of the model input), so an upload and a test
+image share one path, and a rerun with the same image costs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+from PIL import Image, ImageOps
+
+from vae_core.data import preprocess_image
+from vae_core.data.preprocess import open_image, to_mode
+from vae_core.evaluation import evaluate
+from vae_core.latent import decode_distribution, decode_mean, encode_images, interpolate
+
+from .active_model import ActiveModel
+from .gif import encode_gif
+from .render import to_image
+
+ELBO_SAMPLES = 64  # posterior draws averaged for one image's -ELBO: one draw is too noisy
+IW_SAMPLES = 200
+N_SAMPLES = 8
+PREVIEW_PX = 280
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One image x (C, H, W) under the model. Figures are nats for this image."""
+
+    x: np.ndarray
+    reconstruction: np.ndarray  # decoder mean at the posterior mean
+    mu: np.ndarray  # (D,)
+    sigma: np.ndarray  # (D,)
+    posterior_draws: np.ndarray  # (N_SAMPLES, C, H, W) decoder means at z ~ q(z|x)
+    likelihood_draws: np.ndarray  # (N_SAMPLES, C, H, W) x ~ p(x|z = mu)
+    neg_elbo: float
+    kl: float
+    recon: float  # -E_q[log p(x|z)]
+    log_px: float  # IWAE estimate with IW_SAMPLES samples
+
+
+def digest(data: bytes | np.ndarray) -> str:
+    return hashlib.sha256(data if isinstance(data, bytes) else data.tobytes()).hexdigest()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _prepare(key: str, image_shape: tuple, style: str, _data: bytes) -> np.ndarray:
+    return preprocess_image(_data, image_shape, style).numpy()
+
+
+def prepare_upload(data: bytes, active: ActiveModel) -> np.ndarray:
+    """Uploaded bytes -> the model's input (C, H, W); raises ImageInputError for bad files."""
+    return _prepare(digest(data), active.image_shape, active.input_style, data)
+
+
+def preview(data: bytes) -> Image.Image:
+    """The upload as the person sent it, fitted into PREVIEW_PX (small images: sharp upscale)."""
+    image = to_mode(open_image(data), "RGB")
+    if max(image.size) >= PREVIEW_PX:
+        return ImageOps.contain(image, (PREVIEW_PX, PREVIEW_PX))
+    scale = PREVIEW_PX // max(image.size)
+    return image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
+
+
+def analyse(active: ActiveModel, x: np.ndarray, seed: int = 0) -> Analysis:
+    """Everything the page shows about image x (C, H, W), cached per model and image."""
+    return _analyse(active.version, digest(x), seed, active, x)
+
+
+@st.cache_data(max_entries=32, show_spinner="Encoding and scoring the image...")
+def _analyse(version: str, key: str, seed: int, _active: ActiveModel, _x: np.ndarray) -> Analysis:
+    model = _active.model
+    posterior = encode_images(model, _x[None])
+    mu, sigma = posterior.mean[0], posterior.std[0]
+    eps = np.random.default_rng(seed).standard_normal((N_SAMPLES, mu.size)).astype(np.float32)
+    _, _, likelihood_draws = decode_distribution(model, mu, N_SAMPLES, seed)
+    x = torch.from_numpy(_x)[None]
+    # Many copies of one image: the average of one-draw ELBOs is a many-draw ELBO.
+    terms = evaluate(model, x.repeat(ELBO_SAMPLES, 1, 1, 1), seed=seed)
+    bound = evaluate(model, x, iw_samples=IW_SAMPLES, seed=seed)
+    return Analysis(
+        x=_x, reconstruction=decode_mean(model, mu[None])[0], mu=mu, sigma=sigma,
+        posterior_draws=decode_mean(model, mu + sigma * eps), likelihood_draws=likelihood_draws,
+        neg_elbo=terms.neg_elbo, kl=terms.kl, recon=terms.recon, log_px=bound.log_px,
+    )
+
+
+def posterior_figure(mu: np.ndarray, sigma: np.ndarray) -> go.Figure:
+    """mu_j with +-sigma_j error bars per latent dimension, over the prior's +-1 band."""
+    dims = [f"z{j}" for j in range(mu.size)]
+    fig = go.Figure(go.Bar(x=dims, y=mu, error_y=dict(type="data", array=sigma),
+                           name="q(z|x): μ ± σ",
+                           hovertemplate="%{x}: μ %{y:.2f} ± %{error_y.array:.2f}<extra></extra>"))
+    fig.add_hrect(y0=-1, y1=1, fillcolor="grey", opacity=0.15, line_width=0,
+                  annotation_text="prior ±1σ", annotation_position="top left")
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), yaxis_title="z",
+                      showlegend=False)
+    return fig
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _path_images(version: str, key: str, mode: str, steps: int, _active: ActiveModel,
+                 _z: np.ndarray) -> np.ndarray:
+    return decode_mean(_active.model, interpolate(_z[0], _z[1], steps, mode))
+
+
+def interpolation(active: ActiveModel, a: Analysis, b: Analysis, steps: int, mode: str):
+    """Decoded means along the `mode` path between two posterior means: (steps, C, H, W)."""
+    z = np.stack([a.mu, b.mu])
+    return _path_images(active.version, digest(z), mode, steps, active, z)
+
+
+def strip_gif(images: np.ndarray, scale: int) -> bytes:
+    """An animated GIF along the strip and back again, each frame upscaled without blur."""
+    frames = [to_image(image, scale) for image in images]
+    return encode_gif(frames + frames[-2:0:-1], duration_ms=150)

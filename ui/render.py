@@ -1,0 +1,94 @@
+"""Numpy images -> sharp PIL images and PNG bytes (nearest-neighbour only), and the cached
+decodes Explore draws from them: one slider change costs one cache lookup or one tiny decode."""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+import torch
+from PIL import Image
+
+from vae_core.images import make_grid, to_pil
+from vae_core.latent import decode_distribution, decode_mean, traversal_latents
+
+DISPLAY_PX = 280  # the main image's side on the page
+
+
+def display_scale(height: int, target: int = DISPLAY_PX) -> int:
+    """Integer upscale factor that brings an image of `height` rows close to `target` pixels."""
+    return max(1, target // max(height, 1))
+
+
+def to_image(image: np.ndarray, scale: int = 1) -> Image.Image:
+    """One (C, H, W) float array in [0, 1] -> PIL 'L' or 'RGB', upscaled without blur."""
+    return to_pil(torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)), scale)
+
+
+def grid_image(images: np.ndarray, ncols: int, scale: int = 1) -> Image.Image:
+    """(N, C, H, W) floats in [0, 1] -> one PIL image of tiles in rows of `ncols`."""
+    tensor = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
+    return make_grid(tensor, ncols=ncols, scale=scale)
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def png_data_uri(image: Image.Image) -> str:
+    """A PNG as a data URI, the compact way to put a bitmap into a Plotly figure."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
+
+
+def side_by_side(images: list[Image.Image], gap: int = 4, fill: int = 128) -> Image.Image:
+    """Images of equal height pasted left to right with grey gaps (one GIF frame of many)."""
+    mode = "RGB" if any(image.mode == "RGB" for image in images) else "L"
+    width = sum(image.width for image in images) + gap * (len(images) - 1)
+    height = max(image.height for image in images)
+    canvas = Image.new(mode, (width, height), fill if mode == "L" else (fill,) * 3)
+    left = 0
+    for image in images:
+        canvas.paste(image.convert(mode), (left, 0))
+        left += image.width + gap
+    return canvas
+
+
+@dataclass(frozen=True)
+class DecoderView:
+    """What Explore shows for one z, as PNG bytes (cheap to cache and to send)."""
+
+    mean_png: bytes
+    std_png: bytes | None  # None for a Bernoulli decoder: its std follows from the mean
+    std_range: tuple[float, float]
+    sample_pngs: tuple[bytes, ...]
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def decoder_view(
+    version: str, z: tuple[float, ...], n_samples: int, seed: int, _model, show_std: bool
+) -> DecoderView:
+    """Decode z with the model (identified by `version` for the cache): mean, std, samples."""
+    mean, std, samples = decode_distribution(_model, np.asarray(z), n_samples, seed)
+    scale = display_scale(mean.shape[-2])
+    std_png, low, high = None, float(std.min()), float(std.max())
+    if show_std:  # stretched to [0, 1] so the map is visible; the caption gives the range
+        std_png = png_bytes(to_image(std / max(high, 1e-8), scale))
+    small = display_scale(mean.shape[-2], DISPLAY_PX * 3 // 8)  # two per row beside the mean
+    return DecoderView(
+        png_bytes(to_image(mean, scale)), std_png, (low, high),
+        tuple(png_bytes(to_image(sample, small)) for sample in samples),
+    )
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def traversal_png(version: str, z: tuple[float, ...], dim: int, steps: int, _model) -> bytes:
+    """Decoder means along z_dim = -3..3 (the other dims at z), one row of tiles as PNG."""
+    values = np.linspace(-3.0, 3.0, steps, dtype=np.float32)
+    images = decode_mean(_model, traversal_latents(np.asarray(z), dim, values))
+    width = steps * (images.shape[-1] + 1) + 1
+    return png_bytes(grid_image(images, ncols=steps, scale=max(1, 900 // width)))

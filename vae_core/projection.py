@@ -1,0 +1,109 @@
+"""2-D views of latent codes and of their posterior uncertainty; numpy in, numpy out.
+
+A linear view maps z (D,) to (z - center) @ components.T, components (2, D): PCA and "two
+chosen dimensions" are both linear, so posterior covariances project through the same matrix.
+t-SNE is not linear: it gives coordinates only, and no covariance can follow it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class LinearView:
+    """coords (N, 2) of the points; components (2, D) and center (D,) define the map."""
+
+    coords: np.ndarray
+    components: np.ndarray
+    center: np.ndarray
+    explained: np.ndarray  # (2,) fraction of the total variance along each axis
+
+
+def pca(points: np.ndarray, n_components: int = 2) -> LinearView:
+    """Principal axes of points (N, D) from the SVD of the centred data, largest first."""
+    points = np.asarray(points, dtype=np.float64)
+    if points.ndim != 2 or points.shape[0] < 2 or points.shape[1] < n_components:
+        raise ValueError(f"PCA needs (N >= 2, D >= {n_components}) points, got {points.shape}")
+    center = points.mean(axis=0)
+    _, singular, vt = np.linalg.svd(points - center, full_matrices=False)
+    components = vt[:n_components] * _sign(vt[:n_components])
+    variance = singular**2
+    explained = variance[:n_components] / max(variance.sum(), 1e-12)
+    return LinearView((points - center) @ components.T, components, center, explained)
+
+
+def _sign(components: np.ndarray) -> np.ndarray:
+    """+1/-1 per row so its largest entry is positive: SVD signs are arbitrary, views stay put."""
+    largest = np.take_along_axis(components, np.abs(components).argmax(1)[:, None], axis=1)
+    return np.where(largest < 0, -1.0, 1.0)
+
+
+def axes_view(points: np.ndarray, dims: tuple[int, int]) -> LinearView:
+    """The plane of two latent dimensions, uncentred so the axes read as z values."""
+    points = np.asarray(points, dtype=np.float64)
+    components = np.eye(points.shape[1])[list(dims)]
+    variance = points.var(axis=0)
+    explained = variance[list(dims)] / max(variance.sum(), 1e-12)
+    return LinearView(points @ components.T, components, np.zeros(points.shape[1]), explained)
+
+
+def tsne(points: np.ndarray, seed: int = 0, max_iter: int = 500) -> np.ndarray:
+    """t-SNE embedding (N, 2) of points (N, D); the same seed gives the same map.
+
+    Cost grows with N (Barnes-Hut, ~10 s for 1,000 points here): callers pass a subset.
+    """
+    from sklearn.manifold import TSNE  # imported lazily: only this view needs it
+
+    points = np.asarray(points, dtype=np.float32)
+    if points.shape[0] < 5:
+        raise ValueError(f"t-SNE needs at least 5 points, got {points.shape[0]}")
+    perplexity = min(30.0, (points.shape[0] - 1) / 3)  # must stay below N
+    model = TSNE(2, perplexity=perplexity, init="pca", random_state=seed, max_iter=max_iter)
+    return model.fit_transform(points).astype(np.float64)
+
+
+def subset_indices(n: int, limit: int, seed: int = 0) -> np.ndarray:
+    """At most `limit` sorted indices of range(n), chosen at random with a fixed seed."""
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
+
+
+def project_covariance(components: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """Diagonal posteriors std (N, D) seen through components (2, D): (N, 2, 2) covariances.
+
+    Sigma_2d = P diag(sigma^2) P^T for each point.
+    """
+    return np.einsum("id,nd,jd->nij", components, np.asarray(std, dtype=np.float64) ** 2,
+                     components)
+
+
+def ellipse(center: np.ndarray, cov: np.ndarray, n_sigma: float = 1.0, n: int = 41) -> np.ndarray:
+    """(n, 2) points on the n_sigma contour of N(center, cov), closed (first == last)."""
+    eigenvalues, eigenvectors = np.linalg.eigh(cov)
+    radii = n_sigma * np.sqrt(np.clip(eigenvalues, 0.0, None))
+    angle = np.linspace(0.0, 2.0 * np.pi, n)
+    circle = np.stack([np.cos(angle), np.sin(angle)])  # (2, n)
+    return (eigenvectors @ (radii[:, None] * circle)).T + center
+
+
+def plane_grid(latent_dim: int, dims: tuple[int, int], n: int = 15, limit: float = 3.0):
+    """Latents on an n x n grid over [-limit, limit]^2 in `dims`, other dims 0: (n * n, D).
+
+    Row-major with the top row at +limit on the vertical axis, so tiled images read like the
+    scatter plot (up is larger).
+    """
+    values = np.linspace(-limit, limit, n, dtype=np.float32)
+    vertical, horizontal = np.meshgrid(values[::-1], values, indexing="ij")
+    grid = np.zeros((n * n, latent_dim), dtype=np.float32)
+    grid[:, dims[0]] = horizontal.ravel()
+    grid[:, dims[1]] = vertical.ravel()
+    return grid
+
+
+def top_dimensions(usage: np.ndarray, k: int = 2) -> tuple[int, ...]:
+    """The k dimensions with the largest average KL (most used by the model), largest first."""
+    return tuple(int(i) for i in np.argsort(-np.asarray(usage), kind="stable")[:k])
