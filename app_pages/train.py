@@ -1,5 +1,284 @@
-"""Placeholder until this page is written."""
+"""Train: start a VAE training run in the background and follow every run's progress.
+
+Runs are processes writing into run directories (vae_core.runs); this page only starts them and
+polls those directories, so a refresh, another tab or a restarted app sees the same runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import streamlit as st
 
-st.title("train")
+from ui.model_registry import runs_dir
+from ui.sidebar import choose_model
+from ui.train_figures import checkpoint_previews, latest_checkpoint, loss_curves
+from vae_core.checkpoint import CheckpointError
+from vae_core.config import (
+    ConfigError,
+    DataConfig,
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+    parse_hidden,
+)
+from vae_core.data import DatasetError
+from vae_core.devices import available_devices
+from vae_core.run_files import read_metrics
+from vae_core.runs import (
+    RunError,
+    RunInfo,
+    cancel_run,
+    delete_run,
+    list_runs,
+    max_concurrent_runs,
+    resume_run,
+    save_uploaded_dataset,
+    start_run,
+    uploads_dir,
+)
+
+UPLOAD = "upload"
+DATASETS = {
+    "mnist5k": "MNIST, 5,000 digits (28x28)",
+    "digits": "digits, 1,797 (8x8)",
+    "shapes": "shapes, synthetic (disentanglement)",
+    UPLOAD: "my images (zip upload)",
+}
+LIKELIHOODS = {
+    "bernoulli": "Bernoulli",
+    "gaussian": "Gaussian (learned σ)",
+    "gaussian_fixed": "Gaussian (fixed σ)",
+}
+BADGES = {"starting": "gray", "running": "blue", "finished": "green", "cancelled": "orange",
+          "failed": "red", "crashed": "red"}
+SELECTED_KEY = "train_selected_run"
+CONFIRM_KEY = "train_confirm_delete"
+ERROR_KEY = "train_action_error"
+
+
+def _data_config(dataset: str, fields: dict) -> DataConfig:
+    """The DataConfig for the form; an upload is validated and stored first."""
+    if dataset != UPLOAD:
+        return DataConfig(name=dataset)
+    upload = fields["upload"]
+    if upload is None:
+        raise DatasetError("Choose a .zip of images to train on, or pick a built-in dataset.")
+    path = save_uploaded_dataset(upload.getvalue(), upload.name, uploads_dir(runs_dir()),
+                                 fields["image_size"], fields["grayscale"])
+    return DataConfig(name="images", path=str(path), image_size=fields["image_size"],
+                      grayscale=fields["grayscale"])
+
+
+def _run_config(dataset: str, fields: dict) -> RunConfig:
+    model = ModelConfig(arch=fields["arch"], hidden=parse_hidden(fields["hidden"]),
+                        latent_dim=fields["latent_dim"], likelihood=fields["likelihood"])
+    train = TrainConfig(epochs=fields["epochs"], batch_size=fields["batch_size"],
+                        lr=fields["lr"], beta=fields["beta"],
+                        warmup_epochs=fields["warmup_epochs"], free_bits=fields["free_bits"],
+                        device=fields["device"])
+    return RunConfig(data=_data_config(dataset, fields), model=model, train=train)
+
+
+def _upload_fields(dataset: str) -> dict:
+    if dataset != UPLOAD:
+        return {}
+    return {
+        "upload": st.file_uploader("Zip of images (PNG/JPEG; one sub-folder per class optional)",
+                                   type=["zip"], key="train_upload"),
+        "image_size": st.number_input("Image size (pixels, square)", 8, 128, 28,
+                                      key="train_image_size"),
+        "grayscale": st.radio("Colour", ["grayscale", "RGB"], horizontal=True,
+                              key="train_colour") == "grayscale",
+    }
+
+
+def _model_fields() -> dict:
+    left, right = st.columns(2)
+    return {
+        "arch": left.selectbox("Architecture", ["conv", "mlp"], key="train_arch"),
+        "hidden": right.text_input("Hidden sizes", "32,64", key="train_hidden",
+                                   help="Comma-separated: layer widths (mlp) or channels "
+                                        "per stride-2 layer (conv)."),
+        "latent_dim": left.number_input("Latent size", 1, 512, 16, key="train_latent"),
+        "likelihood": right.selectbox("Likelihood p(x|z)", list(LIKELIHOODS),
+                                      format_func=LIKELIHOODS.get, key="train_likelihood",
+                                      help="Bernoulli treats pixels as probabilities (digits); "
+                                           "a Gaussian has a mean and a std per pixel."),
+    }
+
+
+def _train_fields() -> dict:
+    left, right = st.columns(2)
+    devices = ["auto", *available_devices()]
+    return {
+        "beta": left.number_input("beta (KL weight)", 0.0, 100.0, 1.0, key="train_beta"),
+        "warmup_epochs": right.number_input("KL warm-up epochs", 0, 1000, 0, key="train_warmup"),
+        "free_bits": left.number_input("Free bits (nats/dim)", 0.0, 10.0, 0.0,
+                                       key="train_free_bits"),
+        "epochs": right.number_input("Epochs", 1, 1000, 20, key="train_epochs"),
+        "batch_size": left.number_input("Batch size", 1, 4096, 128, key="train_batch"),
+        "lr": right.number_input("Learning rate", 1e-6, 1.0, 1e-3, step=1e-4, format="%.1e",
+                                 key="train_lr"),
+        "device": left.selectbox("Device", devices, key="train_device",
+                                 help="auto = CUDA when present, else MPS, else the CPU."),
+        "name": right.text_input("Run name (optional)", key="train_name",
+                                 help="Letters, digits, '-' and '_'."),
+    }
+
+
+def render_new_run_form() -> None:
+    st.subheader("New run")
+    dataset = st.selectbox("Dataset", list(DATASETS), format_func=DATASETS.get,
+                           key="train_dataset")
+    with st.form("train_form"):
+        fields = {**_upload_fields(dataset), **_model_fields(), **_train_fields()}
+        submitted = st.form_submit_button("Start training", type="primary")
+    if not submitted:
+        return
+    try:
+        config = _run_config(dataset, fields)
+        run_dir = start_run(config, runs_dir(), fields["name"].strip() or None)
+    except (ConfigError, DatasetError, RunError) as error:
+        st.error(f"Nothing was started: {error}")
+        return
+    st.session_state[SELECTED_KEY] = run_dir.name
+    st.success(f"Started {run_dir.name}; it appears in the list on the right.")
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def _progress_text(info: RunInfo) -> str:
+    text = f"epoch {info.epoch}/{info.epochs}"
+    if info.live and info.steps_per_epoch:
+        text += f" · step {info.step_in_epoch}/{info.steps_per_epoch}"
+    if info.eta_seconds is not None:
+        text += f" · ~{_duration(info.eta_seconds)} of training left"
+    elif info.train_seconds:
+        text += f" · trained {_duration(info.train_seconds)}"
+    return text
+
+
+def _act(action, *args) -> None:
+    """Button callback: run a cancel/resume/delete; a refusal is shown above the list.
+    (Callbacks run before the rerun, so the list already shows the result.)"""
+    st.session_state.pop(CONFIRM_KEY, None)
+    try:
+        action(*args)
+    except (RunError, OSError) as error:
+        st.session_state[ERROR_KEY] = str(error)
+
+
+def _ask_delete(name: str) -> None:
+    st.session_state[CONFIRM_KEY] = name
+
+
+def _confirm_delete(info: RunInfo) -> None:
+    st.warning(f"Delete {info.name} and its checkpoints? This cannot be undone.")
+    yes, no = st.columns(2)
+    yes.button("Yes, delete", key=f"delete-yes-{info.name}", type="primary",
+               on_click=_act, args=(delete_run, info.path, runs_dir()))
+    no.button("Keep it", key=f"delete-no-{info.name}", on_click=st.session_state.pop,
+              args=(CONFIRM_KEY, None))
+
+
+def _run_buttons(info: RunInfo) -> None:
+    row = st.container(horizontal=True)
+    if info.live:
+        row.button("Cancel", key=f"cancel-{info.name}", on_click=_act,
+                      args=(cancel_run, info.path))
+    if info.can_resume:
+        row.button("Resume", key=f"resume-{info.name}", on_click=_act,
+                      args=(resume_run, info.path))
+    if info.has_checkpoint and row.button("Use this model", key=f"use-{info.name}",
+                                          on_click=choose_model, args=(f"run:{info.name}",)):
+        st.rerun(scope="app")  # a fragment rerun would leave the sidebar's card behind
+    if not info.live:
+        row.button("Delete", key=f"delete-{info.name}", on_click=_ask_delete,
+                      args=(info.name,))
+    if st.session_state.get(CONFIRM_KEY) == info.name:
+        _confirm_delete(info)
+
+
+def render_run(info: RunInfo) -> None:
+    with st.container(border=True):
+        st.markdown(f"**{info.name}** :{BADGES.get(info.state, 'gray')}-badge[{info.state}]"
+                    f" · {info.device}")
+        st.caption(info.summary)
+        st.progress(info.progress, text=_progress_text(info))
+        if info.message and info.state in ("failed", "crashed", "cancelled"):
+            st.caption(info.message)
+        _run_buttons(info)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _previews(checkpoint_dir: str, stamp: int):
+    return checkpoint_previews(Path(checkpoint_dir))
+
+
+def render_details(info: RunInfo) -> None:
+    """Curves of the selected run, and what its latest checkpoint draws."""
+    records = read_metrics(info.path)
+    if records:
+        st.plotly_chart(loss_curves(records), key=f"curves-{info.name}")
+    else:
+        st.caption("No metrics yet: the first ones appear after a few training steps.")
+    latest = latest_checkpoint(info.path)
+    if latest is None:
+        return
+    try:
+        samples, recon = _previews(*latest)
+    except (CheckpointError, OSError):
+        st.caption("The checkpoint is being replaced; the preview refreshes in a moment.")
+        return
+    saved = Path(latest[0]).name  # epoch-NNNN
+    st.image(samples, caption=f"{saved}: samples, decoder means at z ~ N(0, I)",
+             output_format="PNG")
+    if recon is not None:
+        st.image(recon, caption="test images (top row) and their reconstructions (means)",
+                 output_format="PNG")
+
+
+def _limit_note(infos: list[RunInfo]) -> None:
+    try:
+        limit = max_concurrent_runs()
+    except RunError as error:
+        st.error(str(error))
+        return
+    live = sum(info.live for info in infos)
+    if live >= limit:
+        st.info(f"{live} run(s) training; the limit is {limit} at a time "
+                "(LATENT_LAB_MAX_RUNS). A new run can start when it ends or is cancelled.")
+
+
+@st.fragment(run_every=2)
+def render_runs() -> None:
+    """Re-run every 2 s by itself (in the browser), so progress and curves stay live."""
+    st.subheader("Runs")
+    infos = list_runs(runs_dir())
+    if not infos:
+        st.info("No runs yet: start one with the form.")
+        return
+    if ERROR_KEY in st.session_state:
+        st.error(st.session_state.pop(ERROR_KEY))
+    _limit_note(infos)
+    for info in infos:
+        render_run(info)
+    names = [info.name for info in infos]
+    if st.session_state.get(SELECTED_KEY) not in names:
+        st.session_state[SELECTED_KEY] = names[0]
+    selected = st.selectbox("Curves and samples of", names, key=SELECTED_KEY)
+    render_details(infos[names.index(selected)])
+
+
+st.title("Train")
+st.caption("Train a new VAE in the background; the rest of the app stays usable. Finished "
+           "epochs are checkpointed, so a cancelled or crashed run can be resumed.")
+form_column, runs_column = st.columns([2, 3], gap="large")
+with form_column:
+    render_new_run_form()
+with runs_column:
+    render_runs()

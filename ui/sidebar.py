@@ -72,3 +72,10 @@ def render_checkpoint_upload() -> None:
             set_active(key)
             st.rerun()
         st.success("Checkpoint loaded: pick it in the Model box above.")
+
+
+def choose_model(key: str) -> None:
+    """Make `key` the active model from a button's on_click callback ("Use this model").
+    Callbacks run before the picker is drawn: dropping its state redraws it on `key`."""
+    set_active(key)
+    st.session_state.pop("model_picker", None)

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from .checkpoint import CheckpointError, load_checkpoint
-from .config import DATASETS, DEVICES, LIKELIHOODS, ConfigError, RunConfig
+from .config import DATASETS, DEVICES, LIKELIHOODS, ConfigError, RunConfig, parse_hidden
 from .data import DatasetError, load_dataset
 from .devices import select_device
 from .evaluation import evaluate
@@ -83,7 +83,7 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
         if value is not None:
             sections[section][field] = value
     if args.hidden:
-        sections["model"]["hidden"] = tuple(int(v) for v in args.hidden.split(","))
+        sections["model"]["hidden"] = parse_hidden(args.hidden)
     return RunConfig(
         data=dataclasses.replace(config.data, **sections["data"]),
         model=dataclasses.replace(config.model, **sections["model"]),

@@ -80,6 +80,14 @@ class ModelConfig:
         _require(0 < self.min_std < self.max_std, "need 0 < min_std < max_std")
 
 
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """'32, 64' -> (32, 64): hidden widths or channels as a person types them."""
+    parts = [p.strip() for p in str(text).split(",")]
+    _require(all(p.isdecimal() and int(p) > 0 for p in parts),
+             f"hidden sizes must be comma-separated positive integers like 32,64; got {text!r}")
+    return tuple(int(p) for p in parts)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How a run trains. Losses are nats per image; beta weights the KL term."""

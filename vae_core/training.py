@@ -34,7 +34,7 @@ from .devices import select_device
 from .evaluation import evaluate
 from .models import VAE
 from .objectives import elbo_terms, kl_weight
-from .run_files import RUN_CONFIG_FILE, MetricsLog, write_status
+from .run_files import RUN_CONFIG_FILE, MetricsLog, read_status, write_status
 
 
 class TrainingDiverged(RuntimeError):
@@ -93,7 +93,11 @@ def train(
 ) -> TrainResult:
     """Train (or resume) the run in `run_dir`; returns how it ended. Errors in the config or
     data are raised before anything is written when the run is new."""
-    session = _open_session(config, Path(run_dir), resume)
+    try:
+        session = _open_session(config, Path(run_dir), resume)
+    except Exception as error:
+        _report_setup_failure(Path(run_dir), config, error)
+        raise
     status = _status_fields(session)
     write_status(session.run_dir, "running", **status)
     try:
@@ -109,10 +113,21 @@ def train(
     return result
 
 
+def _report_setup_failure(run_dir: Path, config: RunConfig, error: Exception) -> None:
+    """A run a launcher announced as "starting" (the app does) must not stay so forever when
+    its config or data is bad; other run directories are left as they were."""
+    previous = read_status(run_dir)
+    if previous is not None and previous.get("state") == "starting":
+        kept = {k: v for k, v in previous.items() if k not in ("state", "updated")}
+        write_status(run_dir, "failed", **{"epochs": config.train.epochs, "epoch": 0, **kept,
+                                           "pid": os.getpid(),
+                                           "message": f"{type(error).__name__}: {error}"})
+
+
 def _status_fields(session: _Session) -> dict[str, Any]:
     return {
         "pid": os.getpid(), "device": str(session.device), "epochs": session.config.train.epochs,
-        "epoch": session.start_epoch - 1, "message": "",
+        "epoch": session.start_epoch - 1, "message": "", "train_seconds": session.train_seconds,
     }
 
 
@@ -165,7 +180,9 @@ def _run_epochs(session: _Session, flag: _StopFlag, progress: bool) -> TrainResu
         try:
             finished = _train_epoch(session, epoch, flag, progress)
         except TrainingDiverged as error:
-            message = f"diverged in epoch {epoch}: {error}; kept epoch {last_done}'s checkpoint"
+            kept = (f"kept epoch {last_done}'s checkpoint" if last_done
+                    else "no epoch finished, so there is no checkpoint")
+            message = f"diverged in epoch {epoch}: {error}; {kept}"
             return TrainResult("failed", last_done, message, session.run_dir)
         if not finished:
             return TrainResult("cancelled", last_done,

@@ -1,0 +1,105 @@
+"""The Train page: the form validates before anything starts; a started run shows in the list.
+
+The runs list is an st.fragment(run_every=2); run_every never fires in AppTest, so each check
+re-runs the page (which renders the fragment too). Its live refresh is a browser test.
+"""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import PROJECT_DIR
+from tests.core.test_training_process import kill_live_runs, wait_until
+from vae_core.runs import run_info
+
+TINY_FORM = {"train_arch": "mlp", "train_hidden": "16", "train_latent": 2, "train_epochs": 2,
+             "train_batch": 32}
+
+
+@pytest.fixture
+def runs(app_env):
+    yield app_env
+    kill_live_runs(app_env)
+
+
+def _train_page() -> AppTest:
+    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=60).run()
+    return at.switch_page("app_pages/train.py").run()
+
+
+def _set(at: AppTest, key: str, value) -> None:
+    widgets = [w for kind in ("selectbox", "text_input", "number_input")
+               for w in getattr(at, kind) if w.key == key]
+    widgets[0].set_value(value)
+
+
+def _submit(at: AppTest, dataset: str | None = "digits", **fields) -> AppTest:
+    """Fill the form (after choosing the dataset, which changes the form) and submit it."""
+    if dataset is not None:
+        at.selectbox(key="train_dataset").set_value(dataset).run()
+    for key, value in {**TINY_FORM, **fields}.items():
+        _set(at, key, value)
+    return at.form_submit_button[0].click().run()
+
+
+def test_the_page_renders_the_form_and_an_empty_list(runs):
+    at = _train_page()
+    assert not at.exception
+    assert at.title[0].value == "Train"
+    assert at.form_submit_button[0].label == "Start training"
+    assert "auto" in at.selectbox(key="train_device").options
+    assert any("No runs yet" in info.value for info in at.info)
+
+
+def test_an_invalid_hidden_string_shows_an_error_and_starts_nothing(runs):
+    at = _submit(_train_page(), train_hidden="32,x")
+    assert not at.exception
+    assert "hidden sizes must be comma-separated positive integers" in at.error[0].value
+    assert list(runs.iterdir()) == []
+
+
+def test_a_bad_zip_upload_shows_the_reason_and_starts_nothing(runs):
+    at = _train_page()
+    at.selectbox(key="train_dataset").set_value("upload").run()
+    at.file_uploader(key="train_upload").upload("photos.zip", b"not a zip", "application/zip")
+    at = _submit(at, dataset=None)
+    assert not at.exception
+    assert "photos.zip cannot be used for training" in at.error[0].value
+    assert [p.name for p in runs.iterdir() if not p.name.startswith(".")] == []
+
+
+def test_a_started_run_appears_in_the_list_finishes_and_can_be_used_then_deleted(runs):
+    at = _submit(_train_page(), train_name="tiny")
+    assert not at.exception and not at.error
+    assert "Started tiny" in at.success[0].value
+    at.run()
+    assert any(m.value.startswith("**tiny** :") for m in at.markdown)
+    assert any("digits · mlp (16) · latent 2" in c.value for c in at.caption)
+    assert at.button(key="cancel-tiny").label == "Cancel"
+    wait_until(lambda: run_info(runs / "tiny").state == "finished", timeout=60)
+
+    at.run()
+    assert any("green-badge[finished]" in m.value for m in at.markdown)
+    assert at.get("progress")[0].value == 100
+    assert "epoch 2/2" in at.get("progress")[0].proto.text
+    assert len(at.image) >= 1  # samples (and reconstructions) of the latest checkpoint
+    at.button(key="use-tiny").click().run()
+    assert at.sidebar.selectbox(key="model_picker").value == "run:tiny"
+    assert "digits" in at.sidebar.markdown[0].value and "latent 2" in at.sidebar.markdown[0].value
+
+    at.button(key="delete-tiny").click().run()
+    assert "Delete tiny" in at.warning[0].value and (runs / "tiny").is_dir()
+    at.button(key="delete-yes-tiny").click().run()
+    assert not at.exception and not (runs / "tiny").exists()
+
+
+def test_cancel_while_starting_reads_cancelled_and_offers_delete_not_resume(runs):
+    at = _submit(_train_page(), train_name="long", train_epochs=500)
+    at.button(key="cancel-long").click().run()
+    assert not at.exception
+    wait_until(lambda: run_info(runs / "long").state == "cancelled", timeout=30)
+    at.run()
+    assert any("orange-badge[cancelled]" in m.value for m in at.markdown)
+    keys = {b.key for b in at.button}
+    assert "delete-long" in keys and "cancel-long" not in keys and "resume-long" not in keys

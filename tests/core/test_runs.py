@@ -1,0 +1,219 @@
+"""The run manager without training: names, true states, the limit, delete, uploaded zips.
+
+A stand-in trainer is a sleeping Python process whose command line names vae_core and the run,
+which is all list_runs checks; real training processes are in test_training_process.py.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.core.test_training_process import kill_live_runs, tiny_config, wait_until
+from vae_core import runs
+from vae_core.data import DatasetError
+from vae_core.run_files import write_status
+from vae_core.runs import (
+    LAUNCH_FILE,
+    REQUEST_FILE,
+    RunError,
+    RunInfo,
+    RunLimitReached,
+    cancel_run,
+    delete_run,
+    list_runs,
+    run_info,
+    save_uploaded_dataset,
+    start_run,
+)
+
+
+@pytest.fixture
+def runs_root(tmp_path):
+    root = tmp_path / "runs"
+    root.mkdir()
+    yield root
+    kill_live_runs(root)
+
+
+@pytest.fixture
+def fake_trainer(runs_root):
+    """make(name) -> a run directory "running" with a live stand-in trainer process."""
+    processes = []
+
+    def make(name: str = "live") -> Path:
+        run_dir = _run_dir(runs_root, name, "running")
+        process = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(60)", "vae_core", str(run_dir)],
+            start_new_session=True)
+        processes.append(process)
+        (run_dir / LAUNCH_FILE).write_text(json.dumps({"pid": process.pid}))
+        write_status(run_dir, "running", pid=process.pid, epoch=1, epochs=3)
+        return run_dir
+
+    yield make
+    for process in processes:
+        process.kill()
+        process.wait()
+
+
+def _run_dir(root: Path, name: str, state: str, **status) -> Path:
+    run_dir = root / name
+    run_dir.mkdir()
+    (run_dir / REQUEST_FILE).write_text(json.dumps(tiny_config().to_dict()))
+    write_status(run_dir, state, **{"epoch": 3, "epochs": 3, **status})
+    return run_dir
+
+
+@pytest.mark.parametrize("name", ["../escape", "a b", "x/y", "", "é", "n" * 65, ".hidden"])
+def test_a_run_name_outside_letters_digits_dash_underscore_is_refused(runs_root, name):
+    with pytest.raises(RunError, match="only letters, digits"):
+        start_run(tiny_config(), runs_root, name)
+    assert list(runs_root.iterdir()) == []
+
+
+def test_a_taken_run_name_is_refused_without_touching_that_run(runs_root):
+    existing = _run_dir(runs_root, "mine", "finished")
+    before = (existing / "status.json").read_text()
+    with pytest.raises(RunError, match="already exists"):
+        start_run(tiny_config(), runs_root, "mine")
+    assert (existing / "status.json").read_text() == before
+
+
+def test_two_runs_started_at_once_get_distinct_directories(runs_root):
+    started: list[Path] = []
+    threads = [threading.Thread(target=lambda: started.append(
+        start_run(tiny_config(epochs=1), runs_root, max_concurrent=2))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(started) == 2 and started[0] != started[1]
+    assert all((d / REQUEST_FILE).is_file() and "-digits-" in d.name for d in started)
+    assert {r.path for r in list_runs(runs_root)} == set(started)
+
+
+def test_the_limit_refuses_another_run_while_one_is_live(runs_root, fake_trainer, monkeypatch):
+    fake_trainer("busy")
+    monkeypatch.setenv("LATENT_LAB_MAX_RUNS", "1")
+    with pytest.raises(RunLimitReached, match=r"busy.*the limit is 1"):
+        start_run(tiny_config(), runs_root)
+    assert [p.name for p in runs_root.iterdir() if not p.name.startswith(".")] == ["busy"]
+    monkeypatch.setenv("LATENT_LAB_MAX_RUNS", "zero")
+    with pytest.raises(RunError, match="LATENT_LAB_MAX_RUNS must be a positive integer"):
+        runs.max_concurrent_runs()
+
+
+def test_a_live_process_reads_as_running_and_sigkill_as_crashed(runs_root, fake_trainer):
+    run_dir = fake_trainer()
+    assert run_info(run_dir).state == "running"
+    os.killpg(json.loads((run_dir / LAUNCH_FILE).read_text())["pid"], signal.SIGKILL)
+    crashed = wait_until(lambda: (i := run_info(run_dir)).state == "crashed" and i, timeout=5)
+    assert "ended without saying why" in crashed.message
+
+
+def test_a_reused_pid_of_another_program_is_not_taken_for_the_trainer(runs_root):
+    run_dir = _run_dir(runs_root, "old", "running", pid=os.getpid())  # pytest, not a trainer
+    assert run_info(run_dir).state == "crashed"
+
+
+def test_cancel_before_the_trainer_handles_signals_still_reads_cancelled(runs_root, fake_trainer):
+    run_dir = fake_trainer()  # the stand-in dies of SIGTERM like a trainer still importing torch
+    cancel_run(run_dir)
+    info = wait_until(lambda: (i := run_info(run_dir)).state != "running" and i, timeout=5)
+    assert info.state == "cancelled" and "cancelled while" in info.message
+
+
+def test_delete_refuses_a_running_run_and_paths_outside_the_runs_folder(
+    runs_root, fake_trainer, tmp_path
+):
+    live = fake_trainer()
+    with pytest.raises(RunError, match="running"):
+        delete_run(live, runs_root)
+    outside = _run_dir(tmp_path, "outside", "finished")
+    (runs_root / "link").symlink_to(outside)
+    for target in (outside, runs_root / ".." / "outside", runs_root / "link", runs_root):
+        with pytest.raises(RunError, match="not a run inside"):
+            delete_run(target, runs_root)
+    (runs_root / "notes").mkdir()
+    with pytest.raises(RunError, match="does not look like a run"):
+        delete_run(runs_root / "notes", runs_root)
+    assert outside.is_dir() and live.is_dir() and (runs_root / "notes").is_dir()
+    done = _run_dir(runs_root, "done", "finished")
+    delete_run(done, runs_root)
+    assert not done.exists()
+
+
+def test_progress_and_time_left_come_from_finished_epochs():
+    info = RunInfo(name="r", path=Path("r"), state="running", epoch=2, epochs=10,
+                   step_in_epoch=5, steps_per_epoch=10, train_seconds=20.0, device="cpu",
+                   message="", has_checkpoint=True, summary="", created=time.time())
+    assert info.progress == pytest.approx(0.25)
+    assert info.eta_seconds == pytest.approx(75.0)  # 7.5 epochs at 10 s each
+    finished = RunInfo(**{**info.__dict__, "state": "finished", "epoch": 10})
+    assert finished.progress == 1.0 and finished.eta_seconds is None
+
+
+# --- uploaded zips ----------------------------------------------------------------------------
+
+
+def _png(value: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((12, 12), value, dtype=np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _images_zip(offset: int = 0) -> bytes:
+    return _zip({f"cats/{i}.png": _png(10 * i + offset) for i in range(12)})
+
+
+def test_a_good_zip_is_stored_once_by_content(tmp_path):
+    uploads = tmp_path / "uploads"
+    first = save_uploaded_dataset(_images_zip(), "a.zip", uploads, image_size=12)
+    again = save_uploaded_dataset(_images_zip(), "b.zip", uploads, image_size=12)
+    other = save_uploaded_dataset(_images_zip(offset=1), "a.zip", uploads, image_size=12)
+    assert first == again != other
+    assert first.parent == uploads and first.read_bytes() == _images_zip()
+    assert sorted(p.name for p in uploads.iterdir()) == sorted([first.name, other.name])
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"just some text", "neither a folder nor a .zip"),
+    (_zip({"../x.png": _png(0), **{f"{i}.png": _png(i) for i in range(12)}}),
+     "points outside the archive"),
+    (_zip({"readme.txt": b"no images here"}), "No image files"),
+    (_zip({f"{i}.png": _png(i) for i in range(3)}), "at least 10 are needed"),
+])
+def test_a_bad_zip_is_refused_with_a_reason_and_leaves_nothing(tmp_path, data, message):
+    uploads = tmp_path / "uploads"
+    with pytest.raises(DatasetError, match=message):
+        save_uploaded_dataset(data, "mine.zip", uploads)
+    assert list(uploads.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["uploads"]
+
+
+def test_an_oversized_upload_is_refused_before_it_is_written(tmp_path, monkeypatch):
+    monkeypatch.setattr(runs, "MAX_UPLOAD_BYTES", 2**20)
+    with pytest.raises(DatasetError, match=r"big\.zip is 3 MB; the limit is 1 MB"):
+        save_uploaded_dataset(b"x" * 3 * 2**20, "big.zip", tmp_path / "uploads")
+    assert not (tmp_path / "uploads").exists()

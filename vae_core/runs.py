@@ -1,0 +1,426 @@
+"""Background training runs: start, list, cancel, resume and delete them from any process.
+
+Each run is `python -m vae_core train` (the CLI's code path) in its own process group, writing
+into its run directory. That directory, not a Popen object, is the source of truth: a page
+refresh, a second tab, a restarted app or a notebook all see the same runs. A run whose status
+says "running" but whose process is gone (kill -9, out of memory) is reported as "crashed" and
+can be resumed from its last finished epoch.
+
+Layout of a run directory (see also run_files.py and checkpoint.py):
+    request.json   the RunConfig as asked for;   run.json   as the trainer resolved it
+    launch.json    pid of the latest process;     log.txt    its stdout and stderr
+    status.json, metrics.jsonl, checkpoints/
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .checkpoint import atomic_write_json
+from .config import ConfigError, DataConfig, RunConfig
+from .data import DatasetError, load_dataset
+from .devices import select_device
+from .run_files import RUN_CONFIG_FILE, read_status, write_status
+
+REQUEST_FILE = "request.json"
+LAUNCH_FILE = "launch.json"
+LOG_FILE = "log.txt"
+CANCEL_FILE = "cancel-requested"
+UPLOADS_DIR = ".uploads"  # dot-named: never listed as a run
+MAX_UPLOAD_BYTES = 200 * 2**20
+LIVE_STATES = ("starting", "running")
+STARTING_GRACE_SECONDS = 60  # a "starting" run with no pid yet is given this long
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+
+
+class RunError(ValueError):
+    """A run operation was refused; the message says why and what to do."""
+
+
+class RunLimitReached(RunError):
+    """As many runs are live as the limit allows."""
+
+
+def max_concurrent_runs() -> int:
+    """LATENT_LAB_MAX_RUNS, default 1: on a 2-core machine a second run would starve the app."""
+    return _positive_env("LATENT_LAB_MAX_RUNS", 1)
+
+
+def default_threads() -> int:
+    """LATENT_LAB_TRAIN_THREADS, default 1: keeps a core free for the app's slider decoding."""
+    return _positive_env("LATENT_LAB_TRAIN_THREADS", 1)
+
+
+def _positive_env(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise RunError(f"{name} must be a positive integer, got {text!r}")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run as it truly is now (state checked against its process)."""
+
+    name: str
+    path: Path
+    state: str  # starting | running | finished | failed | cancelled | crashed
+    epoch: int  # finished epochs
+    epochs: int
+    step_in_epoch: int
+    steps_per_epoch: int
+    train_seconds: float
+    device: str
+    message: str
+    has_checkpoint: bool
+    summary: str  # dataset · model, for a one-line description
+    created: float
+
+    @property
+    def live(self) -> bool:
+        return self.state in LIVE_STATES
+
+    @property
+    def can_resume(self) -> bool:
+        return self.state in ("cancelled", "crashed", "failed") and self.has_checkpoint
+
+    @property
+    def progress(self) -> float:
+        """Fraction of all epochs done, counting the current epoch's steps."""
+        partial = self.step_in_epoch / self.steps_per_epoch if self.steps_per_epoch else 0.0
+        done = self.epoch + (partial if self.live else 0.0)
+        return min(1.0, done / self.epochs) if self.epochs else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Training time left at the pace of the finished epochs (evaluation not counted)."""
+        if not self.live or self.epoch < 1 or self.train_seconds <= 0:
+            return None
+        per_epoch = self.train_seconds / self.epoch
+        return max(0.0, per_epoch * self.epochs * (1.0 - self.progress))
+
+
+# --- starting --------------------------------------------------------------------------------
+
+
+def start_run(
+    config: RunConfig, runs_root: Path, name: str | None = None,
+    max_concurrent: int | None = None, threads: int | None = None,
+) -> Path:
+    """Create a run directory and start training in a background process; returns the directory.
+
+    name: letters, digits, '-' and '_' only; default a timestamp + dataset + random suffix.
+    threads: torch/OpenMP threads for the trainer (default LATENT_LAB_TRAIN_THREADS or 1).
+    Raises RunError (RunLimitReached when max_concurrent runs are live), ConfigError.
+    """
+    if name is not None and not _NAME.fullmatch(name):
+        raise RunError("A run name may use only letters, digits, '-' and '_' (up to 64), "
+                       f"got {name!r}.")
+    select_device(config.train.device)  # an unavailable device fails here, not in the child
+    threads = threads or config.train.num_threads or default_threads()
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train,
+                                                                   num_threads=threads))
+    runs_root = Path(runs_root).resolve()
+    with _runs_lock(runs_root):
+        _check_limit(runs_root, max_concurrent)
+        run_dir = _new_run_dir(runs_root, name, config.data.name)
+        atomic_write_json(run_dir / REQUEST_FILE, config.to_dict())
+        write_status(run_dir, "starting", epoch=0, epochs=config.train.epochs,
+                     device=config.train.device, message="starting the training process")
+        _launch(run_dir, ["--config", str(run_dir / REQUEST_FILE)], threads)
+    return run_dir
+
+
+def _new_run_dir(runs_root: Path, name: str | None, dataset: str) -> Path:
+    """mkdir without exist_ok is the atomic claim: two starts never share a directory."""
+    runs_root.mkdir(parents=True, exist_ok=True)
+    if name is not None:
+        try:
+            (runs_root / name).mkdir()
+        except FileExistsError:
+            raise RunError(f"A run named {name!r} already exists; pick another name.") from None
+        return runs_root / name
+    for _ in range(20):
+        auto = f"{time.strftime('%Y%m%d-%H%M%S')}-{dataset}-{secrets.token_hex(3)}"
+        with contextlib.suppress(FileExistsError):
+            (runs_root / auto).mkdir()
+            return runs_root / auto
+    raise RunError(f"Could not create a new run directory in {runs_root}.")
+
+
+@contextlib.contextmanager
+def _runs_lock(runs_root: Path):
+    """Serialises count-then-launch across tabs and processes, so the limit holds."""
+    runs_root.mkdir(parents=True, exist_ok=True)
+    with open(runs_root / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _check_limit(runs_root: Path, max_concurrent: int | None) -> None:
+    limit = max_concurrent if max_concurrent is not None else max_concurrent_runs()
+    live = [r.name for r in list_runs(runs_root) if r.live]
+    if len(live) >= limit:
+        raise RunLimitReached(
+            f"{len(live)} run(s) already training ({', '.join(live)}) and the limit is {limit}; "
+            "wait for it to finish or cancel it (LATENT_LAB_MAX_RUNS sets the limit)."
+        )
+
+
+def _launch(run_dir: Path, args: list[str], threads: int) -> None:
+    """Start the trainer in a new session (its own process group, so cancel reaches all of it
+    and a Ctrl-C in the app's terminal does not)."""
+    command = [sys.executable, "-m", "vae_core", "train", *args, "--out", str(run_dir), "--quiet"]
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(_PACKAGE_PARENT),
+                                                       os.environ.get("PYTHONPATH")]))}
+    with open(run_dir / LOG_FILE, "a") as log:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT, env=env, cwd=run_dir,
+                                   start_new_session=True)
+    atomic_write_json(run_dir / LAUNCH_FILE, {"pid": process.pid, "started": time.time()})
+    # Reap the child when it exits so it does not linger as a zombie.
+    threading.Thread(target=process.wait, daemon=True).start()
+
+
+# --- listing ---------------------------------------------------------------------------------
+
+
+def list_runs(runs_root: Path) -> list[RunInfo]:
+    """Every run under runs_root, newest first."""
+    root = Path(runs_root)
+    if not root.is_dir():
+        return []
+    dirs = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+            and _config_file(p).is_file()]
+    infos = [run_info(p) for p in dirs]
+    return sorted(infos, key=lambda r: r.created, reverse=True)
+
+
+def run_info(run_dir: Path) -> RunInfo:
+    run_dir = Path(run_dir)
+    status = read_status(run_dir) or {"state": "starting", "updated": 0.0}
+    state, message = _true_state(run_dir, status)
+    return RunInfo(
+        name=run_dir.name, path=run_dir, state=state, epoch=int(status.get("epoch") or 0),
+        epochs=int(status.get("epochs") or 0),
+        step_in_epoch=int(status.get("step_in_epoch") or 0),
+        steps_per_epoch=int(status.get("steps_per_epoch") or 0),
+        train_seconds=float(status.get("train_seconds") or 0.0),
+        device=str(status.get("device") or "?"), message=message,
+        has_checkpoint=(run_dir / "checkpoints" / "latest").is_file(),
+        summary=_summary(run_dir), created=_created(run_dir),
+    )
+
+
+def _true_state(run_dir: Path, status: dict) -> tuple[str, str]:
+    """(state, message): the status as written, unless its process is gone."""
+    state, message = status.get("state", "starting"), status.get("message", "")
+    if state not in LIVE_STATES or _process_alive(run_dir):
+        return state, message
+    if (run_dir / CANCEL_FILE).exists():
+        return "cancelled", "cancelled while the training process was starting"
+    no_pid_yet = _launch_pid(run_dir) is None and status.get("pid") is None
+    if no_pid_yet and time.time() - status.get("updated", 0.0) < STARTING_GRACE_SECONDS:
+        return "starting", message
+    return "crashed", _crash_message(run_dir)
+
+
+def _crash_message(run_dir: Path) -> str:
+    lines = _read_text(run_dir / LOG_FILE).strip().splitlines()
+    tail = f" Last log line: {lines[-1][:200]}" if lines else ""
+    return ("The training process ended without saying why (killed, or out of memory?)."
+            + tail)
+
+
+def _config_file(run_dir: Path) -> Path:
+    """request.json for runs started here; run.json for runs started with the CLI by hand."""
+    request = run_dir / REQUEST_FILE
+    return request if request.is_file() else run_dir / RUN_CONFIG_FILE
+
+
+def _summary(run_dir: Path) -> str:
+    try:
+        config = RunConfig.from_dict(json.loads(_read_text(_config_file(run_dir))))
+    except (ConfigError, json.JSONDecodeError):
+        return "unreadable run config"
+    model, train = config.model, config.train
+    hidden = ",".join(str(h) for h in model.hidden)
+    return (f"{config.data.name} · {model.arch} ({hidden}) · latent {model.latent_dim} · "
+            f"{model.likelihood} · beta {train.beta:g} · batch {train.batch_size} · "
+            f"lr {train.lr:g}")
+
+
+def _created(run_dir: Path) -> float:
+    try:
+        return _config_file(run_dir).stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def _launch_pid(run_dir: Path) -> int | None:
+    try:
+        return int(json.loads(_read_text(run_dir / LAUNCH_FILE))["pid"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _live_pids(run_dir: Path) -> list[int]:
+    """This run's trainer processes still alive (pids from launch.json and status.json)."""
+    pids = {_launch_pid(run_dir), (read_status(run_dir) or {}).get("pid")}
+    return [pid for pid in pids if isinstance(pid, int) and _is_our_trainer(pid, run_dir)]
+
+
+def _process_alive(run_dir: Path) -> bool:
+    return bool(_live_pids(run_dir))
+
+
+def _is_our_trainer(pid: int, run_dir: Path) -> bool:
+    """Alive, not a zombie, and (where /proc exists) really our trainer: pids get reused."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):  # gone, or another user's process now
+        return False
+    proc = Path("/proc") / str(pid)
+    if not Path("/proc/self").exists():
+        return True
+    try:
+        cmdline = (proc / "cmdline").read_bytes()
+        zombie = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+    return not zombie and b"vae_core" in cmdline and run_dir.name.encode() in cmdline
+
+
+# --- cancel, resume, delete ------------------------------------------------------------------
+
+
+def cancel_run(run_dir: Path) -> None:
+    """Ask a live run to stop: SIGTERM to its process group. The trainer finishes its step and
+    exits as "cancelled", keeping its last finished epoch."""
+    run_dir = Path(run_dir)
+    info = run_info(run_dir)
+    if not info.live:
+        raise RunError(f"{info.name} is not running (it is {info.state}).")
+    (run_dir / CANCEL_FILE).touch()
+    for pid in _live_pids(run_dir):
+        _signal_group(pid, signal.SIGTERM)
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)  # our trainers lead their own group (start_new_session)
+    except ProcessLookupError:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)  # a trainer started by hand, not a group leader
+
+
+def resume_run(
+    run_dir: Path, max_concurrent: int | None = None, threads: int | None = None
+) -> None:
+    """Continue a cancelled, crashed or failed run from its latest checkpoint."""
+    run_dir = Path(run_dir).resolve()
+    with _runs_lock(run_dir.parent):  # two tabs resuming at once must not start two trainers
+        info = run_info(run_dir)
+        if info.live:
+            raise RunError(f"{info.name} is still running; cancel it first.")
+        if not info.can_resume:
+            why = ("it has finished" if info.state == "finished" else
+                   "it has no finished epoch to continue from; delete it and start a new run")
+            raise RunError(f"{info.name} cannot be resumed: {why}.")
+        _check_exited(run_dir)
+        _check_limit(run_dir.parent, max_concurrent)
+        (run_dir / CANCEL_FILE).unlink(missing_ok=True)
+        (run_dir / LAUNCH_FILE).unlink(missing_ok=True)
+        previous = {k: v for k, v in (read_status(run_dir) or {}).items()
+                    if k not in ("state", "updated", "pid", "message")}
+        write_status(run_dir, "starting", **previous,
+                     message=f"resuming after epoch {info.epoch}")
+        _launch(run_dir, ["--resume"], threads or default_threads())
+
+
+def delete_run(run_dir: Path, runs_root: Path) -> None:
+    """Delete a run that is not running; only a run directory directly inside runs_root."""
+    root = Path(runs_root).resolve()
+    target = Path(run_dir).resolve()
+    if target.parent != root or target.name.startswith("."):
+        raise RunError(f"{run_dir} is not a run inside {runs_root}; refusing to delete it.")
+    if not _config_file(target).is_file():
+        raise RunError(f"{target.name} does not look like a run directory; not deleting it.")
+    if run_info(target).live:
+        raise RunError(f"{target.name} is running; cancel it before deleting it.")
+    _check_exited(target)
+    shutil.rmtree(target)
+
+
+def _check_exited(run_dir: Path, timeout: float = 5.0) -> None:
+    """A trainer that has written its final status may still be exiting for a moment."""
+    deadline = time.monotonic() + timeout
+    while _process_alive(run_dir):
+        if time.monotonic() > deadline:
+            raise RunError(f"{run_dir.name}'s process is still exiting; try again in a moment.")
+        time.sleep(0.1)
+
+
+# --- uploaded training data ------------------------------------------------------------------
+
+
+def uploads_dir(runs_root: Path) -> Path:
+    return Path(runs_root) / UPLOADS_DIR
+
+
+def save_uploaded_dataset(
+    data: bytes, filename: str, uploads_root: Path, image_size: int = 28,
+    grayscale: bool = True,
+) -> Path:
+    """Keep an uploaded zip of images as <uploads_root>/<sha256>.zip once it loads as a dataset.
+
+    The zip is read in memory by the data loader (never extracted); a bad archive (not a zip,
+    members like ../x.png, no or too few images, too large) raises DatasetError and leaves
+    nothing behind. Same content, same file: two uploads never clobber each other.
+    """
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise DatasetError(f"{filename} is {len(data) / 2**20:.0f} MB; the limit is "
+                           f"{MAX_UPLOAD_BYTES // 2**20} MB. Upload fewer or smaller images.")
+    uploads_root = Path(uploads_root)
+    uploads_root.mkdir(parents=True, exist_ok=True)
+    target = uploads_root / f"{hashlib.sha256(data).hexdigest()[:24]}.zip"
+    staging = uploads_root / f".upload-{os.getpid()}-{secrets.token_hex(4)}.zip"
+    staging.write_bytes(data)
+    try:
+        load_dataset(DataConfig(name="images", path=str(staging), image_size=image_size,
+                                grayscale=grayscale))
+        os.replace(staging, target)
+    except DatasetError as error:
+        raise DatasetError(f"{filename} cannot be used for training: {error}") from error
+    finally:
+        staging.unlink(missing_ok=True)
+    return target
