@@ -16,14 +16,14 @@ from ui.sidebar import render_checkpoint_upload, render_model_card, render_model
 # busy on the other core (the machine has two).
 torch.set_num_threads(1)
 
-st.set_page_config(page_title="Latent Lab", page_icon="🧭", layout="wide")
+st.set_page_config(page_title="Latent Lab", page_icon=":material/explore:", layout="wide")
 
 PAGES = [
-    st.Page("app_pages/explore.py", title="Explore", icon="🎛️", default=True),
-    st.Page("app_pages/latent_map.py", title="Latent map", icon="🗺️"),
-    st.Page("app_pages/sampling.py", title="Sampling", icon="🎲"),
-    st.Page("app_pages/reconstruct.py", title="Reconstruct", icon="🖼️"),
-    st.Page("app_pages/train.py", title="Train", icon="🏋️"),
+    st.Page("app_pages/explore.py", title="Explore", icon=":material/tune:", default=True),
+    st.Page("app_pages/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
+    st.Page("app_pages/sampling.py", title="Sampling", icon=":material/casino:"),
+    st.Page("app_pages/reconstruct.py", title="Reconstruct", icon=":material/image:"),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
 ]
 
 page = st.navigation(PAGES)

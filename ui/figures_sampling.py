@@ -138,7 +138,8 @@ def _controls(n: int) -> dict:
                           yanchor="top", showactive=False, buttons=[
                               dict(label="▶ Play", method="animate", args=[None, play]),
                               dict(label="❚❚ Pause", method="animate", args=[[None], pause])])],
-        sliders=[dict(active=0, x=0.16, len=0.84, y=-0.14, yanchor="top", steps=steps,
+        # The slider starts right of the buttons so its "draw k" label is never covered.
+        sliders=[dict(active=0, x=0.22, len=0.78, y=-0.14, yanchor="top", steps=steps,
                       currentvalue=dict(prefix="draw ", font=dict(size=13)))],
     )
 
