@@ -76,6 +76,7 @@ def render_checkpoint_upload() -> None:
 
 def choose_model(key: str) -> None:
     """Make `key` the active model from a button's on_click callback ("Use this model").
-    Callbacks run before the picker is drawn: dropping its state redraws it on `key`."""
+    Callbacks run before the picker is drawn, so its value can be moved to `key` too; dropping
+    it instead lets the browser send its old choice back on the next rerun."""
     set_active(key)
-    st.session_state.pop("model_picker", None)
+    st.session_state["model_picker"] = key

@@ -1,0 +1,18 @@
+"""Every page renders in a real browser without a traceback."""
+
+import pytest
+
+from tests.e2e.harness import PAGE_PATHS, open_page
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("title", list(PAGE_PATHS))
+def test_page_renders_without_a_traceback(served_app, page, title):
+    open_page(page, served_app, title)
+    main = page.locator("[data-testid=stMain]")
+    assert main.locator("h1").first.is_visible()
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert "Traceback" not in main.inner_text()
+    nav = page.locator("[data-testid=stSidebarNav] a", has_text=title).first
+    assert nav.get_attribute("aria-current") == "page"

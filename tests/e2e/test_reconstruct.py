@@ -1,0 +1,48 @@
+"""Reconstruct in a real browser: an uploaded PNG is reconstructed; a bad file gives an error and
+the app keeps serving."""
+
+import io
+
+import pytest
+from PIL import Image, ImageDraw
+from playwright.sync_api import expect
+
+from tests.e2e.harness import navigate, open_page
+
+pytestmark = pytest.mark.e2e
+
+
+def digit_png() -> bytes:
+    """A white '7' drawn on black, bigger than the model's input (it gets resized)."""
+    image = Image.new("L", (56, 56), 0)
+    ImageDraw.Draw(image).line([(12, 12), (44, 12), (24, 48)], fill=255, width=6)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def upload(page, name: str, data: bytes, mime: str) -> None:
+    page.get_by_test_id("stMain").get_by_text("Upload", exact=True).first.click()
+    uploader = page.get_by_test_id("stMain").get_by_test_id("stFileUploaderDropzoneInput").first
+    uploader.set_input_files(files=[{"name": name, "mimeType": mime, "buffer": data}])
+
+
+def test_an_uploaded_png_is_reconstructed(served_app, page):
+    open_page(page, served_app, "Reconstruct")
+    upload(page, "seven.png", digit_png(), "image/png")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("seven.png, as uploaded")).to_be_visible()
+    recon = main.get_by_test_id("stImage").filter(has_text="reconstruction: decoder mean")
+    expect(recon.locator("img")).to_be_visible()
+    assert recon.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+    expect(main.get_by_test_id("stMetric").filter(has_text="-ELBO")).to_be_visible()
+
+
+def test_a_text_file_gives_an_error_and_the_app_keeps_serving(served_app, page):
+    open_page(page, served_app, "Reconstruct")
+    upload(page, "notes.png", b"these are notes, not an image\n", "image/png")
+    error = page.get_by_test_id("stMain").get_by_test_id("stAlert").filter(has_text="notes.png")
+    expect(error).to_be_visible()
+    assert page.get_by_test_id("stException").count() == 0
+    navigate(page, "Explore")
+    expect(page.get_by_test_id("stMain").get_by_test_id("stImage").first).to_be_visible()

@@ -1,0 +1,30 @@
+"""Sampling in a real browser: the Plotly animation plays, and the GIF downloads."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.harness import open_page
+
+pytestmark = pytest.mark.e2e
+
+ACTIVE_FRAME_JS = "el => el._fullLayout.sliders[0].active"
+
+
+def test_the_animation_plays_and_the_gif_downloads(served_app, page):
+    open_page(page, served_app, "Sampling")
+    chart = page.locator("[data-testid=stPlotlyChart] .js-plotly-plot").first
+    expect(chart).to_be_visible()
+    play = chart.locator(".updatemenu-button", has_text="Play")
+    expect(play).to_be_visible()
+    assert chart.evaluate(ACTIVE_FRAME_JS) == 0
+    play.click()
+    page.wait_for_function(f"el => ({ACTIVE_FRAME_JS})(el) >= 2", arg=chart.element_handle())
+
+    button = page.get_by_test_id("stDownloadButton").filter(has_text="Download GIF")
+    with page.expect_download() as download:
+        button.click()
+    gif = download.value
+    assert gif.suggested_filename.endswith(".gif")
+    assert Path(gif.path()).read_bytes()[:6] == b"GIF89a"
