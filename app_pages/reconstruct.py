@@ -68,7 +68,8 @@ def show_images(active: ActiveModel, result: Analysis, original, caption: str) -
     shown += [(to_image(result.x, scale), f"model input ({caption})"),
               (to_image(result.reconstruction, scale), "reconstruction: decoder mean at μ")]
     for column, (image, text) in zip(st.columns(len(shown)), shown, strict=True):
-        column.image(image, caption=text, output_format="PNG")
+        # At its own width: a browser rescale by a non-integer factor makes uneven pixels.
+        column.image(image, caption=text, output_format="PNG", width=image.width)
 
 
 def show_figures(result: Analysis) -> None:

@@ -15,7 +15,7 @@ from PIL import Image
 from vae_core.images import make_grid, to_pil
 from vae_core.latent import decode_distribution, decode_mean, traversal_latents
 
-DISPLAY_PX = 280  # the main image's side on the page
+DISPLAY_PX = 224  # the main image's side: fits its column at 1280 px, so no browser rescale
 
 
 def display_scale(height: int, target: int = DISPLAY_PX) -> int:
