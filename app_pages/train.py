@@ -25,6 +25,7 @@ from vae_core.config import (
 from vae_core.data import DatasetError
 from vae_core.devices import available_devices
 from vae_core.run_files import read_metrics
+from vae_core.run_uploads import save_uploaded_dataset, uploads_dir
 from vae_core.runs import (
     RunError,
     RunInfo,
@@ -33,9 +34,7 @@ from vae_core.runs import (
     list_runs,
     max_concurrent_runs,
     resume_run,
-    save_uploaded_dataset,
     start_run,
-    uploads_dir,
 )
 
 UPLOAD = "upload"

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -32,8 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .checkpoint import atomic_write_json
-from .config import ConfigError, DataConfig, RunConfig
-from .data import DatasetError, load_dataset
+from .config import ConfigError, RunConfig
 from .devices import select_device
 from .run_files import RUN_CONFIG_FILE, read_status, write_status
 
@@ -41,8 +39,6 @@ REQUEST_FILE = "request.json"
 LAUNCH_FILE = "launch.json"
 LOG_FILE = "log.txt"
 CANCEL_FILE = "cancel-requested"
-UPLOADS_DIR = ".uploads"  # dot-named: never listed as a run
-MAX_UPLOAD_BYTES = 200 * 2**20
 LIVE_STATES = ("starting", "running")
 STARTING_GRACE_SECONDS = 60  # a "starting" run with no pid yet is given this long
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -388,39 +384,3 @@ def _check_exited(run_dir: Path, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise RunError(f"{run_dir.name}'s process is still exiting; try again in a moment.")
         time.sleep(0.1)
-
-
-# --- uploaded training data ------------------------------------------------------------------
-
-
-def uploads_dir(runs_root: Path) -> Path:
-    return Path(runs_root) / UPLOADS_DIR
-
-
-def save_uploaded_dataset(
-    data: bytes, filename: str, uploads_root: Path, image_size: int = 28,
-    grayscale: bool = True,
-) -> Path:
-    """Keep an uploaded zip of images as <uploads_root>/<sha256>.zip once it loads as a dataset.
-
-    The zip is read in memory by the data loader (never extracted); a bad archive (not a zip,
-    members like ../x.png, no or too few images, too large) raises DatasetError and leaves
-    nothing behind. Same content, same file: two uploads never clobber each other.
-    """
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise DatasetError(f"{filename} is {len(data) / 2**20:.0f} MB; the limit is "
-                           f"{MAX_UPLOAD_BYTES // 2**20} MB. Upload fewer or smaller images.")
-    uploads_root = Path(uploads_root)
-    uploads_root.mkdir(parents=True, exist_ok=True)
-    target = uploads_root / f"{hashlib.sha256(data).hexdigest()[:24]}.zip"
-    staging = uploads_root / f".upload-{os.getpid()}-{secrets.token_hex(4)}.zip"
-    staging.write_bytes(data)
-    try:
-        load_dataset(DataConfig(name="images", path=str(staging), image_size=image_size,
-                                grayscale=grayscale))
-        os.replace(staging, target)
-    except DatasetError as error:
-        raise DatasetError(f"{filename} cannot be used for training: {error}") from error
-    finally:
-        staging.unlink(missing_ok=True)
-    return target

@@ -22,9 +22,10 @@ import pytest
 from PIL import Image
 
 from tests.core.test_training_process import kill_live_runs, tiny_config, wait_until
-from vae_core import runs
+from vae_core import run_uploads, runs
 from vae_core.data import DatasetError
 from vae_core.run_files import write_status
+from vae_core.run_uploads import save_uploaded_dataset
 from vae_core.runs import (
     LAUNCH_FILE,
     REQUEST_FILE,
@@ -35,7 +36,6 @@ from vae_core.runs import (
     delete_run,
     list_runs,
     run_info,
-    save_uploaded_dataset,
     start_run,
 )
 
@@ -213,7 +213,7 @@ def test_a_bad_zip_is_refused_with_a_reason_and_leaves_nothing(tmp_path, data, m
 
 
 def test_an_oversized_upload_is_refused_before_it_is_written(tmp_path, monkeypatch):
-    monkeypatch.setattr(runs, "MAX_UPLOAD_BYTES", 2**20)
+    monkeypatch.setattr(run_uploads, "MAX_UPLOAD_BYTES", 2**20)
     with pytest.raises(DatasetError, match=r"big\.zip is 3 MB; the limit is 1 MB"):
         save_uploaded_dataset(b"x" * 3 * 2**20, "big.zip", tmp_path / "uploads")
     assert not (tmp_path / "uploads").exists()
