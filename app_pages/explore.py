@@ -71,7 +71,7 @@ def _z_sources(active: ActiveModel, data: ImageDataset | None) -> str | None:
         return _upload(active)
 
 
-def _sliders(active: ActiveModel, usage, order: list[int]) -> list[float]:
+def _sliders(active: ActiveModel, usage, order: list[int]) -> None:
     ncols = 2 if len(order) > 6 else 1
     columns = st.columns(ncols)
     for position, dim in enumerate(order):  # column-major: the most used dims top left
@@ -79,7 +79,6 @@ def _sliders(active: ActiveModel, usage, order: list[int]) -> list[float]:
             dimension_label(dim, usage), -Z_LIMIT, Z_LIMIT, step=Z_STEP, format="%.2f",
             key=slider_key(active.version, dim),
         )
-    return record_sliders(active.version, active.latent_dim)
 
 
 def _decoder_images(active: ActiveModel, z: list[float], mean_column, side_column) -> None:
@@ -118,11 +117,12 @@ def _explorer(active: ActiveModel, usage) -> None:
     """Sliders and images: a slider change reruns only this, not the data or the KL."""
     order = dimension_order(usage, active.latent_dim)
     sliders, mean_column, side_column = st.columns([1.2, 1, 1], gap="medium")
+    z = record_sliders(active.version, active.latent_dim)
+    _decoder_images(active, z, mean_column, side_column)
     with sliders:
-        z = _sliders(active, usage, order)
+        _sliders(active, usage, order)
         source = z_source(z)
         st.caption(f"z: {source}" if source else "z: set with the sliders")
-    _decoder_images(active, z, mean_column, side_column)
     _traversal(active, z, order, usage)
 
 

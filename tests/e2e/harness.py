@@ -89,14 +89,16 @@ def kill_training_processes(runs: Path) -> None:
 
 
 @contextlib.contextmanager
-def serve_app(runs: Path, assets: Path | None = None, timeout: float = 60) -> Iterator[ServedApp]:
-    """`streamlit run app.py` on a free port: tiny models when `assets` is given, else assets/."""
+def serve_app(
+    runs: Path, assets: Path | None = None, timeout: float = 60, script: str = "app.py"
+) -> Iterator[ServedApp]:
+    """`streamlit run <script>` on a free port: tiny models when `assets` is given, else assets/."""
     env = {**os.environ, "LATENT_LAB_RUNS": str(runs)}
     env.pop("LATENT_LAB_ASSETS", None)
     if assets is not None:
         env["LATENT_LAB_ASSETS"] = str(assets)
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+    command = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
                "--server.headless", "true", "--server.fileWatcherType", "none",
                "--browser.gatherUsageStats", "false"]
     process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env,
