@@ -92,8 +92,8 @@ def _decoder_images(active: ActiveModel, z: list[float], mean_column, side_colum
         low, high = view.std_range
         side_column.image(view.std_png, output_format="PNG",
                           caption=f"Decoder std per pixel: {low:.3f} (black) to {high:.3f} (white)")
-    side_column.image(list(view.sample_pngs), output_format="PNG", caption=[
-        f"x ~ p(x|z) #{i + 1}" for i in range(len(view.sample_pngs))])
+    side_column.image(view.samples_png, output_format="PNG",
+                      caption=f"{N_SAMPLES} draws x ~ p(x|z)")
     kind = "binary (Bernoulli)" if not gaussian else "mean + std · noise, clipped to [0, 1]"
     side_column.caption(f"Samples from the decoder distribution p(x|z), {kind}; seed {seed}.")
     side_column.button("New samples", on_click=_next_sample_seed)
@@ -118,6 +118,7 @@ def _explorer(active: ActiveModel, usage) -> None:
     order = dimension_order(usage, active.latent_dim)
     sliders, mean_column, side_column = st.columns([1.2, 1, 1], gap="medium")
     z = record_sliders(active.version, active.latent_dim)
+    # Images before sliders: the browser fetches them while the slider deltas still arrive.
     _decoder_images(active, z, mean_column, side_column)
     with sliders:
         _sliders(active, usage, order)

@@ -65,7 +65,7 @@ class DecoderView:
     mean_png: bytes
     std_png: bytes | None  # None for a Bernoulli decoder: its std follows from the mean
     std_range: tuple[float, float]
-    sample_pngs: tuple[bytes, ...]
+    samples_png: bytes  # the samples x ~ p(x|z) in one grid: one image to send, not four
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -78,10 +78,10 @@ def decoder_view(
     std_png, low, high = None, float(std.min()), float(std.max())
     if show_std:  # stretched to [0, 1] so the map is visible; the caption gives the range
         std_png = png_bytes(to_image(std / max(high, 1e-8), scale))
-    small = display_scale(mean.shape[-2], DISPLAY_PX * 3 // 8)  # two per row beside the mean
+    small = display_scale(mean.shape[-2] + 1, DISPLAY_PX // 2)  # 2 tiles + padding per row
     return DecoderView(
         png_bytes(to_image(mean, scale)), std_png, (low, high),
-        tuple(png_bytes(to_image(sample, small)) for sample in samples),
+        png_bytes(grid_image(samples, ncols=2, scale=small)),
     )
 
 
