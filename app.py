@@ -9,8 +9,7 @@ import gc
 import streamlit as st
 import torch
 
-from ui.active_model import active_model
-from ui.sidebar import render_checkpoint_upload, render_model_card, render_model_picker
+from ui.sidebar import render_sidebar
 
 # One thread decodes a 28x28 image in ~0.4 ms; two threads stall whenever a training run is
 # busy on the other core (the machine has two).
@@ -27,10 +26,7 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-st.sidebar.title("Latent Lab")
-render_model_picker()
-render_model_card(active_model())
-render_checkpoint_upload()
+render_sidebar()
 # Heavy imports are done: keep their objects out of every later garbage collection pass.
 gc.freeze()
 page.run()

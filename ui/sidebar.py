@@ -6,10 +6,35 @@ import streamlit as st
 
 from vae_core.checkpoint import CheckpointError
 
-from .active_model import ActiveModel, active_key, set_active
+from .active_model import ActiveModel, active_key, active_model, set_active
 from .model_registry import find_entry, run_models, save_upload, shipped_models
 
-UPLOADS_KEY = "uploaded_model_keys"
+UPLOADS_KEY = "uploaded_model_keys"  # this session's uploaded checkpoints, by model key
+UPLOADED_FILES_KEY = "checkpoint_upload_done"  # file ids already handled: validate once
+PICKER_KEY = "model_picker"
+
+
+def render_sidebar() -> ActiveModel | None:
+    """Picker, card and upload; returns the active model (None when none loads)."""
+    st.sidebar.title("Latent Lab")
+    picker_area, card_area = st.sidebar.container(), st.sidebar.container()
+    # The upload is handled first, in the run it arrives: it may switch the model, and the
+    # picker's value can only be moved before the picker is drawn.
+    render_checkpoint_upload()
+    with picker_area:
+        render_model_picker()
+    active = active_model()
+    with card_area:
+        render_model_card(active)
+    return active
+
+
+def choose_model(key: str) -> None:
+    """Make `key` active and move the picker to it. Call it before the picker is drawn (from a
+    callback or the upload handler); leaving the picker's old value would let the browser send
+    its old choice back on the next rerun."""
+    set_active(key)
+    st.session_state[PICKER_KEY] = key
 
 
 def _choices() -> list:
@@ -24,9 +49,9 @@ def render_model_picker() -> None:
     keys = [e.key for e in entries]
     labels = {e.key: e.label for e in entries}
     current = active_key()
-    index = keys.index(current) if current in keys else 0
-    chosen = st.sidebar.selectbox("Model", keys, index=index, format_func=labels.get,
-                                  key="model_picker")
+    if st.session_state.get(PICKER_KEY) not in keys:
+        st.session_state[PICKER_KEY] = current if current in keys else keys[0]
+    chosen = st.selectbox("Model", keys, format_func=labels.get, key=PICKER_KEY)
     if chosen != current:
         set_active(chosen)
 
@@ -42,7 +67,7 @@ def render_model_card(active: ActiveModel | None) -> None:
         return
     config, data = active.checkpoint.model_config, active.checkpoint.data_config
     test = active.checkpoint.metadata.get("test", {})
-    st.sidebar.markdown(
+    st.markdown(
         f"**{data.name}** · {config.arch} · latent {config.latent_dim} · {config.likelihood}  \n"
         f"test -ELBO **{_figure(test.get('neg_elbo'))}** · "
         f"-log p(x) **{_figure(test.get('log_px'), negate=True)}** nats/image"
@@ -61,22 +86,27 @@ def render_checkpoint_upload() -> None:
         if set(by_suffix) != {"safetensors", "json"}:
             st.error("Upload both files of a checkpoint: one .safetensors and its config.json.")
             return
-        try:
-            key = save_upload(by_suffix["safetensors"].getvalue(), by_suffix["json"].getvalue())
-        except CheckpointError as error:
-            st.error(f"That checkpoint cannot be used: {error}")
-            return
+        file_ids = tuple(sorted(f.file_id for f in files))
+        if st.session_state.get(UPLOADED_FILES_KEY, (None, None))[0] != file_ids:
+            _accept_upload(by_suffix["safetensors"].getvalue(), by_suffix["json"].getvalue(),
+                           file_ids)
+        outcome = st.session_state[UPLOADED_FILES_KEY][1]
+        if outcome.startswith("upload:"):
+            st.success("Checkpoint loaded and active; it is in the Model box above.")
+        else:
+            st.error(outcome)
+
+
+def _accept_upload(weights: bytes, config_json: bytes, file_ids: tuple) -> None:
+    """Validate once per pair of files; remember the model key or the error to show."""
+    try:
+        key = save_upload(weights, config_json)
+    except CheckpointError as error:
+        outcome = f"That checkpoint cannot be used: {error}"
+    else:
         uploads = st.session_state.setdefault(UPLOADS_KEY, [])
         if key not in uploads:
             uploads.append(key)
-            set_active(key)
-            st.rerun()
-        st.success("Checkpoint loaded: pick it in the Model box above.")
-
-
-def choose_model(key: str) -> None:
-    """Make `key` the active model from a button's on_click callback ("Use this model").
-    Callbacks run before the picker is drawn, so its value can be moved to `key` too; dropping
-    it instead lets the browser send its old choice back on the next rerun."""
-    set_active(key)
-    st.session_state["model_picker"] = key
+        choose_model(key)
+        outcome = key
+    st.session_state[UPLOADED_FILES_KEY] = (file_ids, outcome)

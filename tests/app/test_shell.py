@@ -1,8 +1,10 @@
 """The app's shell: navigation, the sidebar's model picker and card, checkpoint upload."""
 
+import pickle
+
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, make_tiny_checkpoint
 
 
 def _app() -> AppTest:
@@ -31,3 +33,36 @@ def test_a_session_sees_only_its_own_choice(app_env):
     first.sidebar.selectbox(key="model_picker").set_value("asset:shapes").run()
     second.run()
     assert second.sidebar.selectbox(key="model_picker").value == "asset:mnist16"
+
+
+def _upload_checkpoint(at: AppTest, files: list[tuple[str, bytes, str]]) -> AppTest:
+    uploader = at.sidebar.file_uploader(key="checkpoint_upload")
+    for name, data, mime in files:
+        uploader.upload(name, data, mime)
+    return at.run()
+
+
+def _checkpoint_files(directory) -> list[tuple[str, bytes, str]]:
+    return [("model.safetensors", (directory / "model.safetensors").read_bytes(),
+             "application/octet-stream"),
+            ("config.json", (directory / "config.json").read_bytes(), "application/json")]
+
+
+def test_uploading_a_checkpoint_makes_it_the_active_model(app_env, tmp_path):
+    make_tiny_checkpoint(tmp_path / "mine", "shapes", seed=3)
+    at = _upload_checkpoint(_app().run(), _checkpoint_files(tmp_path / "mine"))
+    assert not at.exception and not at.sidebar.error
+    assert at.sidebar.selectbox(key="model_picker").value.startswith("upload:")
+    assert "shapes" in at.sidebar.markdown[0].value
+
+
+def test_a_pickle_or_half_a_checkpoint_is_refused_with_a_message(app_env, tmp_path):
+    make_tiny_checkpoint(tmp_path / "mine", "shapes")
+    weights, config = _checkpoint_files(tmp_path / "mine")
+    at = _upload_checkpoint(_app().run(), [weights])
+    assert "Upload both files" in at.sidebar.error[0].value
+    pickled = ("model.safetensors", pickle.dumps({"w": [1, 2]}), "application/octet-stream")
+    at = _upload_checkpoint(_app().run(), [pickled, config])
+    assert not at.exception
+    assert "cannot be used" in at.sidebar.error[0].value
+    assert at.sidebar.selectbox(key="model_picker").value == "asset:mnist16"
