@@ -5,15 +5,17 @@ model is active.
 """
 
 import gc
+import os
+
+# One torch thread per script thread, set before torch loads so that every thread inherits it:
+# Streamlit runs fragment reruns in fresh threads, where torch.set_num_threads(1) called from
+# another thread does not hold, and a two-thread decode then took ~56 ms instead of ~1 ms
+# whenever a training run kept the other core busy (measured on this two-core machine).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import streamlit as st
-import torch
 
 from ui.sidebar import render_sidebar
-
-# One thread decodes a 28x28 image in ~0.4 ms; two threads stall whenever a training run is
-# busy on the other core (the machine has two).
-torch.set_num_threads(1)
 
 st.set_page_config(page_title="Latent Lab", page_icon=":material/explore:", layout="wide")
 

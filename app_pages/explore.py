@@ -1,4 +1,4 @@
-"""Explore: one slider per latent dimension, the decoder's distribution redrawn on every change."""
+"""Explore: one slider per latent dimension, the decoder's distribution redrawn while dragging."""
 
 from __future__ import annotations
 
@@ -12,14 +12,17 @@ from ui.explore_state import (
     dimension_label,
     dimension_order,
     example_z,
+    is_collapsed,
     next_rng,
     record_sliders,
     scoped_key,
-    slider_key,
-    sync_sliders,
+    sliders_key,
+    sync_z,
     upload_z,
+    z_revision,
     z_source,
 )
+from ui.latent_sliders import latent_sliders
 from ui.render import decoder_view, traversal_png
 from vae_core.data import ImageDataset, ImageInputError
 
@@ -71,14 +74,13 @@ def _z_sources(active: ActiveModel, data: ImageDataset | None) -> str | None:
         return _upload(active)
 
 
-def _sliders(active: ActiveModel, usage, order: list[int]) -> None:
-    ncols = 2 if len(order) > 6 else 1
-    columns = st.columns(ncols)
-    for position, dim in enumerate(order):  # column-major: the most used dims top left
-        columns[position * ncols // len(order)].slider(
-            dimension_label(dim, usage), -Z_LIMIT, Z_LIMIT, step=Z_STEP, format="%.2f",
-            key=slider_key(active.version, dim),
-        )
+def _sliders(active: ActiveModel, usage, order: list[int], z: list[float]) -> None:
+    """One element for all dimensions, in usage order; it sends z while the user drags."""
+    latent_sliders(
+        [dimension_label(dim, usage) for dim in order], [z[dim] for dim in order],
+        sliders_key(active.version), Z_LIMIT, Z_STEP, revision=z_revision(),
+        muted=[is_collapsed(dim, usage) for dim in order],
+    )
 
 
 def _decoder_images(active: ActiveModel, z: list[float], mean_column, side_column) -> None:
@@ -114,14 +116,14 @@ def _traversal(active: ActiveModel, z: list[float], order: list[int], usage) -> 
 
 @st.fragment
 def _explorer(active: ActiveModel, usage) -> None:
-    """Sliders and images: a slider change reruns only this, not the data or the KL."""
+    """Sliders and images: a slider move reruns only this, not the data or the KL."""
     order = dimension_order(usage, active.latent_dim)
     sliders, mean_column, side_column = st.columns([1.2, 1, 1], gap="medium")
-    z = record_sliders(active.version, active.latent_dim)
+    z = record_sliders(active.version, order)
     # Images before sliders: the browser fetches them while the slider deltas still arrive.
     _decoder_images(active, z, mean_column, side_column)
     with sliders:
-        _sliders(active, usage, order)
+        _sliders(active, usage, order, z)
         source = z_source(z)
         st.caption(f"z: {source}" if source else "z: set with the sliders")
     _traversal(active, z, order, usage)
@@ -140,7 +142,7 @@ def main() -> None:
     error = _z_sources(active, data)
     if error:
         st.error(f"{error} Try another image file.")
-    sync_sliders(active.version, active.latent_dim)
+    sync_z(active.version, active.latent_dim)
     _explorer(active, usage)
 
 

@@ -1,8 +1,8 @@
-"""Explore's z: one list of floats in st.session_state["explore_z"], mirrored into the sliders.
+"""Explore's z: one list of floats in st.session_state["explore_z"], shown by the latent sliders.
 
-Any page may set `explore_z` to send a z to Explore. Explore writes it into the slider keys
-before the sliders are created (Streamlit forbids changing a widget's key after that), and the
-sliders write it back on every change, so the two never disagree.
+Any page may set `explore_z` to send a z to Explore. Buttons set it with `choose_z`, which bumps
+a revision so the sliders in the browser take the new z; a slider move comes back as the
+component's state and becomes `explore_z` at the start of the next (fragment) run.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from vae_core.data import preprocess_image
 from vae_core.latent import encode_images
 
 from .active_model import ActiveModel
+from .latent_sliders import moved_values
 
 Z_KEY = "explore_z"
-SYNCED_KEY = "explore_synced"  # (model version, z) that the slider keys currently hold
+SYNCED_KEY = "explore_synced"  # (model version, z) that the sliders were last drawn with
+REVISION_KEY = "explore_z_revision"  # bumped when z is set other than by the sliders
 SOURCE_KEY = "explore_z_source"  # (where z came from, that z): shown while z is unchanged
 RANDOM_DRAWS_KEY = "explore_random_draws"  # seeds random picks: the n-th click, the n-th draw
 Z_LIMIT = 3.0
@@ -33,11 +35,16 @@ def dimension_order(usage: np.ndarray | None, latent_dim: int) -> list[int]:
     return [int(j) for j in np.argsort(-np.asarray(usage), kind="stable")]
 
 
+def is_collapsed(dim: int, usage: np.ndarray | None) -> bool:
+    """The encoder barely uses this dimension (average KL below COLLAPSED_NATS)."""
+    return usage is not None and usage[dim] < COLLAPSED_NATS
+
+
 def dimension_label(dim: int, usage: np.ndarray | None) -> str:
     """'z3 · 2.41 nats', 'z7 · collapsed' (KL below COLLAPSED_NATS), or 'z3' without usage."""
     if usage is None:
         return f"z{dim}"
-    if usage[dim] < COLLAPSED_NATS:
+    if is_collapsed(dim, usage):
         return f"z{dim} · collapsed"
     return f"z{dim} · {usage[dim]:.2f} nats"
 
@@ -47,8 +54,8 @@ def scoped_key(name: str, version: str) -> str:
     return f"explore_{name}_{hashlib.sha1(version.encode()).hexdigest()[:10]}"
 
 
-def slider_key(version: str, dim: int) -> str:
-    return scoped_key(f"slider{dim}", version)
+def sliders_key(version: str) -> str:
+    return scoped_key("sliders", version)
 
 
 def snap(z) -> list[float]:
@@ -69,10 +76,15 @@ def set_z(z) -> None:
     st.session_state[Z_KEY] = [float(v) for v in z]
 
 
+def z_revision() -> int:
+    return st.session_state.get(REVISION_KEY, 0)
+
+
 def choose_z(z, source: str) -> None:
-    """Set z from a button or an upload, remembering where it came from."""
+    """Set z from a button or an upload, remembering where it came from; moves the sliders."""
     set_z(snap(z))
     st.session_state[SOURCE_KEY] = (source, tuple(snap(z)))
+    st.session_state[REVISION_KEY] = z_revision() + 1
 
 
 def z_source(z: list[float]) -> str | None:
@@ -81,11 +93,11 @@ def z_source(z: list[float]) -> str | None:
     return source if source_z == tuple(z) else None
 
 
-def sync_sliders(version: str, latent_dim: int) -> list[float]:
-    """Make `explore_z` valid for this model and write it into the slider keys; returns it.
+def sync_z(version: str, latent_dim: int) -> list[float]:
+    """Make `explore_z` valid for this model before the sliders are drawn; returns it.
 
     A z left over from another model (or of another length) is reset to 0; a z that another
-    page or a button set since the last sync is kept.
+    page or a button set since the sliders were last drawn is kept.
     """
     synced_version, synced_z = st.session_state.get(SYNCED_KEY, (None, None))
     z = _valid_z(st.session_state.get(Z_KEY), latent_dim)
@@ -95,25 +107,27 @@ def sync_sliders(version: str, latent_dim: int) -> list[float]:
         choose_z([0.0] * latent_dim, "z = 0, the prior's mean")
     elif tuple(snap(z)) != synced_z and z_source(snap(z)) is None:
         choose_z(z, "sent from another page")
-    z = snap(st.session_state[Z_KEY])
-    keys = [slider_key(version, j) for j in range(latent_dim)]
-    # Keys also vanish when the sliders were not drawn (another page ran): rewrite them then.
-    if (version, tuple(z)) != (synced_version, synced_z) or any(
-        k not in st.session_state for k in keys
-    ):
-        for key, value in zip(keys, z, strict=True):
-            st.session_state[key] = value
-        st.session_state[SYNCED_KEY] = (version, tuple(z))
-    set_z(z)
-    return z
+    return _synced(version, snap(st.session_state[Z_KEY]))
 
 
-def record_sliders(version: str, latent_dim: int) -> list[float]:
-    """After the sliders are drawn: their values become `explore_z`; returns z."""
-    z = snap([st.session_state[slider_key(version, j)] for j in range(latent_dim)])
+def _synced(version: str, z: list[float]) -> list[float]:
     st.session_state[SYNCED_KEY] = (version, tuple(z))
     set_z(z)
     return z
+
+
+def record_sliders(version: str, order: list[int]) -> list[float]:
+    """A slider move since z was last set becomes `explore_z`; returns z.
+
+    The sliders send their values in display `order`; a move made before a button set z is
+    stale and ignored.
+    """
+    z = snap(st.session_state[Z_KEY])
+    moved = moved_values(sliders_key(version), z_revision())
+    if moved is not None and len(moved) == len(order):
+        for dim, value in zip(order, snap(moved), strict=True):
+            z[dim] = value
+    return _synced(version, z)
 
 
 def next_rng() -> np.random.Generator:

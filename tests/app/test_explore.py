@@ -1,6 +1,11 @@
-"""Explore page: one slider per latent dimension, the decoded image follows z, buttons set z."""
+"""Explore page: one slider per latent dimension, the decoded image follows z, buttons set z.
+
+The sliders are one custom component, an UnknownElement to AppTest: the tests read what it is
+given from its JSON data and move it by writing the state the browser would send to its key.
+"""
 
 import io
+import json
 import re
 
 import numpy as np
@@ -28,10 +33,34 @@ def _dim(label: str) -> int:
     return int(re.match(r"z(\d+)", label).group(1))
 
 
+def _sliders(at: AppTest):
+    (element,) = at.get("bidi_component")
+    return element
+
+
+def _data(at: AppTest) -> dict:
+    """What the sliders component was given: labels, values, muted, revision, ack."""
+    return json.loads(_sliders(at).proto.json)
+
+
 def _z_by_dim(at: AppTest) -> list[float]:
     """The sliders' values in dimension order (they are shown in usage order)."""
-    values = {_dim(s.label): s.value for s in at.slider}
+    data = _data(at)
+    values = {_dim(label): v for label, v in zip(data["labels"], data["values"], strict=True)}
     return [values[j] for j in sorted(values)]
+
+
+def _move(at: AppTest, position: int, value: float, revision: int | None = None) -> AppTest:
+    """Move the slider at `position` the way the browser reports it: the whole z, a new seq and
+    the revision the move started from (the current one unless given)."""
+    data = _data(at)
+    values = list(data["values"])
+    values[position] = value
+    seq = (data["ack"] or 0) + 1
+    at.session_state[_sliders(at).key] = {"moved": {
+        "values": values, "seq": seq,
+        "revision": data["revision"] if revision is None else revision}}
+    return at.run()
 
 
 def _nats(label: str) -> float:
@@ -71,26 +100,44 @@ def test_snap_clips_to_the_slider_range_and_rounds_to_its_step():
 def test_one_slider_per_dimension_ordered_by_usage(app_env):
     at = _explore()
     assert not at.exception
-    labels = [s.label for s in at.slider]
+    data = _data(at)
+    labels = data["labels"]
     assert sorted(_dim(label) for label in labels) == [0, 1, 2, 3]  # mnist16: latent 4
     nats = [_nats(label) for label in labels]
     assert nats == sorted(nats, reverse=True)
-    # The untrained tiny encoder barely uses some dimensions: they are marked and come last.
+    # The untrained tiny encoder barely uses some dimensions: they are marked, greyed, last.
     assert any("collapsed" in label for label in labels)
     assert all(_nats(label) == 0.0 for label in labels if "collapsed" in label)
-    assert all(s.value == 0.0 for s in at.slider)
+    assert data["muted"] == ["collapsed" in label for label in labels]
+    assert (data["limit"], data["step"]) == (3.0, 0.05)
+    assert data["values"] == [0.0] * 4
     assert at.session_state["explore_z"] == [0.0] * 4
 
 
 def test_moving_a_slider_redraws_the_image_and_updates_z(app_env):
     at = _explore()
-    before = at.image[0].value
-    slider = at.slider[0]
-    slider.set_value(2.0).run()
+    before, revision = at.image[0].value, _data(at)["revision"]
+    _move(at, 0, 2.0)
     assert not at.exception
     assert at.image[0].value != before
-    assert at.session_state["explore_z"][_dim(slider.label)] == 2.0
+    data = _data(at)
+    assert at.session_state["explore_z"][_dim(data["labels"][0])] == 2.0
+    assert data["values"][0] == 2.0
+    assert data["revision"] == revision  # the browser keeps its own values: no reset
+    assert data["ack"] == 1  # lets the browser send its next move
     assert "set with the sliders" in " ".join(c.value for c in at.caption)
+
+
+def test_a_move_made_before_a_button_set_z_is_ignored(app_env):
+    at = _explore()
+    _move(at, 0, 2.0)
+    revision = _data(at)["revision"]
+    _button(at, "z = 0").click().run()
+    assert _data(at)["revision"] == revision + 1  # the browser takes the button's z
+    _move(at, 1, -1.0, revision=revision)  # sent by the browser before it saw the button's z
+    assert at.session_state["explore_z"] == [0.0] * 4
+    _move(at, 1, -1.0)  # a move after it counts
+    assert at.session_state["explore_z"][_dim(_data(at)["labels"][1])] == -1.0
 
 
 def test_gaussian_decoder_shows_its_std_map_and_samples(app_env):
@@ -157,7 +204,7 @@ def test_switching_to_a_model_with_another_latent_size_resets_z(app_env, model, 
     _button(at, "Random z").click().run()
     at.sidebar.selectbox(key="model_picker").set_value(model).run()
     assert not at.exception
-    assert len(at.slider) == latent_dim
+    assert len(_data(at)["labels"]) == latent_dim
     assert _z_by_dim(at) == [0.0] * latent_dim
     captions = [c for image in at.image for c in image.captions]
     assert not any(c.startswith("Decoder std") for c in captions)  # Bernoulli: no std map
@@ -166,7 +213,7 @@ def test_switching_to_a_model_with_another_latent_size_resets_z(app_env, model, 
 
 def test_z_survives_a_visit_to_another_page(app_env):
     at = _explore()
-    at.slider[1].set_value(-1.5).run()
+    _move(at, 1, -1.5)
     z = at.session_state["explore_z"]
     at.switch_page("app_pages/sampling.py").run()
     at.switch_page(PAGE).run()

@@ -67,7 +67,7 @@ def test_a_run_trains_in_the_background_and_becomes_the_active_model(served_app,
     navigate(page, "Explore")
     image = page.locator("[data-testid=stMain] [data-testid=stImage] img").first
     start = image.get_attribute("src")
-    page.locator("[data-testid=stMain] [data-testid=stSlider] input[type=range]").first.focus()
+    page.locator("[data-testid=stMain] .latent-sliders input[type=range]").first.focus()
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
     expect(image).not_to_have_attribute("src", start)
