@@ -46,18 +46,20 @@ class Checkpoint:
     path: Path | None = None
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temporary file and os.replace: readers see the old or the new file, whole."""
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write via a temporary file and os.replace: readers see the old or the new file, whole.
+    durable=False skips the fsync: still atomic for readers, but a power cut may lose it."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     with open(tmp, "wb") as handle:
         handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+        if durable:
+            handle.flush()
+            os.fsync(handle.fileno())
     os.replace(tmp, path)
 
 
-def atomic_write_json(path: Path, value: Any) -> None:
-    atomic_write_bytes(path, json.dumps(value, indent=2).encode())
+def atomic_write_json(path: Path, value: Any, durable: bool = True) -> None:
+    atomic_write_bytes(path, json.dumps(value, indent=2).encode(), durable)
 
 
 def _config_document(

@@ -7,6 +7,7 @@ importance-weighted bound and the app's sampling code free of `if likelihood == 
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Protocol
 
@@ -118,7 +119,11 @@ class BernoulliLikelihood:
 
     def __init__(self, logits: torch.Tensor) -> None:
         self.logits = logits
-        self.mean = torch.sigmoid(logits)
+
+    @functools.cached_property
+    def mean(self) -> torch.Tensor:
+        """Pixel probabilities; computed on first use (training needs only the logits)."""
+        return torch.sigmoid(self.logits)
 
     @property
     def stddev(self) -> torch.Tensor:

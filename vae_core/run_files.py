@@ -25,7 +25,9 @@ def write_status(run_dir: Path, state: str, **fields: Any) -> dict[str, Any]:
     if state not in STATES:
         raise ValueError(f"unknown run state {state!r}")
     status = {"state": state, "updated": time.time(), **fields}
-    atomic_write_json(Path(run_dir) / STATUS_FILE, status)
+    # A heartbeat written every few steps: no fsync (it cost the loop ~5% of its speed);
+    # readers still never see a torn file.
+    atomic_write_json(Path(run_dir) / STATUS_FILE, status, durable=False)
     return status
 
 

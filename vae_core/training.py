@@ -225,7 +225,8 @@ def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool)
         batch = x_all[order[i * cfg.batch_size : (i + 1) * cfg.batch_size]].to(session.device)
         weight = kl_weight(cfg.beta, cfg.warmup_epochs, (epoch - 1) + i / n_steps)
         terms = _step(session, batch, weight, noise)
-        totals += torch.stack([terms.neg_elbo.sum(), terms.kl.sum(), terms.recon.sum()]).cpu()
+        with torch.no_grad():  # bookkeeping: keep it out of the autograd graph
+            totals += torch.stack([terms.neg_elbo.sum(), terms.kl.sum(), terms.recon.sum()]).cpu()
         session.step += 1
         if session.step % cfg.log_every == 0 or i == n_steps - 1:
             _log_step(session, epoch, terms, weight, bar, i + 1, n_steps)
