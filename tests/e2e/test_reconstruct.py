@@ -21,9 +21,25 @@ def digit_png() -> bytes:
     return buffer.getvalue()
 
 
+def choose_upload(page) -> None:
+    """Pick the "Upload" source. A click that lands while a rerun redraws the radio can be lost,
+    so it is retried until the radio shows it."""
+    main = page.get_by_test_id("stMain")
+    radio = main.get_by_role("radio", name="Upload").first
+    for _ in range(3):
+        main.get_by_text("Upload", exact=True).first.click()
+        try:
+            expect(radio).to_be_checked(timeout=5_000)
+            return
+        except AssertionError:
+            continue
+    expect(radio).to_be_checked()
+
+
 def upload(page, name: str, data: bytes, mime: str) -> None:
-    page.get_by_test_id("stMain").get_by_text("Upload", exact=True).first.click()
+    choose_upload(page)
     uploader = page.get_by_test_id("stMain").get_by_test_id("stFileUploaderDropzoneInput").first
+    expect(uploader).to_be_attached()
     uploader.set_input_files(files=[{"name": name, "mimeType": mime, "buffer": data}])
 
 
