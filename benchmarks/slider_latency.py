@@ -25,6 +25,7 @@ from tests.e2e.harness import (
     launch_browser,
     open_page,
     serve_app,
+    stop_process,
     wait_for_idle,
 )
 
@@ -103,15 +104,6 @@ def start_training(out: Path, threads: int) -> subprocess.Popen:
     return process
 
 
-def stop_training(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def tiny_assets(root: Path) -> Path:
     from tests.conftest import TINY_MODELS, make_tiny_checkpoint
 
@@ -155,7 +147,7 @@ def measure_app(args: argparse.Namespace, work: Path, assets: Path | None, playw
             try:
                 rows.append(summary(f"Explore, training {threads} thr", measure(page, args.n)))
             finally:
-                stop_training(training)
+                stop_process(training)
         context.close()
     return rows
 

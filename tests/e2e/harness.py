@@ -59,7 +59,8 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
     raise TimeoutError(f"streamlit did not answer {url}/_stcore/health within {timeout} s")
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminate, then kill after 10 s."""
     process.terminate()
     try:
         process.wait(timeout=10)
@@ -108,7 +109,7 @@ def serve_app(
         _wait_healthy(url, process, timeout)
         yield ServedApp(url, runs, process)
     finally:
-        _stop(process)
+        stop_process(process)
         kill_training_processes(runs)
 
 
