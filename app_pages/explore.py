@@ -88,11 +88,12 @@ def _decoder_images(active: ActiveModel, z: list[float], mean_column, side_colum
     gaussian = active.checkpoint.model_config.likelihood in GAUSSIAN
     seed = st.session_state.get(SAMPLE_SEED_KEY, 0)
     view = decoder_view(active.version, tuple(z), N_SAMPLES, seed, active.model, gaussian)
-    mean_column.image(view.mean_png, output_format="PNG", caption=(
+    # At their own width: a browser rescale by a non-integer factor would blur the pixels.
+    mean_column.image(view.mean_png, output_format="PNG", width=view.width, caption=(
         "Decoder mean E[x|z]" if gaussian else "Decoder mean: each pixel's probability p(x=1|z)"))
     if gaussian:
         low, high = view.std_range
-        side_column.image(view.std_png, output_format="PNG",
+        side_column.image(view.std_png, output_format="PNG", width=view.width,
                           caption=f"Decoder std per pixel: {low:.3f} (black) to {high:.3f} (white)")
     side_column.image(view.samples_png, output_format="PNG",
                       caption=f"{N_SAMPLES} draws x ~ p(x|z)")

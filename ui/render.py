@@ -66,6 +66,7 @@ class DecoderView:
     std_png: bytes | None  # None for a Bernoulli decoder: its std follows from the mean
     std_range: tuple[float, float]
     samples_png: bytes  # the samples x ~ p(x|z) in one grid: one image to send, not four
+    width: int  # of the mean and std images: show them at exactly this many pixels
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -81,7 +82,7 @@ def decoder_view(
     small = display_scale(mean.shape[-2] + 1, DISPLAY_PX // 2)  # 2 tiles + padding per row
     return DecoderView(
         png_bytes(to_image(mean, scale)), std_png, (low, high),
-        png_bytes(grid_image(samples, ncols=2, scale=small)),
+        png_bytes(grid_image(samples, ncols=2, scale=small)), mean.shape[-1] * scale,
     )
 
 
