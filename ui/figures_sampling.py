@@ -76,7 +76,7 @@ def frame_title(names: list[str], mu, sigma, eps) -> str:
     """The equation with this frame's numbers, for the plane's dims."""
     z = np.asarray(mu) + np.asarray(sigma) * np.asarray(eps)
     return (f"({', '.join(names)}):  z = μ + σ ⊙ ε = {_vector(mu)} + {_vector(sigma)} ⊙ "
-            f"{_vector(eps)} = {_vector(z)}<br><sup>prior: z = ε = {_vector(eps)}</sup>")
+            f"{_vector(eps)} = {_vector(z)}<br>prior: z = ε = {_vector(eps)}")
 
 
 def _static_traces(mu: np.ndarray, sigma: np.ndarray) -> list[go.Scatter]:
