@@ -10,7 +10,6 @@ from ui.explore_state import (
     Z_STEP,
     choose_z,
     dimension_label,
-    dimension_order,
     example_z,
     is_collapsed,
     next_rng,
@@ -25,6 +24,7 @@ from ui.explore_state import (
 from ui.latent_sliders import latent_sliders
 from ui.render import decoder_view, traversal_png
 from vae_core.data import ImageDataset, ImageInputError
+from vae_core.latent import dimension_order
 
 N_SAMPLES = 4
 TRAVERSAL_STEPS = 9

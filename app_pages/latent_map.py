@@ -24,6 +24,7 @@ from ui.latent_helpers import (
 )
 from ui.render import display_scale, png_data_uri, to_image
 from ui.thumbnails import thumbnail_uris
+from vae_core.latent import dimension_order
 
 SELECTED = "latent_map_selected"  # test-example index of the last clicked point
 N_ELLIPSES, N_THUMBNAILS = 50, 60
@@ -31,7 +32,7 @@ N_ELLIPSES, N_THUMBNAILS = 50, 60
 
 def choose_dims(latent_dim: int, usage: np.ndarray | None) -> tuple[int, int] | None:
     """Two different latent dimensions, by default the two the model uses most."""
-    order = list(np.argsort(-usage, kind="stable")) if usage is not None else [0, 1]
+    order = dimension_order(usage, latent_dim)
     label = (lambda j: f"z{j} (KL {usage[j]:.2f})") if usage is not None else (lambda j: f"z{j}")
     dims = list(range(latent_dim))
     left, right = st.columns(2)

@@ -6,12 +6,11 @@ import numpy as np
 import streamlit as st
 
 from ui.active_model import ActiveModel, active_dataset, active_model, dimension_usage
-from ui.explore_state import dimension_order
 from ui.figures_sampling import SamplingRun, draw_reparameterized, plane_dims, sampling_figure
 from ui.gif import encode_gif
 from ui.render import display_scale, png_bytes, side_by_side, to_image
 from vae_core.data import ImageDataset
-from vae_core.latent import decode_mean, encode_images
+from vae_core.latent import decode_mean, dimension_order, encode_images
 
 INDEX_KEY = "sampling_index"
 RANDOM_DRAWS_KEY = "sampling_random_draws"

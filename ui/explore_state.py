@@ -28,13 +28,6 @@ Z_STEP = 0.05
 COLLAPSED_NATS = 0.01
 
 
-def dimension_order(usage: np.ndarray | None, latent_dim: int) -> list[int]:
-    """Latent dimensions, most used (largest average KL) first; index order without usage."""
-    if usage is None:
-        return list(range(latent_dim))
-    return [int(j) for j in np.argsort(-np.asarray(usage), kind="stable")]
-
-
 def is_collapsed(dim: int, usage: np.ndarray | None) -> bool:
     """The encoder barely uses this dimension (average KL below COLLAPSED_NATS)."""
     return usage is not None and usage[dim] < COLLAPSED_NATS

@@ -76,6 +76,13 @@ def per_dimension_kl(
     return (total / max(x.shape[0], 1)).numpy()
 
 
+def dimension_order(usage: np.ndarray | None, latent_dim: int) -> list[int]:
+    """Latent dimensions, most used (largest average KL) first; index order without usage."""
+    if usage is None:
+        return list(range(latent_dim))
+    return [int(j) for j in np.argsort(-np.asarray(usage), kind="stable")]
+
+
 def traversal_latents(z: np.ndarray, dim: int, values: np.ndarray) -> np.ndarray:
     """Copies of z (D,) with dimension `dim` set to each value: (len(values), D)."""
     grid = np.repeat(np.asarray(z, dtype=np.float32)[None, :], len(values), axis=0)

@@ -102,8 +102,3 @@ def plane_grid(latent_dim: int, dims: tuple[int, int], n: int = 15, limit: float
     grid[:, dims[0]] = horizontal.ravel()
     grid[:, dims[1]] = vertical.ravel()
     return grid
-
-
-def top_dimensions(usage: np.ndarray, k: int = 2) -> tuple[int, ...]:
-    """The k dimensions with the largest average KL (most used by the model), largest first."""
-    return tuple(int(i) for i in np.argsort(-np.asarray(usage), kind="stable")[:k])

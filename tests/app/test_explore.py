@@ -14,10 +14,10 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import PROJECT_DIR
-from ui.explore_state import dimension_label, dimension_order, snap
+from ui.explore_state import dimension_label, snap
 from vae_core.checkpoint import load_checkpoint
 from vae_core.data import load_dataset
-from vae_core.latent import encode_images
+from vae_core.latent import dimension_order, encode_images
 
 PAGE = "app_pages/explore.py"
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from vae_core.latent import dimension_order
 from vae_core.projection import (
     axes_view,
     ellipse,
@@ -10,7 +11,6 @@ from vae_core.projection import (
     plane_grid,
     project_covariance,
     subset_indices,
-    top_dimensions,
     tsne,
 )
 
@@ -108,4 +108,4 @@ def test_plane_grid_rows_run_top_down_and_columns_left_right():
 
 
 def test_top_dimensions_are_the_largest_kl_first():
-    assert top_dimensions(np.array([0.1, 3.0, 0.0, 2.0])) == (1, 3)
+    assert dimension_order(np.array([0.1, 3.0, 0.0, 2.0]), 4)[:2] == [1, 3]
