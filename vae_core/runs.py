@@ -309,11 +309,21 @@ def _is_our_trainer(pid: int, run_dir: Path) -> bool:
     if not Path("/proc/self").exists():
         return True
     try:
-        cmdline = (proc / "cmdline").read_bytes()
-        zombie = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":  # a zombie
+            return False
+        cmdline = _cmdline(proc)
     except (OSError, IndexError):
         return False
-    return not zombie and b"vae_core" in cmdline and run_dir.name.encode() in cmdline
+    return b"vae_core" in cmdline and run_dir.name.encode() in cmdline
+
+
+def _cmdline(proc: Path, wait: float = 1.0) -> bytes:
+    """/proc/<pid>/cmdline, waiting out the moment right after Popen returns when the child
+    has not yet exec'd and the file is empty (seen about 1 in 40 launches here)."""
+    deadline = time.monotonic() + wait
+    while not (cmdline := (proc / "cmdline").read_bytes()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return cmdline
 
 
 # --- cancel, resume, delete ------------------------------------------------------------------
