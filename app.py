@@ -6,6 +6,7 @@ model is active.
 
 import gc
 import os
+from pathlib import Path
 
 # One torch thread per script thread, set before torch loads so that every thread inherits it:
 # Streamlit runs fragment reruns in fresh threads, where torch.set_num_threads(1) called from
@@ -17,7 +18,9 @@ import streamlit as st
 
 from ui.sidebar import render_sidebar
 
-st.set_page_config(page_title="Latent Lab", page_icon=":material/explore:", layout="wide")
+# A local favicon: a Material page_icon makes the browser fetch it from fonts.gstatic.com.
+FAVICON = Path(__file__).parent / "ui" / "favicon.png"
+st.set_page_config(page_title="Latent Lab", page_icon=str(FAVICON), layout="wide")
 
 PAGES = [
     st.Page("app_pages/explore.py", title="Explore", icon=":material/tune:", default=True),
