@@ -10,8 +10,10 @@ requirements=requirements.txt
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-stamp="$venv/.installed-$(cat requirements*.txt | sha256sum | cut -c1-12)-$(basename $requirements .txt)"
-if [ ! -f "$stamp" ]; then
+stamps="$venv/.installed-$(cat requirements*.txt | sha256sum | cut -c1-12)"
+stamp="$stamps-$(basename $requirements .txt)"
+# The dev install holds everything the app needs: after the tests, the app starts without pip.
+if [ ! -f "$stamp" ] && [ ! -f "$stamps-requirements-dev" ]; then
   "$venv/bin/pip" install --quiet --upgrade pip
   # The CPU build first: a bare `torch` requirement could pull a multi-GB CUDA build.
   "$venv/bin/pip" install --quiet "torch==2.13.0" || "$venv/bin/pip" install --quiet "torch>=2.4,<2.14"
