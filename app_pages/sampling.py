@@ -8,6 +8,7 @@ import streamlit as st
 from ui.active_model import ActiveModel, active_dataset, active_model, dimension_usage
 from ui.figures_sampling import SamplingRun, draw_reparameterized, plane_dims, sampling_figure
 from ui.gif import encode_gif
+from ui.plotly_interrupts import quiet_plotly_interrupts
 from ui.render import display_scale, png_bytes, side_by_side, to_image
 from vae_core.data import ImageDataset
 from vae_core.latent import decode_mean, dimension_order, encode_images
@@ -79,11 +80,12 @@ def main() -> None:
     dims = plane_dims(dimension_order(dimension_usage(active, data), active.latent_dim))
     run = _sampling_run(active.version, index, n, seed, dims, active, data)
     names = ", ".join(f"z{j}" for j in dims)
+    st.plotly_chart(run.figure, config={"displayModeBar": False})
+    quiet_plotly_interrupts()
     st.caption(f"q(z|x) on ({names}): μ = {_vector(run.mu)}, σ = {_vector(run.sigma)}. "
                f"Each of the {n} frames draws ε ~ N(0, I) (seed {seed}): left, z = μ + σ ⊙ ε "
                "lands inside the posterior's ellipses; right, the same ε is a draw from the "
                "prior. The images are the decoder means of the whole z.")
-    st.plotly_chart(run.figure, config={"displayModeBar": False})
     st.download_button(f"Download GIF ({n} frames, {len(run.gif) / 1024:.0f} kB)", run.gif,
                        file_name=f"sampling-x{index}-seed{seed}.gif", mime="image/gif",
                        on_click="ignore")

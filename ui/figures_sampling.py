@@ -17,6 +17,14 @@ from .render import display_scale, png_data_uri, to_image
 
 IMAGE_PX = 140  # side of the decoded images inside the figure
 FRAME_MS = 500
+# Pixel layout from the top: Play/Pause and the scrubber, then the equation, then the planes.
+HEIGHT, TOP, BOTTOM = 520, 165, 30
+CONTROLS_PX, EQUATION_PX = 4, 96
+
+
+def _paper_y(px_from_top: float) -> float:
+    """A height given in pixels from the figure's top, in Plotly's paper coordinates."""
+    return 1.0 + (TOP - px_from_top) / (HEIGHT - TOP - BOTTOM)
 _POINT = dict(color="#d62728", size=12, line=dict(color="white", width=1.5))
 _PAST = dict(color="#1f77b4", size=7, opacity=0.35)
 
@@ -127,20 +135,24 @@ def _prior_box(eps: np.ndarray) -> list[np.ndarray]:
 
 
 def _controls(n: int) -> dict:
-    """Play/pause buttons and a slider that scrubs through the frames."""
+    """Play/pause buttons and a slider that scrubs through the frames, above the planes (so
+    they are on screen at 1280x800 without scrolling)."""
     redraw = dict(redraw=True)  # image traces are only redrawn, never tweened
     play = dict(frame=dict(duration=FRAME_MS, **redraw), transition=dict(duration=0),
                 fromcurrent=True)
     pause = dict(frame=dict(duration=0, **redraw), mode="immediate", transition=dict(duration=0))
     steps = [dict(method="animate", label=str(k + 1), args=[[str(k)], pause]) for k in range(n)]
     return dict(
-        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.2, xanchor="left",
-                          yanchor="top", showactive=False, buttons=[
+        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=_paper_y(CONTROLS_PX + 22),
+                          xanchor="left", yanchor="top", showactive=False, buttons=[
                               dict(label="▶ Play", method="animate", args=[None, play]),
                               dict(label="❚❚ Pause", method="animate", args=[[None], pause])])],
         # The slider starts right of the buttons so its "draw k" label is never covered.
-        sliders=[dict(active=0, x=0.22, len=0.78, y=-0.14, yanchor="top", steps=steps,
-                      currentvalue=dict(prefix="draw ", font=dict(size=13)))],
+        sliders=[dict(active=0, x=0.22, len=0.78, y=_paper_y(CONTROLS_PX), yanchor="top",
+                      steps=steps, pad=dict(t=0, b=0), ticklen=3, minorticklen=0,
+                      # "draw k" above the rail says where it is; 60 tick labels were clutter.
+                      font=dict(color="rgba(0,0,0,0)"),
+                      currentvalue=dict(prefix="draw ", font=dict(size=13, color="#444")))],
     )
 
 
@@ -194,6 +206,8 @@ def sampling_figure(
         for k in range(len(eps))
     ]
     _style_axes(fig, (_posterior_box(mu, sigma, z_posterior), _prior_box(z_prior)), names)
-    fig.update_layout(title=dict(text=frame_title(names, mu, sigma, eps[0]), font=dict(size=14)),
-                      height=500, margin=dict(l=40, r=20, t=90, b=130), **_controls(len(eps)))
+    fig.update_layout(title=dict(text=frame_title(names, mu, sigma, eps[0]), font=dict(size=14),
+                                 y=1.0 - EQUATION_PX / HEIGHT, yanchor="top"),
+                      height=HEIGHT, margin=dict(l=40, r=20, t=TOP, b=BOTTOM),
+                      **_controls(len(eps)))
     return fig

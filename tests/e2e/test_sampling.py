@@ -28,3 +28,19 @@ def test_the_animation_plays_and_the_gif_downloads(served_app, page):
     gif = download.value
     assert gif.suggested_filename.endswith(".gif")
     assert Path(gif.path()).read_bytes()[:6] == b"GIF89a"
+
+
+def test_pausing_and_scrubbing_while_playing_raise_no_error(served_app, page):
+    """Plotly rejects the promise of an animation its own controls interrupt; the page must not
+    let that escape as an uncaught error (the `page` fixture fails on any page error)."""
+    open_page(page, served_app, "Sampling")
+    chart = page.locator("[data-testid=stPlotlyChart] .js-plotly-plot").first
+    chart.locator(".updatemenu-button", has_text="Play").click()
+    page.wait_for_function(f"el => ({ACTIVE_FRAME_JS})(el) >= 1", arg=chart.element_handle())
+    chart.locator(".updatemenu-button", has_text="Pause").click()
+    chart.locator(".updatemenu-button", has_text="Play").click()
+    rail = chart.locator("rect.slider-rail-rect").first.bounding_box()
+    for fraction in (0.3, 0.7, 0.5):
+        page.mouse.click(rail["x"] + rail["width"] * fraction, rail["y"] + rail["height"] / 2)
+    page.wait_for_function(f"el => ({ACTIVE_FRAME_JS})(el) > 0", arg=chart.element_handle())
+    page.wait_for_timeout(1000)  # an unhandled rejection is reported after the microtasks
