@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.harness import open_page
+from tests.e2e.harness import VIEWPORT, open_page
 
 pytestmark = pytest.mark.e2e
 
@@ -18,6 +18,9 @@ def test_the_animation_plays_and_the_gif_downloads(served_app, page):
     expect(chart).to_be_visible()
     play = chart.locator(".updatemenu-button", has_text="Play")
     expect(play).to_be_visible()
+    box, plot = play.bounding_box(), chart.bounding_box()
+    assert box["y"] + box["height"] <= VIEWPORT["height"], "Play is below the fold at 1280x800"
+    assert box["y"] < plot["y"] + plot["height"] / 4, "Play is not above the planes"
     assert chart.evaluate(ACTIVE_FRAME_JS) == 0
     play.click()
     page.wait_for_function(f"el => ({ACTIVE_FRAME_JS})(el) >= 2", arg=chart.element_handle())
