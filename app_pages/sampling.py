@@ -6,9 +6,16 @@ import numpy as np
 import streamlit as st
 
 from ui.active_model import ActiveModel, active_dataset, active_model, dimension_usage
-from ui.figures_sampling import SamplingRun, draw_reparameterized, plane_dims, sampling_figure
+from ui.figures_sampling import (
+    SamplingRun,
+    draw_reparameterized,
+    format_vector,
+    plane_dims,
+    sampling_figure,
+)
 from ui.gif import encode_gif
 from ui.plotly_interrupts import quiet_plotly_interrupts
+from ui.random_picks import next_pick_rng
 from ui.render import display_scale, png_bytes, side_by_side, to_image
 from vae_core.data import ImageDataset
 from vae_core.latent import decode_mean, dimension_order, encode_images
@@ -35,15 +42,13 @@ def _sampling_run(version: str, index: int, n: int, seed: int, dims: tuple[int, 
     posterior = decode_mean(_active.model, draws.z_posterior)  # (n, C, H, W)
     prior = decode_mean(_active.model, draws.z_prior)
     plane = list(dims)
-    figure = sampling_figure(mu[plane], sigma[plane], draws.eps[:, plane], posterior, prior,
+    figure = sampling_figure(mu[plane], sigma[plane], draws.on(plane), posterior, prior,
                              [f"z{j}" for j in dims])
     return SamplingRun(figure, _gif(posterior, prior), mu[plane], sigma[plane])
 
 
 def _pick_random_example(count: int) -> None:
-    draw = st.session_state.get(RANDOM_DRAWS_KEY, 0)
-    st.session_state[RANDOM_DRAWS_KEY] = draw + 1
-    st.session_state[INDEX_KEY] = int(np.random.default_rng(draw).integers(count))
+    st.session_state[INDEX_KEY] = int(next_pick_rng(RANDOM_DRAWS_KEY).integers(count))
 
 
 def _controls(data: ImageDataset) -> tuple[int, int, int]:
@@ -62,10 +67,6 @@ def _controls(data: ImageDataset) -> tuple[int, int, int]:
     return int(index), int(n), int(seed_value)
 
 
-def _vector(values: np.ndarray) -> str:
-    return "(" + ", ".join(f"{v:.2f}" for v in values) + ")"
-
-
 def main() -> None:
     st.title("Sampling: the reparameterization trick")
     active = active_model()
@@ -82,7 +83,7 @@ def main() -> None:
     names = ", ".join(f"z{j}" for j in dims)
     st.plotly_chart(run.figure, config={"displayModeBar": False})
     quiet_plotly_interrupts()
-    st.caption(f"q(z|x) on ({names}): μ = {_vector(run.mu)}, σ = {_vector(run.sigma)}. "
+    st.caption(f"q(z|x) on ({names}): μ = {format_vector(run.mu)}, σ = {format_vector(run.sigma)}. "
                f"Each of the {n} frames draws ε ~ N(0, I) (seed {seed}): left, z = μ + σ ⊙ ε "
                "lands inside the posterior's ellipses; right, the same ε is a draw from the "
                "prior. The images are the decoder means of the whole z.")

@@ -11,7 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
+import torch
 from plotly.subplots import make_subplots
+
+from vae_core.distributions import DiagonalGaussian
+from vae_core.projection import ellipse
 
 from .render import display_scale, png_data_uri, to_image
 
@@ -37,6 +41,10 @@ class Draws:
     z_posterior: np.ndarray
     z_prior: np.ndarray
 
+    def on(self, dims: list[int]) -> Draws:
+        """The same draws on a few latent dimensions: (n, len(dims)) each."""
+        return Draws(self.eps[:, dims], self.z_posterior[:, dims], self.z_prior[:, dims])
+
 
 @dataclass(frozen=True)
 class SamplingRun:
@@ -49,9 +57,12 @@ class SamplingRun:
 
 
 def draw_reparameterized(mu: np.ndarray, sigma: np.ndarray, n: int, seed: int) -> Draws:
-    """z = mu + sigma * eps with eps ~ N(0, I); the prior's z is eps itself (mu=0, sigma=1)."""
-    eps = np.random.default_rng(seed).standard_normal((n, len(mu))).astype(np.float32)
-    return Draws(eps, (mu + sigma * eps).astype(np.float32), eps)
+    """n draws of q(z|x) = N(mu, diag sigma^2) by the library's own z = mu + sigma * eps; the
+    prior's draw is eps itself (mu = 0, sigma = 1). mu, sigma: (D,); the result (n, D) each."""
+    posterior = DiagonalGaussian(torch.as_tensor(mu, dtype=torch.float32),
+                                 2.0 * torch.log(torch.as_tensor(sigma, dtype=torch.float32)))
+    eps = torch.randn((n, len(mu)), generator=torch.Generator().manual_seed(seed))
+    return Draws(eps.numpy(), posterior.reparameterize(eps).numpy(), eps.numpy())
 
 
 def plane_dims(order: list[int]) -> tuple[int, ...]:
@@ -62,13 +73,11 @@ def plane_dims(order: list[int]) -> tuple[int, ...]:
     return tuple(sorted(order)) if len(order) <= 2 else tuple(order[:2])
 
 
-def ellipse(mu: np.ndarray, sigma: np.ndarray, radius: float, points: int = 73) -> np.ndarray:
+def sigma_contour(mu: np.ndarray, sigma: np.ndarray, radius: float) -> np.ndarray:
     """(points, 2) on the `radius`-sigma contour of N(mu, diag sigma^2); in 1-D, a segment."""
     if len(mu) == 1:
         return np.array([[mu[0] - radius * sigma[0], 0.0], [mu[0] + radius * sigma[0], 0.0]])
-    angle = np.linspace(0.0, 2.0 * np.pi, points)
-    return np.stack([mu[0] + radius * sigma[0] * np.cos(angle),
-                     mu[1] + radius * sigma[1] * np.sin(angle)], axis=1)
+    return ellipse(mu, np.diag(np.square(sigma)), n_sigma=radius, n=73)
 
 
 def _xy(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -76,22 +85,23 @@ def _xy(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return z[:, 0], z[:, 1] if z.shape[1] > 1 else np.zeros(len(z))
 
 
-def _vector(values: np.ndarray) -> str:
+def format_vector(values) -> str:
+    """(0.41, -1.20): a latent vector as the page writes it."""
     return "(" + ", ".join(f"{v:.2f}" for v in values) + ")"
 
 
-def frame_title(names: list[str], mu, sigma, eps) -> str:
-    """The equation with this frame's numbers, for the plane's dims."""
-    z = np.asarray(mu) + np.asarray(sigma) * np.asarray(eps)
-    return (f"({', '.join(names)}):  z = μ + σ ⊙ ε = {_vector(mu)} + {_vector(sigma)} ⊙ "
-            f"{_vector(eps)} = {_vector(z)}<br>prior: z = ε = {_vector(eps)}")
+def frame_title(names: list[str], mu, sigma, eps, z) -> str:
+    """The equation with this frame's numbers (z = mu + sigma * eps, drawn), on the plane."""
+    return (f"({', '.join(names)}):  z = μ + σ ⊙ ε = {format_vector(mu)} + "
+            f"{format_vector(sigma)} ⊙ {format_vector(eps)} = {format_vector(z)}"
+            f"<br>prior: z = ε = {format_vector(eps)}")
 
 
 def _static_traces(mu: np.ndarray, sigma: np.ndarray) -> list[go.Scatter]:
     """The 2-sigma (dotted) and 1-sigma (solid) contours and the mean (x)."""
     traces = []
     for radius, dash, width in ((2.0, "dot", 1.5), (1.0, "solid", 3 if len(mu) == 1 else 1.5)):
-        x, y = _xy(ellipse(mu, sigma, radius))
+        x, y = _xy(sigma_contour(mu, sigma, radius))
         traces.append(go.Scatter(x=x, y=y, mode="lines", hoverinfo="skip", showlegend=False,
                                  line=dict(color="#555", dash=dash, width=width)))
     x, y = _xy(mu[None, :])
@@ -102,7 +112,7 @@ def _static_traces(mu: np.ndarray, sigma: np.ndarray) -> list[go.Scatter]:
 
 def _posterior_patch(mu: np.ndarray, sigma: np.ndarray) -> go.Scatter:
     """q(z|x)'s 2-sigma region drawn on the prior's plane: where this x's codes live."""
-    x, y = _xy(ellipse(mu, sigma, 2.0))
+    x, y = _xy(sigma_contour(mu, sigma, 2.0))
     return go.Scatter(x=x, y=y, mode="lines", fill="toself", fillcolor="rgba(214,39,40,0.18)",
                       line=dict(color="rgba(214,39,40,0.6)", width=2 if len(mu) > 1 else 6),
                       name="q(z|x), 2σ", hoverinfo="name", showlegend=False)
@@ -175,13 +185,13 @@ def _style_axes(fig: go.Figure, boxes: tuple, names: list[str]) -> None:
 
 
 def sampling_figure(
-    mu: np.ndarray, sigma: np.ndarray, eps: np.ndarray,
+    mu: np.ndarray, sigma: np.ndarray, draws: Draws,
     posterior_images: np.ndarray, prior_images: np.ndarray, names: list[str],
 ) -> go.Figure:
-    """The animated figure. mu, sigma: (P,) for the P (1 or 2) plane dims; eps: (n, P) there;
+    """The animated figure. mu, sigma: (P,) for the P (1 or 2) plane dims; draws: on those dims;
     images: (n, C, H, W) decoder means of the full z of each draw, in [0, 1]."""
-    mu, sigma, eps = (np.asarray(a, dtype=np.float64) for a in (mu, sigma, eps))
-    z_posterior, z_prior = mu + sigma * eps, eps
+    mu, sigma = np.asarray(mu, dtype=np.float64), np.asarray(sigma, dtype=np.float64)
+    eps, z_posterior, z_prior = draws.eps, draws.z_posterior, draws.z_prior
     scale = display_scale(posterior_images.shape[-2], IMAGE_PX)
     uris = [[png_data_uri(to_image(image, scale)) for image in images]
             for images in (posterior_images, prior_images)]
@@ -202,11 +212,12 @@ def sampling_figure(
         fig.add_trace(trace, row=1, col=col)
     fig.frames = [
         dict(name=str(k), data=dynamic(k), traces=list(range(first_dynamic, len(fig.data))),
-             layout=dict(title_text=frame_title(names, mu, sigma, eps[k])))
+             layout=dict(title_text=frame_title(names, mu, sigma, eps[k], z_posterior[k])))
         for k in range(len(eps))
     ]
     _style_axes(fig, (_posterior_box(mu, sigma, z_posterior), _prior_box(z_prior)), names)
-    fig.update_layout(title=dict(text=frame_title(names, mu, sigma, eps[0]), font=dict(size=14),
+    fig.update_layout(title=dict(text=frame_title(names, mu, sigma, eps[0], z_posterior[0]),
+                                 font=dict(size=14),
                                  y=1.0 - EQUATION_PX / HEIGHT, yanchor="top"),
                       height=HEIGHT, margin=dict(l=40, r=20, t=TOP, b=BOTTOM),
                       **_controls(len(eps)))

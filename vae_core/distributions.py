@@ -40,20 +40,26 @@ class DiagonalGaussian:
     def mode(self) -> torch.Tensor:
         return self.mean
 
+    def reparameterize(self, eps: torch.Tensor) -> torch.Tensor:
+        """z = mean + sigma * eps for given eps ~ N(0, I) (any shape that broadcasts to (..., D)).
+
+        The reparameterization trick (Kingma & Welling, 2014, section 2.4): z is differentiable
+        in mean and log_var. rsample draws eps itself; a caller that shows eps passes its own.
+        """
+        return self.mean + self.stddev * eps
+
     def rsample(self, generator: torch.Generator | None = None) -> torch.Tensor:
         """z = mean + sigma * eps, eps ~ N(0, I): differentiable in mean and log_var."""
-        eps = torch.randn(
-            self.mean.shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype
-        )
-        return self.mean + self.stddev * eps
+        return self.reparameterize(self._standard_normal(self.mean.shape, generator))
 
     def rsample_n(self, k: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """k samples per example: (k, B, D)."""
-        shape = (k, *self.mean.shape)
-        eps = torch.randn(
+        return self.reparameterize(self._standard_normal((k, *self.mean.shape), generator))
+
+    def _standard_normal(self, shape, generator: torch.Generator | None) -> torch.Tensor:
+        return torch.randn(
             shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype
         )
-        return self.mean + self.stddev * eps
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """log q(z|x) summed over D; z is (..., B, D), the result (..., B)."""

@@ -12,10 +12,10 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import PROJECT_DIR
 from ui.figures_sampling import (
     draw_reparameterized,
-    ellipse,
     frame_title,
     plane_dims,
     sampling_figure,
+    sigma_contour,
 )
 from ui.gif import encode_gif
 from ui.render import side_by_side
@@ -45,7 +45,7 @@ def test_plane_dims_use_z_itself_up_to_two_dims_else_the_most_used_two():
 
 
 def test_ellipse_points_lie_on_the_sigma_contour():
-    points = ellipse(np.array([1.0, -1.0]), np.array([0.5, 2.0]), radius=2.0)
+    points = sigma_contour(np.array([1.0, -1.0]), np.array([0.5, 2.0]), radius=2.0)
     distance = ((points[:, 0] - 1.0) / 0.5) ** 2 + ((points[:, 1] + 1.0) / 2.0) ** 2
     np.testing.assert_allclose(distance, 4.0, rtol=1e-9)
 
@@ -54,7 +54,7 @@ def _figure(mu, sigma, n=6, seed=0, channels=1):
     draws = draw_reparameterized(np.asarray(mu), np.asarray(sigma), n, seed)
     images = np.random.default_rng(0).random((n, channels, 8, 8)).astype(np.float32)
     names = [f"z{j}" for j in range(len(mu))]
-    return draws, sampling_figure(np.asarray(mu), np.asarray(sigma), draws.eps, images,
+    return draws, sampling_figure(np.asarray(mu), np.asarray(sigma), draws, images,
                                   images[::-1], names)
 
 
@@ -89,7 +89,7 @@ def test_a_one_dimensional_latent_is_drawn_on_the_line_y_0():
 
 
 def test_frame_title_writes_the_equation_with_numbers():
-    title = frame_title(["z3", "z1"], [0.5, -1.0], [0.3, 0.6], [1.0, 2.0])
+    title = frame_title(["z3", "z1"], [0.5, -1.0], [0.3, 0.6], [1.0, 2.0], [0.8, 0.2])
     assert "(z3, z1)" in title and "(0.50, -1.00) + (0.30, 0.60) ⊙ (1.00, 2.00)" in title
     assert "= (0.80, 0.20)" in title
 
