@@ -63,7 +63,7 @@ def show_selected(active, data, encoded, index: int) -> None:
     right.image(to_image(reconstruction(active, mean), scale), caption="reconstruction",
                 output_format="PNG")
     st.caption("posterior mean z = " + ", ".join(f"{v:.2f}" for v in mean))
-    if st.button("Open in Explore", key="open_in_explore", icon="🎛️"):
+    if st.button("Open in Explore", key="open_in_explore", icon=":material/tune:"):
         st.session_state["explore_z"] = list(map(float, mean))
         st.switch_page("app_pages/explore.py")
 
@@ -105,15 +105,15 @@ def draw_map(active, data, encoded, method, dims, colouring, flags) -> None:
         uri = png_data_uri(manifold_image(active.version, dims, active))
         background = PlacedImage(uri, 0.0, 0.0, manifold_extent())
     images = placed_thumbnails(active, data, view) if flags["thumbnails"] else []
-    fig = latent_scatter(view.coords, view.rows, colouring.subset(view.rows), view.axis_titles,
-                         ellipses, images, background)
-    chart, side = st.columns([3, 1])
-    with chart:
-        event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points",),
-                                key="latent_scatter")
-    clicked = selected_example(event)
+    # The click arrives in the chart's state before this run draws it: ring it in this figure.
+    clicked = selected_example(st.session_state.get("latent_scatter"))
     if clicked is not None:
         st.session_state[SELECTED] = clicked
+    fig = latent_scatter(view.coords, view.rows, colouring.subset(view.rows), view.axis_titles,
+                         ellipses, images, background, selected=st.session_state.get(SELECTED))
+    chart, side = st.columns([3, 1])
+    with chart:
+        st.plotly_chart(fig, on_select="rerun", selection_mode=("points",), key="latent_scatter")
     with side:
         index = st.session_state.get(SELECTED)
         if index is None or index >= len(encoded.mean):

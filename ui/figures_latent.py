@@ -9,9 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import plotly.express as px
 import plotly.graph_objects as go
 
 _HOVER = "#%{customdata[0]} · %{customdata[1]}<br>(%{x:.2f}, %{y:.2f})<extra></extra>"
+# Category colours, set explicitly: Streamlit's chart theme would otherwise recolour the traces
+# with pale tones (light grey, pale yellow) that vanish on white. Dark24's first ten keep at
+# least 3:1 contrast with white (WCAG's minimum for graphics).
+CATEGORY_COLOURS = tuple(px.colors.qualitative.Dark24)
+_MARKER = dict(size=6, opacity=0.8)
+# Plotly fades every unselected point after a click; the chosen one is ringed instead.
+_UNSELECTED = dict(marker=dict(opacity=0.8))
 
 
 @dataclass(frozen=True)
@@ -45,39 +53,54 @@ def latent_scatter(
     coords: np.ndarray, examples: np.ndarray, colouring: Colouring,
     axis_titles: tuple[str, str], ellipses: list[np.ndarray] | None = None,
     images: list[PlacedImage] = (), background: PlacedImage | None = None,
+    selected: int | None = None,
 ) -> go.Figure:
-    """Points coords (N, 2) for test examples `examples` (N,), coloured by `colouring`."""
+    """Points coords (N, 2) for test examples `examples` (N,), coloured by `colouring`; the
+    example `selected` (an index into `examples`' values) is ringed."""
     fig = go.Figure()
     for trace in _point_traces(coords, examples, colouring):
         fig.add_trace(trace)
     if ellipses:
         fig.add_trace(_ellipse_trace(ellipses))
+    rows = np.flatnonzero(np.asarray(examples) == selected) if selected is not None else []
+    if len(rows):
+        fig.add_trace(_selection_ring(coords[rows[0]], selected))
     for placed in ([background] if background else []) + list(images):
         fig.add_layout_image(_layout_image(placed, "below" if placed is background else "above"))
     fig.update_layout(
-        height=560, margin=dict(l=10, r=10, t=10, b=10), legend=dict(itemsizing="constant"),
+        # The top margin holds the chart's toolbar, so it never covers the legend.
+        height=580, margin=dict(l=10, r=10, t=36, b=10),
+        legend=dict(itemsizing="constant", y=1.0, yanchor="top"),
         xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], clickmode="event+select",
     )
     fig.update_yaxes(scaleanchor="x", scaleratio=1)  # a circle in z stays a circle on screen
     return fig
 
 
+def _selection_ring(point: np.ndarray, example: int) -> go.Scatter:
+    return go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name=f"#{example}",
+                      hoverinfo="skip", showlegend=False, marker=dict(
+                          symbol="circle-open", size=18, color="#111", line=dict(width=3)))
+
+
 def _point_traces(coords: np.ndarray, examples: np.ndarray, colouring: Colouring) -> list:
     text = np.asarray(colouring.text(), dtype=object)
     custom = np.stack([np.asarray(examples, dtype=object), text], axis=1)
-    marker = dict(size=6, opacity=0.8)
     if not colouring.names:
-        marker.update(color=colouring.values, colorscale="Viridis", showscale=True,
+        marker = dict(_MARKER, color=colouring.values, colorscale="Viridis", showscale=True,
                       colorbar=dict(title=colouring.name, thickness=12))
         return [go.Scatter(x=coords[:, 0], y=coords[:, 1], mode="markers", marker=marker,
-                           customdata=custom, hovertemplate=_HOVER, showlegend=False)]
+                           customdata=custom, hovertemplate=_HOVER, showlegend=False,
+                           unselected=_UNSELECTED)]
     traces = []
     for category, name in enumerate(colouring.names):
         keep = colouring.values.astype(int) == category
         if keep.any():  # one trace per category: the legend then toggles each one
+            colour = CATEGORY_COLOURS[category % len(CATEGORY_COLOURS)]
             traces.append(go.Scatter(x=coords[keep, 0], y=coords[keep, 1], mode="markers",
-                                     name=name, marker=marker, customdata=custom[keep],
-                                     hovertemplate=_HOVER))
+                                     name=name, marker=dict(_MARKER, color=colour),
+                                     customdata=custom[keep], hovertemplate=_HOVER,
+                                     unselected=_UNSELECTED))
     return traces
 
 

@@ -8,7 +8,13 @@ import pytest
 import torch
 from PIL import Image
 
-from ui.figures_latent import Colouring, PlacedImage, latent_scatter, selected_example
+from ui.figures_latent import (
+    CATEGORY_COLOURS,
+    Colouring,
+    PlacedImage,
+    latent_scatter,
+    selected_example,
+)
 from ui.latent_helpers import MapView, colourings, manifold_extent, sigma_ellipses
 from ui.thumbnails import thumbnail_uri
 from vae_core.data import ImageDataset
@@ -26,6 +32,32 @@ def test_categories_become_one_trace_each_with_example_indices():
     assert list(one.x) == [0.0, 4.0, 6.0]
     assert [list(c) for c in one.customdata] == [[10, "one"], [12, "one"], [13, "one"]]
     assert fig.layout.xaxis.title.text == "a" and fig.layout.yaxis.scaleanchor == "x"
+
+
+def _contrast_with_white(hex_colour: str) -> float:
+    """WCAG 2 contrast ratio of a #rrggbb colour against white."""
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return 1.05 / (luminance + 0.05)
+
+
+def test_ten_categories_get_ten_distinct_colours_that_stand_out_on_white():
+    labels = Colouring("label", np.arange(10), tuple(str(d) for d in range(10)))
+    fig = latent_scatter(np.zeros((10, 2)), np.arange(10), labels, ("a", "b"))
+    colours = [trace.marker.color for trace in fig.data]
+    assert len(set(colours)) == 10 and set(colours) <= set(CATEGORY_COLOURS)
+    assert min(_contrast_with_white(c) for c in colours) >= 3.0
+
+
+def test_a_selected_example_is_ringed_and_the_others_keep_their_colour():
+    colouring = Colouring("label", np.array([1, 0, 1, 1]), ("zero", "one"))
+    plain = latent_scatter(COORDS, EXAMPLES, colouring, ("a", "b"))
+    fig = latent_scatter(COORDS, EXAMPLES, colouring, ("a", "b"), selected=12)
+    (ring,) = fig.data[len(plain.data):]
+    assert (ring.x[0], ring.y[0]) == (4.0, 5.0) and ring.marker.symbol == "circle-open"
+    assert all(trace.unselected.marker.opacity == trace.marker.opacity for trace in plain.data)
+    assert fig.layout.legend.y <= 1.0 and fig.layout.margin.t >= 30  # toolbar above the legend
 
 
 def test_a_continuous_factor_is_one_trace_with_a_colour_bar():
