@@ -77,7 +77,12 @@ def _dataset(config_json: str, _config) -> ImageDataset:
 
 def active_dataset(active: ActiveModel) -> ImageDataset | None:
     """The model's own dataset (cached per process), or None with a warning when unavailable."""
-    config = active.checkpoint.data_config
+    config = active.checkpoint.example_data()
+    if config is None:
+        name = active.checkpoint.data_config.name
+        st.info(f"This uploaded model was trained on its own images ({name}); an upload's data "
+                "files are never read here, so pages that need test examples are limited.")
+        return None
     try:
         return _dataset(repr(config), config)
     except (DatasetError, ValueError, OSError) as error:

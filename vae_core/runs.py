@@ -30,9 +30,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checkpoint import atomic_write_json
-from .config import ConfigError, RunConfig
+from .config import RunConfig
 from .devices import select_device
+from .files import atomic_write_json, read_tail, read_text
 from .run_files import RUN_CONFIG_FILE, read_status, write_status
 
 REQUEST_FILE = "request.json"
@@ -244,7 +244,7 @@ def _true_state(run_dir: Path, status: dict) -> tuple[str, str]:
 
 
 def _crash_message(run_dir: Path) -> str:
-    lines = _read_text(run_dir / LOG_FILE).strip().splitlines()
+    lines = read_tail(run_dir / LOG_FILE).strip().splitlines()
     tail = f" Last log line: {lines[-1][:200]}" if lines else ""
     return ("The training process ended without saying why (killed, or out of memory?)."
             + tail)
@@ -258,8 +258,8 @@ def _config_file(run_dir: Path) -> Path:
 
 def _summary(run_dir: Path) -> str:
     try:
-        config = RunConfig.from_dict(json.loads(_read_text(_config_file(run_dir))))
-    except (ConfigError, json.JSONDecodeError):
+        config = RunConfig.from_dict(json.loads(read_text(_config_file(run_dir))))
+    except (ValueError, OSError):  # ConfigError and JSONDecodeError are ValueErrors
         return "unreadable run config"
     model, train = config.model, config.train
     hidden = ",".join(str(h) for h in model.hidden)
@@ -275,17 +275,10 @@ def _created(run_dir: Path) -> float:
         return 0.0
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace")
-    except OSError:
-        return ""
-
-
 def _launch_pid(run_dir: Path) -> int | None:
     try:
-        return int(json.loads(_read_text(run_dir / LAUNCH_FILE))["pid"])
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        return int(json.loads(read_text(run_dir / LAUNCH_FILE))["pid"])
+    except (OSError, KeyError, TypeError, ValueError):
         return None
 
 
