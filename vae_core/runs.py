@@ -34,6 +34,7 @@ from .config import RunConfig
 from .devices import select_device
 from .files import atomic_write_json, read_tail, read_text
 from .run_files import RUN_CONFIG_FILE, read_status, write_status
+from .trainer_process import is_trainer_of
 
 REQUEST_FILE = "request.json"
 LAUNCH_FILE = "launch.json"
@@ -285,38 +286,11 @@ def _launch_pid(run_dir: Path) -> int | None:
 def _live_pids(run_dir: Path) -> list[int]:
     """This run's trainer processes still alive (pids from launch.json and status.json)."""
     pids = {_launch_pid(run_dir), (read_status(run_dir) or {}).get("pid")}
-    return [pid for pid in pids if isinstance(pid, int) and _is_our_trainer(pid, run_dir)]
+    return [pid for pid in pids if isinstance(pid, int) and is_trainer_of(pid, run_dir)]
 
 
 def _process_alive(run_dir: Path) -> bool:
     return bool(_live_pids(run_dir))
-
-
-def _is_our_trainer(pid: int, run_dir: Path) -> bool:
-    """Alive, not a zombie, and (where /proc exists) really our trainer: pids get reused."""
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):  # gone, or another user's process now
-        return False
-    proc = Path("/proc") / str(pid)
-    if not Path("/proc/self").exists():
-        return True
-    try:
-        if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":  # a zombie
-            return False
-        cmdline = _cmdline(proc)
-    except (OSError, IndexError):
-        return False
-    return b"vae_core" in cmdline and run_dir.name.encode() in cmdline
-
-
-def _cmdline(proc: Path, wait: float = 1.0) -> bytes:
-    """/proc/<pid>/cmdline, waiting out the moment right after Popen returns when the child
-    has not yet exec'd and the file is empty (seen about 1 in 40 launches here)."""
-    deadline = time.monotonic() + wait
-    while not (cmdline := (proc / "cmdline").read_bytes()) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return cmdline
 
 
 # --- cancel, resume, delete ------------------------------------------------------------------

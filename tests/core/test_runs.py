@@ -1,7 +1,8 @@
 """The run manager without training: names, true states, the limit, delete, uploaded zips.
 
-A stand-in trainer is a sleeping Python process whose command line names vae_core and the run,
-which is all list_runs checks; real training processes are in test_training_process.py.
+A stand-in trainer is a sleeping Python process whose command line reads like a trainer's
+(`-m vae_core train --out <run>`), which is all list_runs checks; real training processes are
+in test_training_process.py.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def fake_trainer(runs_root):
     def make(name: str = "live") -> Path:
         run_dir = _run_dir(runs_root, name, "running")
         process = subprocess.Popen(
-            [sys.executable, "-c", "import time; time.sleep(60)", "vae_core", str(run_dir)],
+            [sys.executable, "-c", "import time; time.sleep(60)", "-m", "vae_core", "train",
+             "--out", str(run_dir)],
             start_new_session=True)
         processes.append(process)
         (run_dir / LAUNCH_FILE).write_text(json.dumps({"pid": process.pid}))
@@ -127,6 +129,27 @@ def test_a_live_process_reads_as_running_and_sigkill_as_crashed(runs_root, fake_
 def test_a_reused_pid_of_another_program_is_not_taken_for_the_trainer(runs_root):
     run_dir = _run_dir(runs_root, "old", "running", pid=os.getpid())  # pytest, not a trainer
     assert run_info(run_dir).state == "crashed"
+
+
+def test_a_trainer_of_a_run_whose_name_contains_this_one_is_not_taken_for_its_own(
+        runs_root, fake_trainer):
+    other = fake_trainer("cats-2")
+    pid = json.loads((other / LAUNCH_FILE).read_text())["pid"]
+    run_dir = _run_dir(runs_root, "cats", "running", pid=pid)  # "cats" is in "cats-2"'s argv
+    assert run_info(other).state == "running"
+    assert run_info(run_dir).state == "crashed"
+
+
+def test_a_trainer_started_by_hand_with_a_relative_out_is_recognised(runs_root):
+    run_dir = _run_dir(runs_root, "by-hand", "running")
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "-m",
+                                "vae_core", "train", "--out=by-hand"], cwd=runs_root)
+    try:
+        write_status(run_dir, "running", pid=process.pid, epoch=1, epochs=3)
+        assert wait_until(lambda: run_info(run_dir).state == "running", timeout=5)
+    finally:
+        process.kill()
+        process.wait()
 
 
 def test_cancel_before_the_trainer_handles_signals_still_reads_cancelled(runs_root, fake_trainer):
