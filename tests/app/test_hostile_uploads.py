@@ -28,7 +28,7 @@ def test_an_uploaded_data_path_is_not_read_on_any_page(app_env, tmp_path, monkey
     for i in range(12):
         Image.new("L", (8, 8), 20 * i).save(server_images / f"{i}.png")
     opened = []
-    monkeypatch.setattr(folder, "read_image_files", lambda path: opened.append(path) or [])
+    monkeypatch.setattr(folder, "open_image_source", lambda *args: opened.append(args))
     make_tiny_checkpoint(tmp_path / "mine", "mnist16")
 
     def point_at_server(document):

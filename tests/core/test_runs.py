@@ -7,6 +7,7 @@ in test_training_process.py.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -24,6 +25,7 @@ from PIL import Image
 
 from tests.core.test_training_process import kill_live_runs, tiny_config, wait_until
 from vae_core import run_uploads, runs
+from vae_core.config import DataConfig
 from vae_core.data import DatasetError
 from vae_core.run_files import write_status
 from vae_core.run_uploads import save_uploaded_dataset
@@ -212,9 +214,9 @@ def _images_zip(offset: int = 0) -> bytes:
 
 def test_a_good_zip_is_stored_once_by_content(tmp_path):
     uploads = tmp_path / "uploads"
-    first = save_uploaded_dataset(_images_zip(), "a.zip", uploads, image_size=12)
-    again = save_uploaded_dataset(_images_zip(), "b.zip", uploads, image_size=12)
-    other = save_uploaded_dataset(_images_zip(offset=1), "a.zip", uploads, image_size=12)
+    first = save_uploaded_dataset(_images_zip(), "a.zip", uploads)
+    again = save_uploaded_dataset(_images_zip(), "b.zip", uploads)
+    other = save_uploaded_dataset(_images_zip(offset=1), "a.zip", uploads)
     assert first == again != other
     assert first.parent == uploads and first.read_bytes() == _images_zip()
     assert sorted(p.name for p in uploads.iterdir()) == sorted([first.name, other.name])
@@ -233,6 +235,38 @@ def test_a_bad_zip_is_refused_with_a_reason_and_leaves_nothing(tmp_path, data, m
         save_uploaded_dataset(data, "mine.zip", uploads)
     assert list(uploads.iterdir()) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["uploads"]
+
+
+def test_the_app_lists_an_uploaded_zip_without_decompressing_any_file(tmp_path, monkeypatch):
+    """Decoding happens in the training process: the app's memory never holds the pixels."""
+    upload = _images_zip()
+
+    def no_decompression(*args, **kwargs):
+        raise AssertionError("a member was decompressed in the app's process")
+    monkeypatch.setattr(zipfile.ZipFile, "open", no_decompression)
+    stored = save_uploaded_dataset(upload, "cats.zip", tmp_path / "uploads")
+    assert stored.read_bytes() == upload
+
+
+def test_an_upload_refusal_names_the_file_not_the_server_path(tmp_path):
+    uploads = tmp_path / "uploads"
+    with pytest.raises(DatasetError) as refused:
+        save_uploaded_dataset(_zip({"readme.txt": b"no images"}), "mine.zip", uploads)
+    assert "'mine.zip'" in str(refused.value)
+    assert str(tmp_path) not in str(refused.value) and ".upload-" not in str(refused.value)
+
+
+def test_unreadable_images_in_an_upload_fail_the_run_with_the_reason(runs_root):
+    garbage = _zip({f"cats/{i}.png": b"not a png" for i in range(12)})
+    stored = save_uploaded_dataset(garbage, "cats.zip", run_uploads.uploads_dir(runs_root))
+    config = tiny_config()
+    config = dataclasses.replace(config, data=DataConfig(name="images", path=str(stored),
+                                                         image_size=8))
+    run_dir = start_run(config, runs_root, name="cats")
+    info = wait_until(lambda: (i := run_info(run_dir)).state == "failed" and i, timeout=60)
+    assert "None of the 12 image files could be read" in info.message
+    assert "not an image in a format the app reads" in info.message
+    assert str(runs_root) not in info.message
 
 
 def test_an_oversized_upload_is_refused_before_it_is_written(tmp_path, monkeypatch):
