@@ -42,7 +42,7 @@ def no_model_built(monkeypatch):
 
 def test_a_model_over_the_parameter_cap_is_refused_before_any_module_is_built(
         tiny, no_model_built):
-    # Every field is inside its bound; together they make ~90M parameters (360 MB).
+    # Every field is inside its bound; together they make 77M parameters (310 MB as float32).
     def huge(document):
         document["model"].update(arch="mlp", hidden=[4096, 4096, 4096])
     with pytest.raises(CheckpointError, match=r"M parameters; the limit is 50M"):
