@@ -80,8 +80,9 @@ def active_dataset(active: ActiveModel) -> ImageDataset | None:
     config = active.checkpoint.example_data()
     if config is None:
         name = active.checkpoint.data_config.name
-        st.info(f"This uploaded model was trained on its own images ({name}); an upload's data "
-                "files are never read here, so pages that need test examples are limited.")
+        st.info(f"This uploaded model was trained on files of its own (data set '{name}'). "
+                "Files an upload names are never read on this server, so pages that need test "
+                "examples are limited.")
         return None
     try:
         return _dataset(repr(config), config)

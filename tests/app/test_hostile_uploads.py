@@ -39,7 +39,7 @@ def test_an_uploaded_data_path_is_not_read_on_any_page(app_env, tmp_path, monkey
     at.switch_page(EXPLORE).run()
     assert not at.exception
     assert opened == []
-    assert any("never read here" in info.value for info in at.info)
+    assert any("never read on this server" in info.value for info in at.info)
 
 
 def test_a_non_numeric_metadata_figure_is_refused_not_a_crash(app_env, tmp_path):
