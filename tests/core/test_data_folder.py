@@ -209,3 +209,16 @@ def test_images_in_formats_the_app_does_not_offer_are_skipped_by_content(tmp_pat
     with pytest.warns(UserWarning, match=r"Skipped 1 unreadable image file\(s\): 'scan.png'"):
         data = load_dataset(_config(tmp_path))
     assert len(data.train_x) + len(data.test_x) == 10
+
+
+def test_corrupt_compressed_data_in_a_zip_is_a_dataset_error(tmp_path: Path) -> None:
+    members = {f"{i}.png": b"\0" * 5000 for i in range(12)}  # compressible: real deflate
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    damaged = bytearray(buffer.getvalue())
+    damaged[40:50] = b"\xff" * 10  # inside the first member's deflate stream: zlib.error
+    (tmp_path / "damaged.zip").write_bytes(bytes(damaged))
+    with pytest.raises(DatasetError, match=r"Cannot read the zip archive 'damaged\.zip'"):
+        load_dataset(_config(tmp_path / "damaged.zip"))

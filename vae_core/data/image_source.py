@@ -13,6 +13,7 @@ import os
 import re
 import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -53,7 +54,7 @@ def open_image_source(path: str, label: str | None = None) -> Iterator[ImageSour
         try:
             with zipfile.ZipFile(source) as archive:
                 yield _zip_source(archive, label)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as error:
             raise DatasetError(f"Cannot read the zip archive {label!r}: {error}") from error
     else:
         raise DatasetError(f"{label!r} is neither a folder nor a .zip archive of images.")
