@@ -142,7 +142,7 @@ def main() -> None:
                "data, in nats); a collapsed dimension barely changes the image.")
     error = _z_sources(active, data)
     if error:
-        st.error(f"{error} Try another image file.")
+        st.error(error)
     sync_z(active.version, active.latent_dim)
     _explorer(active, usage)
 

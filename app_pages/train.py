@@ -63,8 +63,7 @@ def _data_config(dataset: str, fields: dict) -> DataConfig:
     upload = fields["upload"]
     if upload is None:
         raise DatasetError("Choose a .zip of images to train on, or pick a built-in dataset.")
-    path = save_uploaded_dataset(upload.getvalue(), upload.name, uploads_dir(runs_dir()),
-                                 fields["image_size"], fields["grayscale"])
+    path = save_uploaded_dataset(upload.getvalue(), upload.name, uploads_dir(runs_dir()))
     return DataConfig(name="images", path=str(path), image_size=fields["image_size"],
                       grayscale=fields["grayscale"])
 

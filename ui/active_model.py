@@ -77,7 +77,13 @@ def _dataset(config_json: str, _config) -> ImageDataset:
 
 def active_dataset(active: ActiveModel) -> ImageDataset | None:
     """The model's own dataset (cached per process), or None with a warning when unavailable."""
-    config = active.checkpoint.data_config
+    config = active.checkpoint.example_data()
+    if config is None:
+        name = active.checkpoint.data_config.name
+        st.info(f"This uploaded model was trained on files of its own (data set '{name}'). "
+                "Files an upload names are never read on this server, so pages that need test "
+                "examples are limited.")
+        return None
     try:
         return _dataset(repr(config), config)
     except (DatasetError, ValueError, OSError) as error:

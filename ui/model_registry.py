@@ -79,12 +79,12 @@ def load_entry(entry: ModelEntry) -> Checkpoint:
     """The entry's checkpoint, loaded once per process per checkpoint version."""
     directory = resolve_checkpoint_dir(entry.path)
     stamp = (directory / WEIGHTS_FILE).stat().st_mtime_ns
-    return _load_cached(str(directory), stamp)
+    return _load_cached(str(directory), stamp, trusted=not entry.key.startswith("upload:"))
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading model...")
-def _load_cached(directory: str, stamp: int) -> Checkpoint:
-    return load_checkpoint(Path(directory))
+def _load_cached(directory: str, stamp: int, trusted: bool) -> Checkpoint:
+    return load_checkpoint(Path(directory), trusted=trusted)
 
 
 def save_upload(weights: bytes, config_json: bytes) -> str:

@@ -4,39 +4,57 @@ A run keeps its checkpoints under `checkpoints/epoch-NNNN/` and names the newest
 `checkpoints/latest`. Each directory is written under a temporary name and renamed into place,
 and `latest` is replaced atomically last, so a kill at any moment leaves a loadable checkpoint.
 Resumable checkpoints also hold `optimizer.safetensors` (+ its JSON part in config.json).
+Loading checks everything before building anything (see checkpoint_checks.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import load_file, save_file
 
-from .config import ConfigError, DataConfig, ModelConfig, TrainConfig, from_dict, to_dict
+from .checkpoint_checks import (
+    CheckpointError,
+    check_weights_header,
+    checked_metadata,
+    expected_shapes,
+)
+from .config import (
+    BUILTIN_DATASETS,
+    ConfigError,
+    DataConfig,
+    ModelConfig,
+    TrainConfig,
+    from_dict,
+    to_dict,
+)
+from .files import atomic_write_bytes, read_text
 from .models import VAE
 
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 OPTIMIZER_FILE = "optimizer.safetensors"
+# Everything save_checkpoint and export write: a folder holding only these may be replaced.
+OWN_FILES = frozenset({WEIGHTS_FILE, CONFIG_FILE, OPTIMIZER_FILE, "train.json", "MODEL_CARD.md"})
 KEEP_CHECKPOINTS = 2
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be loaded; the message says what is wrong with it."""
-
 
 @dataclass
 class Checkpoint:
-    """A loaded model with everything saved beside it. The model is in eval mode."""
+    """A loaded model with everything saved beside it. The model is in eval mode.
+
+    trusted: False for a checkpoint someone uploaded; its config may name any path on the
+    server, so example_data() never returns a data set read from a path.
+    """
 
     model: VAE
     model_config: ModelConfig
@@ -44,22 +62,15 @@ class Checkpoint:
     train_config: TrainConfig | None
     metadata: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    trusted: bool = True
 
-
-def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
-    """Write via a temporary file and os.replace: readers see the old or the new file, whole.
-    durable=False skips the fsync: still atomic for readers, but a power cut may lose it."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        if durable:
-            handle.flush()
-            os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_write_json(path: Path, value: Any, durable: bool = True) -> None:
-    atomic_write_bytes(path, json.dumps(value, indent=2).encode(), durable)
+    def example_data(self) -> DataConfig | None:
+        """The data set to show test examples from, or None when it may not be read here."""
+        if self.trusted:
+            return self.data_config
+        if self.data_config.name in BUILTIN_DATASETS:
+            return dataclasses.replace(self.data_config, path=None)
+        return None
 
 
 def _config_document(
@@ -81,6 +92,7 @@ def save_checkpoint(
 ) -> Path:
     """Write a complete checkpoint directory (written under a temporary name, then renamed)."""
     directory = Path(directory)
+    check_replaceable(directory)
     tmp = directory.with_name(f".{directory.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -96,6 +108,22 @@ def save_checkpoint(
         shutil.rmtree(directory)
     os.replace(tmp, directory)
     return directory
+
+
+def check_replaceable(directory: Path) -> None:
+    """Refuse to replace anything but an empty folder or one holding only checkpoint files:
+    `export runs/x assets` must not delete every shipped model."""
+    if not directory.exists() and not directory.is_symlink():
+        return
+    foreign = sorted(p.name for p in directory.iterdir()) if directory.is_dir() else None
+    if foreign is not None:
+        foreign = [name for name in foreign if name not in OWN_FILES]
+    if foreign is None or foreign or directory.is_symlink():
+        what = "is not a folder" if foreign is None else f"holds {', '.join(foreign[:5])}"
+        raise CheckpointError(
+            f"{directory} exists and {what}: it is not a checkpoint this tool wrote, so it is "
+            "not replaced. Choose a new folder (or a model folder to overwrite)."
+        )
 
 
 def _fsync_tree(directory: Path) -> None:
@@ -137,9 +165,15 @@ def save_run_checkpoint(run_dir: Path, epoch: int, **kwargs: Any) -> Path:
     name = f"epoch-{epoch:04d}"
     path = save_checkpoint(root / name, **kwargs)
     atomic_write_bytes(root / "latest", name.encode())
-    for old in sorted(p for p in root.glob("epoch-*") if p.is_dir())[:-KEEP_CHECKPOINTS]:
+    for old in _epoch_dirs(root)[:-KEEP_CHECKPOINTS]:
         shutil.rmtree(old, ignore_errors=True)
     return path
+
+
+def _epoch_dirs(root: Path) -> list[Path]:
+    """epoch-N checkpoint folders, oldest first by N (as text, epoch-10000 < epoch-9999)."""
+    found = [p for p in root.glob("epoch-*") if p.is_dir() and p.name[6:].isdecimal()]
+    return sorted(found, key=lambda p: int(p.name[6:]))
 
 
 def resolve_checkpoint_dir(path: Path) -> Path:
@@ -151,103 +185,96 @@ def resolve_checkpoint_dir(path: Path) -> Path:
     if pointer.is_file():
         return path / "checkpoints" / pointer.read_text().strip()
     raise CheckpointError(
-        f"{path} holds no checkpoint: expected {WEIGHTS_FILE} + {CONFIG_FILE}, "
+        f"{path.name} holds no checkpoint: expected {WEIGHTS_FILE} + {CONFIG_FILE}, "
         "or a run directory with checkpoints/latest"
     )
 
 
-def load_checkpoint(path: Path, device: str | torch.device = "cpu") -> Checkpoint:
-    """Load a checkpoint (or a run's latest) onto `device`, validating config and shapes."""
+def load_checkpoint(
+    path: Path, device: str | torch.device = "cpu", trusted: bool = True
+) -> Checkpoint:
+    """Load a checkpoint (or a run's latest) onto `device`.
+
+    The config is validated and the header's tensor shapes compared with it before any weight
+    is read or any module built. trusted=False (an upload): see Checkpoint.example_data.
+    """
     directory = resolve_checkpoint_dir(path)
+    document = _parse_config(_read_config(directory))
+    model_config, data_config, train_config = _configs(document)
+    try:
+        shapes = expected_shapes(model_config)
+    except ConfigError as error:
+        raise CheckpointError(f"config.json: {error}") from error
+    check_weights_header(directory / WEIGHTS_FILE, shapes)
+    metadata = checked_metadata(document.get("metadata"), model_config.latent_dim)
     try:
         weights = load_file(str(directory / WEIGHTS_FILE))
     except (SafetensorError, OSError) as error:
-        message = f"{directory / WEIGHTS_FILE} is not readable safetensors: {error}"
-        raise CheckpointError(message) from error
-    config_text = _read_text(directory / CONFIG_FILE)
-    checkpoint = checkpoint_from_parts(weights, config_text, device)
-    checkpoint.path = directory
-    return checkpoint
+        raise CheckpointError(f"{WEIGHTS_FILE} is not readable safetensors: {error}") from error
+    model = VAE(model_config)
+    model.load_state_dict(weights)
+    model.to(device).eval().requires_grad_(False)
+    return Checkpoint(model, model_config, data_config, train_config, metadata, directory,
+                      trusted)
 
 
 def load_checkpoint_bytes(
     weights: bytes, config_json: bytes | str, device: str | torch.device = "cpu"
 ) -> Checkpoint:
-    """Load an uploaded pair of files (safetensors bytes + config.json), never unpickling."""
-    try:
-        tensors = load_safetensors_bytes(weights)
-    except Exception as error:  # safetensors raises several types for malformed headers
-        raise CheckpointError(f"the weights file is not valid safetensors ({error})") from error
-    text = config_json.decode("utf-8", "replace") if isinstance(config_json, bytes) else config_json
-    return checkpoint_from_parts(tensors, text, device)
+    """Load an uploaded pair of files (safetensors bytes + config.json), never unpickling.
+
+    The upload is untrusted (trusted=False) and takes the same checks as a folder on disk.
+    """
+    text = config_json.encode() if isinstance(config_json, str) else config_json
+    with tempfile.TemporaryDirectory(prefix="latent-lab-check-") as folder:
+        (Path(folder) / WEIGHTS_FILE).write_bytes(weights)
+        (Path(folder) / CONFIG_FILE).write_bytes(text)
+        checkpoint = load_checkpoint(Path(folder), device, trusted=False)
+    checkpoint.path = None
+    return checkpoint
 
 
 def load_optimizer_state(checkpoint_dir: Path) -> dict[str, Any] | None:
     """The optimizer state saved with a run checkpoint, or None for model-only checkpoints."""
     directory = Path(checkpoint_dir)
-    document = json.loads(_read_text(directory / CONFIG_FILE))
+    document = _parse_config(_read_config(directory))
     if "optimizer" not in document or not (directory / OPTIMIZER_FILE).is_file():
         return None
     return _join_optimizer_state(load_file(str(directory / OPTIMIZER_FILE)), document["optimizer"])
 
 
-def _read_text(path: Path) -> str:
+def _read_config(directory: Path) -> str:
     try:
-        return path.read_text()
+        return read_text(directory / CONFIG_FILE)
     except OSError as error:
-        raise CheckpointError(f"cannot read {path}: {error.strerror}") from error
+        raise CheckpointError(f"cannot read {CONFIG_FILE}: {error.strerror}") from error
+    except ValueError as error:  # larger than any config this tool writes
+        raise CheckpointError(str(error)) from error
 
 
-def checkpoint_from_parts(
-    weights: dict[str, torch.Tensor], config_text: str, device: str | torch.device = "cpu"
-) -> Checkpoint:
-    """Validate the config document and the tensors against each other, then build the model."""
-    document = _parse_config(config_text)
+def _configs(document: dict[str, Any]) -> tuple[ModelConfig, DataConfig, TrainConfig | None]:
     try:
-        model_config = from_dict(ModelConfig, document["model"])
-        data_config = from_dict(DataConfig, document["data"])
         train = document.get("train")
-        train_config = from_dict(TrainConfig, train) if train is not None else None
+        return (from_dict(ModelConfig, document["model"]), from_dict(DataConfig, document["data"]),
+                from_dict(TrainConfig, train) if train is not None else None)
     except ConfigError as error:
         raise CheckpointError(f"config.json: {error}") from error
-    model = VAE(model_config)
-    _check_tensors(model, weights)
-    model.load_state_dict(weights)
-    model.to(device).eval().requires_grad_(False)
-    metadata = document.get("metadata") or {}
-    return Checkpoint(model, model_config, data_config, train_config, metadata)
 
 
 def _parse_config(text: str) -> dict[str, Any]:
     try:
         document = json.loads(text)
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:  # [[[[... nests past the stack
         raise CheckpointError(f"config.json is not valid JSON: {error}") from error
     if not isinstance(document, dict):
         raise CheckpointError("config.json must be a JSON object")
     version = document.get("format_version")
     if version != FORMAT_VERSION:
         raise CheckpointError(
-            f"config.json format_version is {version!r}; this Latent Lab reads {FORMAT_VERSION}"
+            f"config.json format_version is {version!r:.20}; this Latent Lab reads "
+            f"{FORMAT_VERSION}"
         )
     missing = [key for key in ("model", "data") if key not in document]
     if missing:
         raise CheckpointError(f"config.json lacks {missing}")
     return document
-
-
-def _check_tensors(model: VAE, weights: dict[str, torch.Tensor]) -> None:
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    found = {k: tuple(v.shape) for k, v in weights.items()}
-    problems = [f"missing {k}" for k in sorted(set(expected) - set(found))]
-    problems += [f"unexpected {k}" for k in sorted(set(found) - set(expected))]
-    problems += [
-        f"{k}: shape {found[k]} but the config needs {expected[k]}"
-        for k in sorted(set(expected) & set(found))
-        if expected[k] != found[k]
-    ]
-    if problems:
-        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
-        shown = "; ".join(problems[:5]) + more
-        raise CheckpointError(f"the weights do not match config.json: {shown}")
-

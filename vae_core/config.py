@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import types
+import typing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -16,6 +19,16 @@ ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("gaussian", "gaussian_fixed", "bernoulli")
 DATASETS = ("mnist5k", "digits", "shapes", "images", "mnist_idx", "fashion_idx")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+BUILTIN_DATASETS = ("mnist5k", "digits", "shapes")  # no file path: nothing outside the package
+# Upper bounds far above any model or data set of this tool, low enough that a config read
+# from elsewhere (an uploaded checkpoint) cannot make the server allocate gigabytes.
+MAX_IMAGE_SIDE = 256
+MAX_LAYERS = 8
+MAX_WIDTH = 4096  # hidden widths and conv channels
+MAX_DENSE = 8192
+MAX_LATENT = 512
+MAX_SHAPES = 50_000  # 'shapes' renders every image: 50k is ~200 MB as float32 and ~30 s
+MAX_SEED = 2**32 - 1
 
 
 class ConfigError(ValueError):
@@ -50,6 +63,10 @@ class DataConfig:
         _require(4 <= self.image_size <= 256, "image_size must be between 4 and 256")
         _require(0.0 < self.test_fraction < 1.0, "test_fraction must be in (0, 1)")
         _require(self.n_samples is None or self.n_samples >= 10, "n_samples must be >= 10")
+        _require(self.name != "shapes" or (self.n_samples or 0) <= MAX_SHAPES,
+                 f"'shapes' n_samples must be at most {MAX_SHAPES}")
+        _require(0 <= self.split_seed <= MAX_SEED, f"split_seed must be in 0..{MAX_SEED}")
+        _check_finite(self)
 
 
 @dataclass(frozen=True)
@@ -70,12 +87,19 @@ class ModelConfig:
         object.__setattr__(self, "image_shape", tuple(int(v) for v in self.image_shape))
         object.__setattr__(self, "hidden", tuple(int(v) for v in self.hidden))
         _require(len(self.image_shape) == 3, "image_shape must be (channels, height, width)")
-        _require(all(v > 0 for v in self.image_shape), "image_shape entries must be positive")
+        channels, height, width = self.image_shape
+        _require(channels in (1, 3), "image_shape must have 1 (gray) or 3 (RGB) channels")
+        _require(min(height, width) >= 1 and max(height, width) <= MAX_IMAGE_SIDE,
+                 f"image height and width must be between 1 and {MAX_IMAGE_SIDE}")
         _require(self.arch in ARCHITECTURES, f"arch must be one of {ARCHITECTURES}")
         _require(self.likelihood in LIKELIHOODS, f"likelihood must be one of {LIKELIHOODS}")
-        _require(1 <= self.latent_dim <= 512, "latent_dim must be between 1 and 512")
-        _require(len(self.hidden) >= 1 and min(self.hidden) > 0, "hidden needs positive widths")
-        _require(self.dense >= 1, "dense must be >= 1")
+        _require(1 <= self.latent_dim <= MAX_LATENT, f"latent_dim must be between 1 and "
+                 f"{MAX_LATENT}")
+        _require(1 <= len(self.hidden) <= MAX_LAYERS and min(self.hidden) > 0
+                 and max(self.hidden) <= MAX_WIDTH,
+                 f"hidden needs 1 to {MAX_LAYERS} widths, each between 1 and {MAX_WIDTH}")
+        _require(1 <= self.dense <= MAX_DENSE, f"dense must be between 1 and {MAX_DENSE}")
+        _check_finite(self)
         _require(self.fixed_std > 0, "fixed_std must be positive")
         _require(0 < self.min_std < self.max_std, "need 0 < min_std < max_std")
 
@@ -105,16 +129,27 @@ class TrainConfig:
     log_every: int = 10  # steps between metric lines
 
     def __post_init__(self) -> None:
-        _require(self.epochs >= 1, "epochs must be >= 1")
-        _require(self.batch_size >= 1, "batch_size must be >= 1")
+        _require(1 <= self.epochs <= 100_000, "epochs must be between 1 and 100000")
+        _require(1 <= self.batch_size <= 65_536, "batch_size must be between 1 and 65536")
         _require(self.lr > 0, "lr must be positive")
         _require(self.beta >= 0, "beta must be >= 0")
         _require(self.warmup_epochs >= 0, "warmup_epochs must be >= 0")
         _require(self.free_bits >= 0, "free_bits must be >= 0")
         _require(self.device in DEVICES, f"device must be one of {DEVICES}")
-        _require(self.num_threads is None or self.num_threads >= 1, "num_threads must be >= 1")
-        _require(self.iw_samples >= 1, "iw_samples must be >= 1")
+        _require(self.num_threads is None or 1 <= self.num_threads <= 1024,
+                 "num_threads must be between 1 and 1024")
+        _require(1 <= self.iw_samples <= 100_000, "iw_samples must be between 1 and 100000")
         _require(self.log_every >= 1, "log_every must be >= 1")
+        _require(0 <= self.seed <= MAX_SEED, f"seed must be in 0..{MAX_SEED}")
+        _check_finite(self)
+
+
+def _check_finite(config: Any) -> None:
+    """NaN passes every comparison test as False and inf passes `>= 0`: refuse both."""
+    for item in dataclasses.fields(config):
+        value = getattr(config, item.name)
+        _require(not isinstance(value, float) or math.isfinite(value),
+                 f"{item.name} must be a finite number, got {value!r}")
 
 
 C = TypeVar("C", DataConfig, ModelConfig, TrainConfig)
@@ -132,10 +167,43 @@ def from_dict(cls: type[C], values: dict[str, Any]) -> C:
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - known)
     _require(not unknown, f"unknown {cls.__name__} keys: {unknown}")
-    try:
-        return cls(**values)
-    except TypeError as error:
-        raise ConfigError(f"bad {cls.__name__}: {error}") from error
+    hints = typing.get_type_hints(cls)
+    for name, value in values.items():
+        _require(_matches(value, hints[name]),
+                 f"{cls.__name__}.{name} must be {_describe(hints[name])}, got {value!r:.40}")
+    return cls(**values)
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    """Does a JSON value fit a field's annotation? (JSON arrays stand for tuples.)"""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        return any(_matches(value, arg) for arg in args)
+    if origin is tuple:
+        items = args[:1] * len(value) if args[-1:] == (Ellipsis,) else args
+        return (isinstance(value, (list, tuple)) and len(value) == len(items)
+                and all(_matches(v, a) for v, a in zip(value, items, strict=True)))
+    if hint is type(None):
+        return value is None
+    if hint in (int, float) and isinstance(value, bool):  # True is an int to Python, not to us
+        return False
+    if hint is float:
+        return isinstance(value, (int, float)) and math.isfinite(value)
+    return isinstance(value, hint)
+
+
+_WORDS = {int: "an integer", float: "a finite number", str: "a string", bool: "true or false",
+          type(None): "null"}
+
+
+def _describe(hint: Any) -> str:
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        return " or ".join(_describe(arg) for arg in args)
+    if typing.get_origin(hint) is tuple:
+        count = "" if args[-1:] == (Ellipsis,) else f"{len(args)} "
+        return f"a list of {count}integers"
+    return _WORDS.get(hint, str(hint))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .checkpoint import load_checkpoint, resolve_checkpoint_dir, save_checkpoint
+from .checkpoint import check_replaceable, load_checkpoint, resolve_checkpoint_dir, save_checkpoint
 from .data import load_dataset
 from .latent import per_dimension_kl
 from .run_files import RUN_CONFIG_FILE
@@ -20,6 +20,7 @@ ACTIVE_DIMENSION_NATS = 0.01  # a dimension whose average KL is below this is un
 def export_run(run_dir: Path, out_dir: Path, name: str | None = None) -> Path:
     """Copy the run's latest model into out_dir with a model card; returns out_dir."""
     run_dir, out_dir = Path(run_dir), Path(out_dir)
+    check_replaceable(out_dir)  # before the slow part: `export runs/x assets` fails at once
     checkpoint = load_checkpoint(resolve_checkpoint_dir(run_dir))
     data = load_dataset(checkpoint.data_config)
     kl = per_dimension_kl(checkpoint.model, data.test_x)

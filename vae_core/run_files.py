@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import atomic_write_bytes, atomic_write_json
+from .files import atomic_write_bytes, atomic_write_json
 
 STATUS_FILE = "status.json"
 METRICS_FILE = "metrics.jsonl"

@@ -30,10 +30,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checkpoint import atomic_write_json
-from .config import ConfigError, RunConfig
+from .config import RunConfig
 from .devices import select_device
+from .files import atomic_write_json, read_tail, read_text
 from .run_files import RUN_CONFIG_FILE, read_status, write_status
+from .trainer_process import is_trainer_of
 
 REQUEST_FILE = "request.json"
 LAUNCH_FILE = "launch.json"
@@ -244,7 +245,7 @@ def _true_state(run_dir: Path, status: dict) -> tuple[str, str]:
 
 
 def _crash_message(run_dir: Path) -> str:
-    lines = _read_text(run_dir / LOG_FILE).strip().splitlines()
+    lines = read_tail(run_dir / LOG_FILE).strip().splitlines()
     tail = f" Last log line: {lines[-1][:200]}" if lines else ""
     return ("The training process ended without saying why (killed, or out of memory?)."
             + tail)
@@ -258,8 +259,8 @@ def _config_file(run_dir: Path) -> Path:
 
 def _summary(run_dir: Path) -> str:
     try:
-        config = RunConfig.from_dict(json.loads(_read_text(_config_file(run_dir))))
-    except (ConfigError, json.JSONDecodeError):
+        config = RunConfig.from_dict(json.loads(read_text(_config_file(run_dir))))
+    except (ValueError, OSError):  # ConfigError and JSONDecodeError are ValueErrors
         return "unreadable run config"
     model, train = config.model, config.train
     hidden = ",".join(str(h) for h in model.hidden)
@@ -275,55 +276,21 @@ def _created(run_dir: Path) -> float:
         return 0.0
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace")
-    except OSError:
-        return ""
-
-
 def _launch_pid(run_dir: Path) -> int | None:
     try:
-        return int(json.loads(_read_text(run_dir / LAUNCH_FILE))["pid"])
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        return int(json.loads(read_text(run_dir / LAUNCH_FILE))["pid"])
+    except (OSError, KeyError, TypeError, ValueError):
         return None
 
 
 def _live_pids(run_dir: Path) -> list[int]:
     """This run's trainer processes still alive (pids from launch.json and status.json)."""
     pids = {_launch_pid(run_dir), (read_status(run_dir) or {}).get("pid")}
-    return [pid for pid in pids if isinstance(pid, int) and _is_our_trainer(pid, run_dir)]
+    return [pid for pid in pids if isinstance(pid, int) and is_trainer_of(pid, run_dir)]
 
 
 def _process_alive(run_dir: Path) -> bool:
     return bool(_live_pids(run_dir))
-
-
-def _is_our_trainer(pid: int, run_dir: Path) -> bool:
-    """Alive, not a zombie, and (where /proc exists) really our trainer: pids get reused."""
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):  # gone, or another user's process now
-        return False
-    proc = Path("/proc") / str(pid)
-    if not Path("/proc/self").exists():
-        return True
-    try:
-        if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":  # a zombie
-            return False
-        cmdline = _cmdline(proc)
-    except (OSError, IndexError):
-        return False
-    return b"vae_core" in cmdline and run_dir.name.encode() in cmdline
-
-
-def _cmdline(proc: Path, wait: float = 1.0) -> bytes:
-    """/proc/<pid>/cmdline, waiting out the moment right after Popen returns when the child
-    has not yet exec'd and the file is empty (seen about 1 in 40 launches here)."""
-    deadline = time.monotonic() + wait
-    while not (cmdline := (proc / "cmdline").read_bytes()) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return cmdline
 
 
 # --- cancel, resume, delete ------------------------------------------------------------------

@@ -28,6 +28,7 @@ from .checkpoint import (
     resolve_checkpoint_dir,
     save_run_checkpoint,
 )
+from .checkpoint_checks import expected_shapes
 from .config import ConfigError, RunConfig
 from .data import ImageDataset, load_dataset
 from .devices import select_device
@@ -143,6 +144,7 @@ def _open_session(config: RunConfig, run_dir: Path, resume: bool) -> _Session:
     config = dataclasses.replace(
         config, model=dataclasses.replace(config.model, image_shape=data.image_shape)
     )
+    expected_shapes(config.model)  # a model over the size limit fails here, before it is built
     torch.manual_seed(train_cfg.seed)
     model = VAE(config.model).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=train_cfg.lr)

@@ -87,6 +87,7 @@ def test_a_bad_upload_is_an_error_and_the_page_keeps_working(app_env):
     at.file_uploader(key="recon_upload").upload("photo.png", b"not an image", "image/png").run()
     assert not at.exception
     assert "photo.png" in at.error[0].value and "not an image" in at.error[0].value
+    assert "0x" not in at.error[0].value and "<_io" not in at.error[0].value  # no Python repr
     assert not at.metric
     assert len(at.get("download_button")) == 2  # the interpolation below still works
 

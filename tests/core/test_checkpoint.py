@@ -72,6 +72,29 @@ def test_run_checkpoints_keep_latest_and_prune(tmp_path, model):
     assert load_checkpoint(tmp_path).metadata["epoch"] == 4
 
 
+def test_pruning_orders_epochs_by_number_not_as_text(tmp_path, model):
+    for epoch in (9998, 9999, 10000):
+        save_run_checkpoint(tmp_path, epoch, model=model, data_config=DataConfig(),
+                            metadata={"epoch": epoch})
+    assert sorted(p.name for p in (tmp_path / "checkpoints").glob("epoch-*")) == [
+        "epoch-10000", "epoch-9999"]
+    assert load_checkpoint(tmp_path).metadata["epoch"] == 10000
+
+
+def test_saving_never_replaces_a_folder_that_is_not_a_checkpoint(tmp_path, model):
+    assets = tmp_path / "assets"
+    save_checkpoint(assets / "mnist16", model, DataConfig())
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("mine")
+    for target in (assets, tmp_path / "notes", tmp_path / "notes" / "todo.txt"):
+        with pytest.raises(CheckpointError, match="not a checkpoint this tool wrote"):
+            save_checkpoint(target, model, DataConfig())
+    assert (assets / "mnist16" / "model.safetensors").is_file()
+    assert (tmp_path / "notes" / "todo.txt").read_text() == "mine"
+    save_checkpoint(assets / "mnist16", model, DataConfig(name="digits"))  # ours: replaced
+    assert load_checkpoint(assets / "mnist16").data_config.name == "digits"
+
+
 def test_a_half_written_checkpoint_does_not_replace_the_last_good_one(tmp_path, model):
     save_run_checkpoint(tmp_path, 1, model=model, data_config=DataConfig(), metadata={"epoch": 1})
     # A kill while epoch 2 was being written leaves only its temporary directory behind.

@@ -36,6 +36,12 @@ def test_train_eval_sample_reconstruct_export(tmp_path, capsys):
     assert exported.metadata["weights_dtype"] == "float16"
     assert len(exported.metadata["kl_per_dimension"]) == 2
     assert "Reproduce" in (tmp_path / "asset" / "MODEL_CARD.md").read_text()
+    assert main(["export", str(run), str(tmp_path / "asset")]) == 0  # re-export: ours, replaced
+
+    capsys.readouterr()
+    assert main(["export", str(run), str(tmp_path)]) == 2  # `export runs/x assets`
+    assert "not a checkpoint this tool wrote" in capsys.readouterr().err
+    assert (tmp_path / "asset" / "model.safetensors").is_file() and (run / "run.json").is_file()
 
 
 def test_config_file_with_flag_override_and_resume(tmp_path):

@@ -14,8 +14,7 @@ import torch
 from PIL import Image
 
 from vae_core.config import DataConfig
-from vae_core.data import DatasetError, load_dataset
-from vae_core.data import folder as folder_module
+from vae_core.data import DatasetError, image_source, load_dataset
 
 
 def _image_bytes(seed: int, fmt: str = "PNG", size: tuple[int, int] = (40, 30)) -> bytes:
@@ -166,7 +165,7 @@ def test_decompression_bomb_is_refused(tmp_path: Path) -> None:
 
 
 def test_total_size_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(folder_module, "MAX_TOTAL_BYTES", 1000)
+    monkeypatch.setattr(image_source, "MAX_TOTAL_BYTES", 1000)
     members = {f"ok{i}.png": _image_bytes(i) for i in range(12)}
     with pytest.raises(DatasetError, match="add up to more than"):
         load_dataset(_config(_zip(tmp_path / "big.zip", members)))
@@ -174,3 +173,52 @@ def test_total_size_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         _write(tmp_path / "dir" / f"{i}.png", _image_bytes(i))
     with pytest.raises(DatasetError, match="add up to more than"):
         load_dataset(_config(tmp_path / "dir"))
+
+
+def test_a_zip_listing_too_many_files_is_refused_before_python_parses_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """zipfile turns each central-directory entry into a ~560-byte object: a 200 MB upload of
+    empty members would take GBs. The end record's figures are checked first."""
+    archive = _zip(tmp_path / "many.zip", {f"{i}.png": b"" for i in range(30)})
+
+    def no_parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("zipfile parsed the central directory")
+    monkeypatch.setattr(image_source, "MAX_FILES", 20)
+    monkeypatch.setattr(image_source.zipfile, "ZipFile", no_parse)
+    with pytest.raises(DatasetError, match="lists more files than a training set"):
+        load_dataset(_config(archive))
+    monkeypatch.setattr(image_source, "MAX_FILES", 1000)
+    monkeypatch.setattr(image_source, "MAX_DIRECTORY_BYTES", 100)
+    with pytest.raises(DatasetError, match="lists more files than a training set"):
+        load_dataset(_config(archive))
+
+
+def test_a_folder_over_the_file_count_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(image_source, "MAX_FILES", 5)
+    for i in range(8):
+        _write(tmp_path / f"{i}.png", _image_bytes(i))
+    with pytest.raises(DatasetError, match="more than 5 image files"):
+        load_dataset(_config(tmp_path))
+
+
+def test_images_in_formats_the_app_does_not_offer_are_skipped_by_content(tmp_path: Path) -> None:
+    for i in range(10):
+        _write(tmp_path / f"{i}.png", _image_bytes(i))
+    _write(tmp_path / "scan.png", _image_bytes(0, fmt="TIFF"))  # a TIFF whatever its name
+    with pytest.warns(UserWarning, match=r"Skipped 1 unreadable image file\(s\): 'scan.png'"):
+        data = load_dataset(_config(tmp_path))
+    assert len(data.train_x) + len(data.test_x) == 10
+
+
+def test_corrupt_compressed_data_in_a_zip_is_a_dataset_error(tmp_path: Path) -> None:
+    members = {f"{i}.png": b"\0" * 5000 for i in range(12)}  # compressible: real deflate
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    damaged = bytearray(buffer.getvalue())
+    damaged[40:50] = b"\xff" * 10  # inside the first member's deflate stream: zlib.error
+    (tmp_path / "damaged.zip").write_bytes(bytes(damaged))
+    with pytest.raises(DatasetError, match=r"Cannot read the zip archive 'damaged\.zip'"):
+        load_dataset(_config(tmp_path / "damaged.zip"))

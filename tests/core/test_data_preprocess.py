@@ -133,13 +133,63 @@ def test_huge_dimensions_refused_from_the_header() -> None:
         (b"", "empty"),
         (np.random.default_rng(0).bytes(4096), "not an image"),
         (b"hello, this is a text file\n" * 20, "not an image"),
-        (_png(Image.new("L", (64, 64), 255))[:60], "not an image"),  # truncated PNG
+        (_png(Image.new("L", (64, 64), 255))[:60], "PNG image is damaged or cut short"),
     ],
     ids=["empty", "random", "text", "truncated"],
 )
 def test_unusable_files_are_refused(data: bytes, match: str) -> None:
-    with pytest.raises(ImageInputError, match=match):
+    with pytest.raises(ImageInputError, match=match) as refused:
         preprocess_image(data, (1, 28, 28))
+    assert "<" not in str(refused.value) and "0x" not in str(refused.value)  # no Python repr
+
+
+def _saved(image: Image.Image, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["TIFF", "PPM", "TGA", "ICO", "PCX"])
+def test_formats_the_app_does_not_offer_are_refused_by_content(fmt: str) -> None:
+    with pytest.raises(ImageInputError, match="not an image in a format the app reads"):
+        preprocess_image(_saved(_digit(), fmt), (1, 28, 28))
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "BMP", "GIF", "WEBP"])
+def test_the_offered_formats_open_whatever_the_file_is_called(fmt: str) -> None:
+    out = preprocess_image(_saved(_digit(), fmt), (1, 28, 28), style="mnist")
+    assert out.shape == (1, 28, 28) and out.max() == 1.0
+
+
+def test_an_eps_upload_never_reaches_ghostscript(monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import EpsImagePlugin
+
+    calls = []
+    monkeypatch.setattr(EpsImagePlugin, "Ghostscript", lambda *a, **k: calls.append(a))
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 28 28\nshowpage\n%%EOF\n"
+    with pytest.raises(ImageInputError, match="not an image in a format the app reads"):
+        preprocess_image(eps, (1, 28, 28))
+    assert calls == []
+
+
+def test_the_bomb_check_sets_no_process_wide_warning_filter(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """warnings.catch_warnings() swaps the filters of every thread: two sessions decoding at
+    once would lose or leak each other's filter. Pillow's own warning may be logged instead."""
+    from types import SimpleNamespace
+
+    from vae_core.data import preprocess
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("catch_warnings is not thread-safe across sessions")
+    monkeypatch.setattr(preprocess, "warnings", SimpleNamespace(catch_warnings=forbidden),
+                        raising=False)
+    preprocess_image(_png(_digit()), (1, 28, 28))
+    with pytest.raises(ImageTooLargeError, match="megapixels"), \
+            pytest.warns(Image.DecompressionBombWarning):  # past PIL's warning limit
+        preprocess_image(_huge_png_header(10_000, 10_000), (1, 28, 28))
+    with pytest.raises(ImageTooLargeError, match="megapixels"):  # past PIL's error limit
+        preprocess_image(_huge_png_header(60_000, 60_000), (1, 28, 28))
 
 
 @pytest.mark.parametrize("shape", [(1, 28, 28), (1, 8, 8), (3, 32, 32)])

@@ -1,11 +1,13 @@
 """The run manager without training: names, true states, the limit, delete, uploaded zips.
 
-A stand-in trainer is a sleeping Python process whose command line names vae_core and the run,
-which is all list_runs checks; real training processes are in test_training_process.py.
+A stand-in trainer is a sleeping Python process whose command line reads like a trainer's
+(`-m vae_core train --out <run>`), which is all list_runs checks; real training processes are
+in test_training_process.py.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -23,6 +25,7 @@ from PIL import Image
 
 from tests.core.test_training_process import kill_live_runs, tiny_config, wait_until
 from vae_core import run_uploads, runs
+from vae_core.config import DataConfig
 from vae_core.data import DatasetError
 from vae_core.run_files import write_status
 from vae_core.run_uploads import save_uploaded_dataset
@@ -56,7 +59,8 @@ def fake_trainer(runs_root):
     def make(name: str = "live") -> Path:
         run_dir = _run_dir(runs_root, name, "running")
         process = subprocess.Popen(
-            [sys.executable, "-c", "import time; time.sleep(60)", "vae_core", str(run_dir)],
+            [sys.executable, "-c", "import time; time.sleep(60)", "-m", "vae_core", "train",
+             "--out", str(run_dir)],
             start_new_session=True)
         processes.append(process)
         (run_dir / LAUNCH_FILE).write_text(json.dumps({"pid": process.pid}))
@@ -129,6 +133,27 @@ def test_a_reused_pid_of_another_program_is_not_taken_for_the_trainer(runs_root)
     assert run_info(run_dir).state == "crashed"
 
 
+def test_a_trainer_of_a_run_whose_name_contains_this_one_is_not_taken_for_its_own(
+        runs_root, fake_trainer):
+    other = fake_trainer("cats-2")
+    pid = json.loads((other / LAUNCH_FILE).read_text())["pid"]
+    run_dir = _run_dir(runs_root, "cats", "running", pid=pid)  # "cats" is in "cats-2"'s argv
+    assert run_info(other).state == "running"
+    assert run_info(run_dir).state == "crashed"
+
+
+def test_a_trainer_started_by_hand_with_a_relative_out_is_recognised(runs_root):
+    run_dir = _run_dir(runs_root, "by-hand", "running")
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "-m",
+                                "vae_core", "train", "--out=by-hand"], cwd=runs_root)
+    try:
+        write_status(run_dir, "running", pid=process.pid, epoch=1, epochs=3)
+        assert wait_until(lambda: run_info(run_dir).state == "running", timeout=5)
+    finally:
+        process.kill()
+        process.wait()
+
+
 def test_cancel_before_the_trainer_handles_signals_still_reads_cancelled(runs_root, fake_trainer):
     run_dir = fake_trainer()  # the stand-in dies of SIGTERM like a trainer still importing torch
     cancel_run(run_dir)
@@ -189,9 +214,9 @@ def _images_zip(offset: int = 0) -> bytes:
 
 def test_a_good_zip_is_stored_once_by_content(tmp_path):
     uploads = tmp_path / "uploads"
-    first = save_uploaded_dataset(_images_zip(), "a.zip", uploads, image_size=12)
-    again = save_uploaded_dataset(_images_zip(), "b.zip", uploads, image_size=12)
-    other = save_uploaded_dataset(_images_zip(offset=1), "a.zip", uploads, image_size=12)
+    first = save_uploaded_dataset(_images_zip(), "a.zip", uploads)
+    again = save_uploaded_dataset(_images_zip(), "b.zip", uploads)
+    other = save_uploaded_dataset(_images_zip(offset=1), "a.zip", uploads)
     assert first == again != other
     assert first.parent == uploads and first.read_bytes() == _images_zip()
     assert sorted(p.name for p in uploads.iterdir()) == sorted([first.name, other.name])
@@ -210,6 +235,38 @@ def test_a_bad_zip_is_refused_with_a_reason_and_leaves_nothing(tmp_path, data, m
         save_uploaded_dataset(data, "mine.zip", uploads)
     assert list(uploads.iterdir()) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["uploads"]
+
+
+def test_the_app_lists_an_uploaded_zip_without_decompressing_any_file(tmp_path, monkeypatch):
+    """Decoding happens in the training process: the app's memory never holds the pixels."""
+    upload = _images_zip()
+
+    def no_decompression(*args, **kwargs):
+        raise AssertionError("a member was decompressed in the app's process")
+    monkeypatch.setattr(zipfile.ZipFile, "open", no_decompression)
+    stored = save_uploaded_dataset(upload, "cats.zip", tmp_path / "uploads")
+    assert stored.read_bytes() == upload
+
+
+def test_an_upload_refusal_names_the_file_not_the_server_path(tmp_path):
+    uploads = tmp_path / "uploads"
+    with pytest.raises(DatasetError) as refused:
+        save_uploaded_dataset(_zip({"readme.txt": b"no images"}), "mine.zip", uploads)
+    assert "'mine.zip'" in str(refused.value)
+    assert str(tmp_path) not in str(refused.value) and ".upload-" not in str(refused.value)
+
+
+def test_unreadable_images_in_an_upload_fail_the_run_with_the_reason(runs_root):
+    garbage = _zip({f"cats/{i}.png": b"not a png" for i in range(12)})
+    stored = save_uploaded_dataset(garbage, "cats.zip", run_uploads.uploads_dir(runs_root))
+    config = tiny_config()
+    config = dataclasses.replace(config, data=DataConfig(name="images", path=str(stored),
+                                                         image_size=8))
+    run_dir = start_run(config, runs_root, name="cats")
+    info = wait_until(lambda: (i := run_info(run_dir)).state == "failed" and i, timeout=60)
+    assert "None of the 12 image files could be read" in info.message
+    assert "not an image in a format the app reads" in info.message
+    assert str(runs_root) not in info.message
 
 
 def test_an_oversized_upload_is_refused_before_it_is_written(tmp_path, monkeypatch):

@@ -1,17 +1,15 @@
-"""The user's own images: a folder or a .zip of PNG/JPEG/... files, optionally in class folders.
+"""The user's own images as a data set: a folder or a .zip of PNG/JPEG/... files, optionally in
+class folders. Listing and reading (with every bound) is image_source.py; this file decodes.
 
-The path comes from a person (in the app, possibly an upload), so the archive is untrusted:
-members are read in memory (never extracted), paths that escape the archive are refused, and
-sizes are capped before anything is decoded.
+Files are decoded one at a time into the small training size, so memory holds the result, not
+the archive. In the app an upload is only listed (check_images); the pixels are decoded by the
+training process, which reports any problem in the run's status.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import warnings
-import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 import numpy as np
 import torch
@@ -20,12 +18,24 @@ from PIL import Image, ImageOps
 from vae_core.config import DataConfig
 from vae_core.data.dataset import ImageDataset, split
 from vae_core.data.errors import DatasetError, ImageInputError, ImageTooLargeError
+from vae_core.data.image_source import ImageSource, open_image_source
 from vae_core.data.preprocess import MAX_PIXELS, open_image, to_mode
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
-MAX_TOTAL_BYTES = 500 * 2**20  # all image files together, uncompressed
 MAX_DECODED_BYTES = 2 * 2**30  # the float32 tensors the images become
 MIN_IMAGES = 10
+
+
+def check_images(path: str, label: str) -> int:
+    """List a folder or zip of images without decoding any: names, counts and sizes only.
+
+    Cheap enough for the app's own process; returns the number of image files. Raises
+    DatasetError (messages name `label`, never the server path).
+    """
+    with open_image_source(path, label) as source:
+        if len(source.names) < MIN_IMAGES:
+            raise DatasetError(f"{label!r} holds {len(source.names)} image files; at least "
+                               f"{MIN_IMAGES} are needed.")
+        return len(source.names)
 
 
 def load_image_folder(config: DataConfig) -> ImageDataset:
@@ -34,20 +44,22 @@ def load_image_folder(config: DataConfig) -> ImageDataset:
     Labels come from the first sub-folder (sorted names -> label_names); images not in a
     sub-folder get -1. Unreadable files are skipped with a warning naming them.
     """
-    files = read_image_files(config.path or "")
-    if config.n_samples is not None and len(files) > config.n_samples:
-        # Pick the subset before decoding: decoding is the slow, memory-hungry part.
-        keep = torch.randperm(
-            len(files), generator=torch.Generator().manual_seed(config.split_seed)
-        )
-        files = [files[i] for i in sorted(keep[: config.n_samples].tolist())]
-    channels = 1 if config.grayscale else 3
-    if len(files) * channels * config.image_size**2 * 4 > MAX_DECODED_BYTES:
-        raise DatasetError(
-            f"{len(files)} images at {config.image_size}x{config.image_size} would not fit in "
-            "memory; lower image_size or set n_samples."
-        )
-    names, pixels = _decode_all(files, config.image_size, "L" if config.grayscale else "RGB")
+    with open_image_source(config.path or "") as source:
+        names = source.names
+        if config.n_samples is not None and len(names) > config.n_samples:
+            # Pick the subset before decoding: decoding is the slow, memory-hungry part.
+            keep = torch.randperm(
+                len(names), generator=torch.Generator().manual_seed(config.split_seed)
+            )
+            names = [names[i] for i in sorted(keep[: config.n_samples].tolist())]
+        channels = 1 if config.grayscale else 3
+        if len(names) * channels * config.image_size**2 * 4 > MAX_DECODED_BYTES:
+            raise DatasetError(
+                f"{len(names)} images at {config.image_size}x{config.image_size} would not fit "
+                "in memory; lower image_size or set n_samples."
+            )
+        names, pixels = _decode_all(source, names, config.image_size,
+                                    "L" if config.grayscale else "RGB")
     labels, label_names = _labels(names)
     stacked = np.stack(pixels)  # (N, S, S) for L, (N, S, S, 3) for RGB
     x = torch.from_numpy(stacked[:, None] if stacked.ndim == 3 else stacked.transpose(0, 3, 1, 2))
@@ -64,106 +76,15 @@ def load_image_folder(config: DataConfig) -> ImageDataset:
     )
 
 
-def read_image_files(path: str) -> list[tuple[str, bytes]]:
-    """(relative posix name, file bytes) of every image file in a folder or zip, sorted by name."""
-    source = Path(path).expanduser()
-    if not path or not source.exists():
-        raise DatasetError(f"The image path {path!r} does not exist.")
-    if source.is_dir():
-        files = _read_folder(source)
-    elif zipfile.is_zipfile(source):
-        files = _read_zip(source)
-    else:
-        raise DatasetError(f"{path!r} is neither a folder nor a .zip archive of images.")
-    if not files:
-        raise DatasetError(f"No image files ({', '.join(IMAGE_SUFFIXES)}) found in {path!r}.")
-    return sorted(files)
-
-
-def _is_image_name(parts: tuple[str, ...]) -> bool:
-    """An image that is not hidden and not macOS zip metadata (__MACOSX/, ._name, .DS_Store)."""
-    if any(p.startswith(".") or p == "__MACOSX" for p in parts):
-        return False
-    return parts[-1].lower().endswith(IMAGE_SUFFIXES)
-
-
-def _read_folder(root: Path) -> list[tuple[str, bytes]]:
-    root = root.resolve()
-    found, total = [], 0
-    for directory, subdirs, filenames in os.walk(root):
-        subdirs[:] = [d for d in subdirs if not d.startswith(".") and d != "__MACOSX"]
-        for filename in filenames:
-            file = Path(directory, filename)
-            relative = file.relative_to(root)
-            if not _is_image_name(relative.parts) or not file.is_file():
-                continue
-            # A symlink may point anywhere on the machine; read only what is inside the folder.
-            if not file.resolve().is_relative_to(root):
-                continue
-            total += file.stat().st_size
-            _check_total(total)
-            found.append((relative.as_posix(), file.read_bytes()))
-    return found
-
-
-def _read_zip(archive: Path) -> list[tuple[str, bytes]]:
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            members = zf.infolist()
-            for info in members:  # refuse the whole archive before reading any of it
-                _check_member_name(info.filename)
-            wanted = [
-                i
-                for i in members
-                if not i.is_dir() and _is_image_name(PurePosixPath(_posix(i.filename)).parts)
-            ]
-            _check_total(sum(i.file_size for i in wanted))
-            return [(_posix(i.filename), _read_member(zf, i)) for i in wanted]
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
-        raise DatasetError(f"Cannot read the zip archive {archive.name!r}: {error}") from error
-
-
-def _posix(name: str) -> str:
-    return name.replace("\\", "/")
-
-
-def _check_member_name(name: str) -> None:
-    posix = _posix(name)
-    if posix.startswith("/") or re.match(r"^[A-Za-z]:", posix) or ".." in posix.split("/"):
-        raise DatasetError(
-            f"The zip member {name!r} has an absolute path or '..' that points outside the "
-            "archive; refusing this zip. Re-create it from the folder of images."
-        )
-
-
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    if info.flag_bits & 0x1:
-        raise DatasetError(
-            f"The zip member {info.filename!r} is encrypted; use an unencrypted zip."
-        )
-    with zf.open(info) as member:
-        data = member.read(info.file_size + 1)  # zipfile also stops at the declared size
-    if len(data) > info.file_size:
-        raise DatasetError(f"The zip member {info.filename!r} is larger than its header says.")
-    return data
-
-
-def _check_total(total: int) -> None:
-    if total > MAX_TOTAL_BYTES:
-        raise DatasetError(
-            f"The image files add up to more than {MAX_TOTAL_BYTES // 2**20} MB; "
-            "use fewer or smaller images."
-        )
-
-
 def _decode_all(
-    files: list[tuple[str, bytes]], size: int, mode: str
+    source: ImageSource, wanted: list[str], size: int, mode: str
 ) -> tuple[list[str], list[np.ndarray]]:
-    """Decode, convert to mode and fit to size x size (centre crop); skip unreadable files."""
+    """Decode, convert to mode and fit to size x size (centre crop), one file at a time; skip
+    unreadable files."""
     names, pixels, bad = [], [], []
-    for name, data in files:
+    for name in wanted:
         try:
-            image = to_mode(open_image(data, MAX_PIXELS), mode)
+            image = to_mode(open_image(source.read(name), MAX_PIXELS), mode)
         except ImageTooLargeError as error:  # likely a decompression bomb: stop, don't skip
             raise DatasetError(f"{name!r}: {error}") from error
         except ImageInputError as error:
@@ -174,7 +95,7 @@ def _decode_all(
         pixels.append(np.asarray(fitted, dtype=np.uint8))
     if not pixels:
         raise DatasetError(
-            f"None of the {len(files)} image files could be read; e.g. {bad[0][0]!r}: {bad[0][1]}"
+            f"None of the {len(wanted)} image files could be read; e.g. {bad[0][0]!r}: {bad[0][1]}"
         )
     if bad:
         shown = ", ".join(repr(n) for n, _ in bad[:5]) + (", ..." if len(bad) > 5 else "")
