@@ -134,6 +134,9 @@ class TrainConfig:
         _require(self.lr > 0, "lr must be positive")
         _require(self.beta >= 0, "beta must be >= 0")
         _require(self.warmup_epochs >= 0, "warmup_epochs must be >= 0")
+        _require(self.warmup_epochs <= self.epochs,
+                 f"the KL warm-up ({self.warmup_epochs} epochs) is longer than the run "
+                 f"({self.epochs} epochs): the KL would never reach its full weight")
         _require(self.free_bits >= 0, "free_bits must be >= 0")
         _require(self.device in DEVICES, f"device must be one of {DEVICES}")
         _require(self.num_threads is None or 1 <= self.num_threads <= 1024,

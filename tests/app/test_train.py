@@ -59,6 +59,13 @@ def test_an_invalid_hidden_string_shows_an_error_and_starts_nothing(runs):
     assert list(runs.iterdir()) == []
 
 
+def test_a_warm_up_longer_than_the_run_is_refused(runs):
+    at = _submit(_train_page(), train_epochs=2, train_warmup=5)
+    assert not at.exception
+    assert "KL warm-up (5 epochs) is longer than the run (2 epochs)" in at.error[0].value
+    assert list(runs.iterdir()) == []
+
+
 def test_a_bad_zip_upload_shows_the_reason_and_starts_nothing(runs):
     at = _train_page()
     at.selectbox(key="train_dataset").set_value("upload").run()
