@@ -132,6 +132,7 @@ def _status_fields(session: _Session) -> dict[str, Any]:
     return {
         "pid": os.getpid(), "device": str(session.device), "epochs": session.config.train.epochs,
         "epoch": session.start_epoch - 1, "message": "", "train_seconds": session.train_seconds,
+        "data_notes": list(session.data.notes),  # e.g. skipped files: the run card shows them
     }
 
 

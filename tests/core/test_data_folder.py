@@ -137,16 +137,26 @@ def test_corrupt_image_is_skipped_with_a_warning(tmp_path: Path) -> None:
         _write(tmp_path / f"{i}.png", _image_bytes(i))
     _write(tmp_path / "broken.png", _image_bytes(50)[:100])  # truncated PNG
     _write(tmp_path / "fake.jpg", b"not really a jpeg")
-    with pytest.warns(UserWarning, match="Skipped 2 unreadable") as record:
-        data = load_dataset(_config(tmp_path))
-    assert "broken.png" in str(record[0].message) and "fake.jpg" in str(record[0].message)
+    data = load_dataset(_config(tmp_path))
+    (note,) = data.notes
+    assert note.startswith("Skipped 2 of 12 image files that could not be read")
+    assert "'broken.png'" in note and "'fake.jpg'" in note
     assert len(data.train_x) + len(data.test_x) == 10
 
 
 def test_only_corrupt_images_is_an_error(tmp_path: Path) -> None:
     for i in range(3):
         _write(tmp_path / f"bad{i}.png", b"garbage")
-    with pytest.raises(DatasetError, match="None of the 3 image files"):
+    with pytest.raises(DatasetError, match=r"Most files could not be read\. Skipped 3 of 3"):
+        load_dataset(_config(tmp_path))
+
+
+def test_a_set_where_most_files_are_unreadable_is_refused(tmp_path: Path) -> None:
+    for i in range(10):
+        _write(tmp_path / f"{i}.png", _image_bytes(i))
+    for i in range(11):
+        _write(tmp_path / f"bad{i}.png", b"garbage")
+    with pytest.raises(DatasetError, match=r"Most files could not be read\. Skipped 11 of 21"):
         load_dataset(_config(tmp_path))
 
 
@@ -206,8 +216,9 @@ def test_images_in_formats_the_app_does_not_offer_are_skipped_by_content(tmp_pat
     for i in range(10):
         _write(tmp_path / f"{i}.png", _image_bytes(i))
     _write(tmp_path / "scan.png", _image_bytes(0, fmt="TIFF"))  # a TIFF whatever its name
-    with pytest.warns(UserWarning, match=r"Skipped 1 unreadable image file\(s\): 'scan.png'"):
-        data = load_dataset(_config(tmp_path))
+    data = load_dataset(_config(tmp_path))
+    assert data.notes[0].startswith("Skipped 1 of 11 image files that could not be read: "
+                                    "'scan.png'")
     assert len(data.train_x) + len(data.test_x) == 10
 
 

@@ -108,3 +108,18 @@ def test_bad_config_fails_before_writing_anything(tmp_path):
     with pytest.raises(ValueError):
         training.train(bad, tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_files_the_loader_skipped_are_named_in_the_run_status(tmp_path):
+    from PIL import Image
+
+    images = tmp_path / "images"
+    images.mkdir()
+    for i in range(12):
+        Image.new("L", (8, 8), 20 * i).save(images / f"{i}.png")
+    (images / "broken.png").write_bytes(b"not a png")
+    config = RunConfig(data=DataConfig(name="images", path=str(images), image_size=8),
+                       model=tiny_config().model, train=TrainConfig(epochs=1, iw_samples=2))
+    training.train(config, tmp_path / "run")
+    (note,) = read_status(tmp_path / "run")["data_notes"]
+    assert note.startswith("Skipped 1 of 13 image files") and "'broken.png'" in note

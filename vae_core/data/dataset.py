@@ -18,6 +18,7 @@ class ImageDataset:
     label_names: label index -> name; empty when the data has no labels.
     test_factors: name -> (M,) float tensor of a known generative factor per test example;
         empty when the factors are unknown (real data).
+    notes: what the loader left out and why, in words for the person (e.g. skipped files).
     """
 
     name: str
@@ -27,6 +28,7 @@ class ImageDataset:
     test_y: Tensor
     label_names: tuple[str, ...] = ()
     test_factors: dict[str, Tensor] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Cheap checks that catch a loader bug here rather than deep inside training.

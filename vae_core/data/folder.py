@@ -8,7 +8,6 @@ training process, which reports any problem in the run's status.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import PurePosixPath
 
 import numpy as np
@@ -42,7 +41,8 @@ def load_image_folder(config: DataConfig) -> ImageDataset:
     """Images under config.path -> (N, 1 or 3, S, S) with S = config.image_size.
 
     Labels come from the first sub-folder (sorted names -> label_names); images not in a
-    sub-folder get -1. Unreadable files are skipped with a warning naming them.
+    sub-folder get -1. Unreadable files are skipped and named in the dataset's notes; a set
+    where most files are unreadable is refused.
     """
     with open_image_source(config.path or "") as source:
         names = source.names
@@ -58,8 +58,8 @@ def load_image_folder(config: DataConfig) -> ImageDataset:
                 f"{len(names)} images at {config.image_size}x{config.image_size} would not fit "
                 "in memory; lower image_size or set n_samples."
             )
-        names, pixels = _decode_all(source, names, config.image_size,
-                                    "L" if config.grayscale else "RGB")
+        names, pixels, notes = _decode_all(source, names, config.image_size,
+                                           "L" if config.grayscale else "RGB")
     labels, label_names = _labels(names)
     stacked = np.stack(pixels)  # (N, S, S) for L, (N, S, S, 3) for RGB
     x = torch.from_numpy(stacked[:, None] if stacked.ndim == 3 else stacked.transpose(0, 3, 1, 2))
@@ -73,14 +73,24 @@ def load_image_folder(config: DataConfig) -> ImageDataset:
         parts.test_x.float().div_(255.0),
         parts.test_y,
         label_names=label_names,
+        notes=notes,
     )
+
+
+def _skipped_note(bad: list[tuple[str, Exception]], total: int) -> str:
+    """'Skipped 2 of 120 image files that could not be read: 'a.png' (reason), ...'."""
+    shown = "; ".join(f"{name!r}: {error}" for name, error in bad[:3])
+    more = f"; and {len(bad) - 3} more" if len(bad) > 3 else ""
+    return f"Skipped {len(bad)} of {total} image files that could not be read: {shown}{more}"
 
 
 def _decode_all(
     source: ImageSource, wanted: list[str], size: int, mode: str
-) -> tuple[list[str], list[np.ndarray]]:
-    """Decode, convert to mode and fit to size x size (centre crop), one file at a time; skip
-    unreadable files."""
+) -> tuple[list[str], list[np.ndarray], tuple[str, ...]]:
+    """Decode, convert to mode and fit to size x size (centre crop), one file at a time.
+
+    Returns the names and pixels of the readable files and a note on the skipped ones.
+    """
     names, pixels, bad = [], [], []
     for name in wanted:
         try:
@@ -93,20 +103,13 @@ def _decode_all(
         fitted = ImageOps.fit(image, (size, size), method=Image.Resampling.LANCZOS)
         names.append(name)
         pixels.append(np.asarray(fitted, dtype=np.uint8))
-    if not pixels:
-        raise DatasetError(
-            f"None of the {len(wanted)} image files could be read; e.g. {bad[0][0]!r}: {bad[0][1]}"
-        )
-    if bad:
-        shown = ", ".join(repr(n) for n, _ in bad[:5]) + (", ..." if len(bad) > 5 else "")
-        warnings.warn(
-            f"Skipped {len(bad)} unreadable image file(s): {shown}", UserWarning, stacklevel=3
-        )
+    if len(bad) * 2 > len(wanted):  # mostly unreadable: not the data set the person meant
+        raise DatasetError(f"Most files could not be read. {_skipped_note(bad, len(wanted))}")
     if len(pixels) < MIN_IMAGES:
         raise DatasetError(
             f"Found only {len(pixels)} usable images; at least {MIN_IMAGES} are needed."
         )
-    return names, pixels
+    return names, pixels, (_skipped_note(bad, len(wanted)),) if bad else ()
 
 
 def _labels(names: list[str]) -> tuple[list[int], tuple[str, ...]]:
