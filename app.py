@@ -4,7 +4,6 @@
 model is active.
 """
 
-import gc
 import os
 
 # One torch thread per script thread, set before torch loads so that every thread inherits it:
@@ -15,6 +14,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import streamlit as st
 
+import ui.gc_policy  # noqa: F401  freezes the heavy imports once per process
 from ui.sidebar import render_sidebar
 
 st.set_page_config(page_title="Latent Lab", page_icon=":material/explore:", layout="wide")
@@ -29,6 +29,4 @@ PAGES = [
 
 page = st.navigation(PAGES)
 render_sidebar()
-# Heavy imports are done: keep their objects out of every later garbage collection pass.
-gc.freeze()
 page.run()
