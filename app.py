@@ -15,9 +15,18 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import streamlit as st
 
 import ui.gc_policy  # noqa: F401  freezes the heavy imports once per process
+from ui.deployment import DeploymentError, check_settings
+from ui.session_uploads import start_sweeper
 from ui.sidebar import render_sidebar
 
 st.set_page_config(page_title="Latent Lab", page_icon=":material/explore:", layout="wide")
+
+try:
+    check_settings()
+except DeploymentError as error:
+    st.error(f"Latent Lab is misconfigured: {error} See README, Reliability and deployment.")
+    st.stop()
+start_sweeper()  # deletes the uploads of sessions that have ended
 
 PAGES = [
     st.Page("app_pages/explore.py", title="Explore", icon=":material/tune:", default=True),
