@@ -9,7 +9,7 @@ also deletes what servers that no longer run left behind.
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import os
 import shutil
 import tempfile
@@ -23,6 +23,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 UPLOAD_ROOT = Path(tempfile.gettempdir()) / "latent-lab-uploads"
 SWEEP_SECONDS = 30
 NO_SESSION = "no-session"  # save_upload called outside a script run (the library's tests)
+_LOGGER = logging.getLogger(__name__)
 _sweeper_lock = threading.Lock()
 _sweeper: threading.Thread | None = None
 
@@ -78,10 +79,12 @@ def sweep(live: set[str]) -> list[Path]:
 
 def _sweep_forever() -> None:
     while True:
-        live = live_session_ids()
-        if live is not None:
-            with contextlib.suppress(OSError):
+        try:
+            live = live_session_ids()
+            if live is not None:
                 sweep(live)
+        except Exception:  # e.g. the session list changed meanwhile: try again next time
+            _LOGGER.exception("sweeping ended sessions' uploads failed; retrying later")
         time.sleep(SWEEP_SECONDS)
 
 
