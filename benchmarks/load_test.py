@@ -31,11 +31,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from benchmarks.server_probe import cpu_seconds, peak_rss_mb
+from benchmarks.server_probe import cpu_seconds, machine_cpu_seconds, peak_rss_mb
 from benchmarks.slider_latency import MEASURE_JS, tiny_assets
 from tests.e2e.harness import PAGE_PATHS, launch_browser, serve_app
 
 SLIDERS = "[data-testid=stMain] input[type=range]"
+WARMUP = 2  # steps per session not counted in the latencies (the server's CPU counts them)
 IDLE = ("[data-testid=stApp][data-test-connection-state=CONNECTED]"
         "[data-test-script-state=notRunning]")
 OTHER_MODEL = "mnist2d (shipped)"  # latent 2: not the default's size, so its sliders show it
@@ -100,8 +101,8 @@ async def _step(page, position: int) -> float:
     return latency
 
 
-async def _drive(context, url: str, session: Session, steps: int, warmup: int = 2) -> None:
-    page = await _open(context, url, session.model)
+async def _drive(page, session: Session, steps: int, warmup: int = WARMUP) -> None:
+    """Step the sliders (the first `warmup` steps are not counted), then note what it shows."""
     for step in range(warmup + steps):
         latency = await _step(page, step + session.index)
         if step >= warmup:
@@ -111,10 +112,10 @@ async def _drive(context, url: str, session: Session, steps: int, warmup: int = 
     await page.close()
 
 
-async def _replay(context, url: str, session: Session, steps: int, warmup: int = 2) -> bool:
+async def _replay(context, url: str, session: Session, steps: int) -> bool:
     """A fresh session presses the same keys alone; True when it ends on the same images."""
     alone = Session(session.index, session.model)
-    await _drive(context, url, alone, steps, warmup)
+    await _drive(await _open(context, url, alone.model), alone, steps)
     return (alone.sliders, alone.images) == (session.sliders, session.images)
 
 
@@ -124,22 +125,33 @@ def _stats(latencies: list[float]) -> tuple[float, float]:
                                                    round(0.95 * (len(ordered) - 1)))]
 
 
+@dataclass
+class Phase:
+    server_cpu: float  # seconds of CPU the server used
+    machine_busy: float  # fraction of all cores busy (every process: browsers, server, others)
+    wall: float
+
+
 async def _phase(context, url, sessions: list[Session], steps: int, pid: int,
-                 profile: Path | None = None) -> float:
-    """Drive the sessions at once; returns the server's CPU seconds meanwhile.
-    With `profile`, py-spy samples the server meanwhile (collapsed stacks, for flame graphs)."""
+                 profile: Path | None = None) -> Phase:
+    """Open the sessions, then drive them at once; returns what the server and the machine
+    spent while they stepped (opening not counted). With `profile`, py-spy samples the server
+    meanwhile (collapsed stacks, for flame graphs)."""
+    pages = await asyncio.gather(*(_open(context, url, s.model) for s in sessions))
     spy = None
     if profile is not None:
         command = [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid),
                    "--rate", "200", "--format", "raw", "--output", str(profile), "--nonblocking"]
         spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    before = cpu_seconds(pid)
-    await asyncio.gather(*(_drive(context, url, s, steps) for s in sessions))
-    used = cpu_seconds(pid) - before
+    before, (busy, total), started = cpu_seconds(pid), machine_cpu_seconds(), time.monotonic()
+    await asyncio.gather(*(_drive(p, s, steps) for p, s in zip(pages, sessions, strict=True)))
+    busy_after, total_after = machine_cpu_seconds()
+    phase = Phase(cpu_seconds(pid) - before, (busy_after - busy) / max(total_after - total, 1e-9),
+                  time.monotonic() - started)
     if spy is not None:
         spy.send_signal(signal.SIGINT)  # py-spy writes its output when interrupted
         spy.wait(timeout=30)
-    return used
+    return phase
 
 
 async def run(args: argparse.Namespace, work: Path, assets: Path | None) -> list[str]:
@@ -151,31 +163,35 @@ async def run(args: argparse.Namespace, work: Path, assets: Path | None) -> list
             context = await launch_browser(playwright, work / "profile")
             await _phase(context, url, [Session(99, None)], 3, pid)  # warm-up: load, decode
             alone = [Session(0, None)]
-            cpu_alone = await _phase(context, url, alone, args.steps, pid)
+            one = await _phase(context, url, alone, args.steps, pid)
             crowd = [Session(i, OTHER_MODEL if i % 2 else None) for i in range(args.sessions)]
-            started = time.monotonic()
-            cpu_crowd = await _phase(context, url, crowd, args.steps, pid, args.profile)
-            wall = time.monotonic() - started
+            many = await _phase(context, url, crowd, args.steps, pid, args.profile)
             same = [await _replay(context, url, s, args.steps) for s in crowd]
             await context.close()
         peak = peak_rss_mb(pid)
-    return _table(alone, cpu_alone, crowd, cpu_crowd, wall, same, peak)
+    return _table([(alone, one), (crowd, many)], same, peak)
 
 
-def _table(alone, cpu_alone, crowd, cpu_crowd, wall, same, peak) -> list[str]:
-    one = _stats(alone[0].latencies)
-    many = _stats([latency for s in crowd for latency in s.latencies])
-    steps_crowd = sum(len(s.latencies) for s in crowd)
+def _row(sessions: list[Session], phase: Phase) -> tuple[str, tuple[float, float]]:
+    latencies = [latency for s in sessions for latency in s.latencies]
+    p50, p95 = _stats(latencies)
+    return (f"| {len(sessions)} | {len(latencies)} | {p50:.1f} | {p95:.1f} | "
+            f"{phase.server_cpu:.1f} | "
+            f"{1000 * phase.server_cpu / (len(latencies) + WARMUP * len(sessions)):.1f} | "
+            f"{100 * phase.server_cpu / phase.wall:.0f}% | {100 * phase.machine_busy:.0f}% |",
+            (p50, p95))
+
+
+def _table(phases, same: list[bool], peak: float) -> list[str]:
+    (one_row, one), (many_row, many) = (_row(*phase) for phase in phases)
+    crowd = phases[1][0]
     rows = [
-        "| sessions at once | steps | p50 ms | p95 ms | server CPU s | CPU ms per step |",
-        "|-----------------:|------:|-------:|-------:|-------------:|----------------:|",
-        f"| 1 | {len(alone[0].latencies)} | {one[0]:.1f} | {one[1]:.1f} | {cpu_alone:.1f} | "
-        f"{1000 * cpu_alone / len(alone[0].latencies):.1f} |",
-        f"| {len(crowd)} | {steps_crowd} | {many[0]:.1f} | {many[1]:.1f} | {cpu_crowd:.1f} | "
-        f"{1000 * cpu_crowd / steps_crowd:.1f} |",
-        "",
+        "| sessions at once | steps | p50 ms | p95 ms | server CPU s | server CPU ms per step "
+        "| server busy (of one core) | machine busy (all cores) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        one_row, many_row, "",
         f"ratio {len(crowd)} vs 1: p50 {many[0] / one[0]:.2f}x, p95 {many[1] / one[1]:.2f}x; "
-        f"{len(crowd)}-session phase {wall:.1f} s; server peak RSS {peak:.0f} MB",
+        f"server peak RSS {peak:.0f} MB",
         f"isolation: {sum(same)}/{len(same)} sessions ended on their own model and z "
         f"(slider counts {[s.sliders for s in crowd]})",
     ]

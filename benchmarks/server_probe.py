@@ -29,3 +29,11 @@ def _status_kb(pid: int, key: str) -> int:
         if line.startswith(f"{key}:"):
             return int(line.split()[1])
     raise KeyError(f"{key} not in /proc/{pid}/status")
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, summed over its cores."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    total = sum(values[:8])  # user nice system idle iowait irq softirq steal (guest is in user)
+    return (total - idle) / TICKS, total / TICKS

@@ -71,7 +71,8 @@ def sweep(live: set[str]) -> list[Path]:
     removed += [f for f in folders if f.name not in live and f.name != NO_SESSION]
     if UPLOAD_ROOT.is_dir():
         removed += [d for d in UPLOAD_ROOT.iterdir()
-                    if d.name.isdigit() and d != mine and not _process_runs(int(d.name))]
+                    if d.name.isdigit() and len(d.name) < 10 and d != mine
+                    and not _process_runs(int(d.name))]
     for folder in removed:
         shutil.rmtree(folder, ignore_errors=True)
     return removed
