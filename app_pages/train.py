@@ -223,7 +223,7 @@ def render_run(info: RunInfo) -> None:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _previews(checkpoint_dir: str, stamp: int):
+def _previews(checkpoint_dir: str, identity: str):
     return checkpoint_previews(Path(checkpoint_dir))
 
 

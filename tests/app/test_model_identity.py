@@ -2,6 +2,7 @@
 is a new model for every cache: no stale decodes, no stale latent size."""
 
 import json
+import os
 import shutil
 
 import torch
@@ -9,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import PROJECT_DIR, TINY_MODELS
 from ui.model_registry import checkpoint_identity
+from ui.train_figures import latest_checkpoint
 from vae_core.checkpoint import CONFIG_FILE, WEIGHTS_FILE, save_checkpoint, save_run_checkpoint
 from vae_core.config import TrainConfig
 from vae_core.models import VAE
@@ -74,9 +76,24 @@ def test_files_overwritten_in_place_give_the_new_model(app_env, tmp_path):
     assert at.image[0].value != before
 
 
+def _rewrite_keeping_mtime(path, data: bytes) -> None:
+    """Overwrite a file in place and put its modification time back (as `cp -p`/`rsync -a`)."""
+    info = path.stat()
+    path.write_bytes(data)
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
 def test_identity_changes_with_the_files_not_with_time(tmp_path):
     checkpoint = _write_run(tmp_path, seed=0)
     first = checkpoint_identity(checkpoint)
     assert checkpoint_identity(checkpoint) == first
     (checkpoint / CONFIG_FILE).write_bytes((checkpoint / CONFIG_FILE).read_bytes())
     assert checkpoint_identity(checkpoint) != first  # rewritten, even with the same bytes
+
+
+def test_a_run_preview_key_changes_when_weights_are_copied_in_with_their_old_mtime(tmp_path):
+    checkpoint = _write_run(tmp_path, seed=0)
+    key = latest_checkpoint(tmp_path / "mine")
+    other = _write_run(tmp_path / "other", seed=1)
+    _rewrite_keeping_mtime(checkpoint / WEIGHTS_FILE, (other / WEIGHTS_FILE).read_bytes())
+    assert latest_checkpoint(tmp_path / "mine") != key
