@@ -68,9 +68,8 @@ def test_files_overwritten_in_place_give_the_new_model(app_env, tmp_path):
     torch.manual_seed(2)
     other = save_checkpoint(tmp_path / "other", VAE(model_config), data_config,
                             TrainConfig(epochs=1), metadata={"epoch": 1})
-    for name in (WEIGHTS_FILE, CONFIG_FILE):  # same inodes, same sizes: only the bytes change
-        with open(checkpoint / name, "r+b") as file:
-            file.write((other / name).read_bytes())
+    for name in (WEIGHTS_FILE, CONFIG_FILE):  # same inodes, sizes and mtimes: only the bytes
+        _rewrite_keeping_mtime(checkpoint / name, (other / name).read_bytes())
     at.run()
     assert not at.exception
     assert at.image[0].value != before
