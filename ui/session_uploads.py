@@ -3,8 +3,8 @@
 Layout: <tmp>/latent-lab-uploads/<server pid>/<session id>/<digest>/. Streamlit has no public
 hook for a session's end, so a sweep deletes the folders of sessions the server no longer holds:
 neither connected nor kept for a reconnect (Streamlit keeps a disconnected session ~2 minutes, so
-a reloaded tab finds its upload). It runs every SWEEP_SECONDS in a daemon thread; its first pass
-also deletes what servers that no longer run left behind.
+a reloaded tab finds its upload). It runs every LATENT_LAB_SWEEP_SECONDS (default 30) in a daemon
+thread; its first pass also deletes what servers that no longer run left behind.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 UPLOAD_ROOT = Path(tempfile.gettempdir()) / "latent-lab-uploads"
-SWEEP_SECONDS = 30
+DEFAULT_SWEEP_SECONDS = 30
 NO_SESSION = "no-session"  # save_upload called outside a script run (the library's tests)
 _LOGGER = logging.getLogger(__name__)
 _sweeper_lock = threading.Lock()
 _sweeper: threading.Thread | None = None
+_warned = False
 
 
 def server_dir() -> Path:
@@ -45,10 +46,13 @@ def session_dir(session_id: str | None = None) -> Path:
 def live_session_ids() -> set[str] | None:
     """Ids of the sessions this server holds (connected or awaiting a reconnect); None when no
     server runs (AppTest's mock runtime, scripts). Streamlit has no public API for this list."""
-    if not runtime.exists():
-        return None
+    if not runtime.exists() or type(runtime.get_instance()) is not runtime.Runtime:
+        return None  # no server, or AppTest's MagicMock(spec=Runtime)
     manager = getattr(runtime.get_instance(), "_session_mgr", None)
-    if not callable(getattr(type(manager), "list_sessions", None)):
+    if not callable(getattr(manager, "list_sessions", None)):
+        if not _warned:
+            _warn_once("Streamlit's session list was not found: uploaded checkpoints of ended "
+                       "sessions are not deleted (ui/session_uploads.py needs updating)")
         return None
     return {info.session.id for info in manager.list_sessions()}
 
@@ -78,6 +82,16 @@ def sweep(live: set[str]) -> list[Path]:
     return removed
 
 
+def _warn_once(message: str) -> None:
+    global _warned
+    _warned = True
+    _LOGGER.warning(message)
+
+
+def _sweep_seconds() -> float:
+    return float(os.environ.get("LATENT_LAB_SWEEP_SECONDS", DEFAULT_SWEEP_SECONDS))
+
+
 def _sweep_forever() -> None:
     while True:
         try:
@@ -86,7 +100,7 @@ def _sweep_forever() -> None:
                 sweep(live)
         except Exception:  # e.g. the session list changed meanwhile: try again next time
             _LOGGER.exception("sweeping ended sessions' uploads failed; retrying later")
-        time.sleep(SWEEP_SECONDS)
+        time.sleep(_sweep_seconds())
 
 
 def start_sweeper() -> None:
