@@ -4,7 +4,6 @@
 model is active.
 """
 
-import gc
 import os
 from pathlib import Path
 
@@ -16,11 +15,21 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import streamlit as st
 
+import ui.gc_policy  # noqa: F401  freezes the heavy imports once per process
+from ui.deployment import DeploymentError, check_settings
+from ui.session_uploads import start_sweeper
 from ui.sidebar import render_sidebar
 
 # A local favicon: a Material page_icon makes the browser fetch it from fonts.gstatic.com.
 FAVICON = Path(__file__).parent / "ui" / "favicon.png"
 st.set_page_config(page_title="Latent Lab", page_icon=str(FAVICON), layout="wide")
+
+try:
+    check_settings()
+except DeploymentError as error:
+    st.error(f"Latent Lab is misconfigured: {error} See README, Reliability and deployment.")
+    st.stop()
+start_sweeper()  # deletes the uploads of sessions that have ended
 
 PAGES = [
     st.Page("app_pages/explore.py", title="Explore", icon=":material/tune:", default=True),
@@ -32,6 +41,4 @@ PAGES = [
 
 page = st.navigation(PAGES)
 render_sidebar()
-# Heavy imports are done: keep their objects out of every later garbage collection pass.
-gc.freeze()
 page.run()

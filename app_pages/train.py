@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.deployment import ALLOW_VARIABLE, TRAINING, allowed
 from ui.model_registry import runs_dir
 from ui.sidebar import choose_model
 from ui.train_figures import checkpoint_previews, latest_checkpoint, loss_curves
@@ -127,6 +128,10 @@ def _train_fields() -> dict:
 
 def render_new_run_form() -> None:
     st.subheader("New run")
+    if not allowed(TRAINING):
+        st.info("Training is turned off on this shared server: you can follow the runs and use "
+                f"their models. (The admin can allow it with {ALLOW_VARIABLE}={TRAINING}.)")
+        return
     dataset = st.selectbox("Dataset", list(DATASETS), format_func=DATASETS.get,
                            key="train_dataset")
     with st.form("train_form"):
@@ -164,6 +169,9 @@ def _act(action, *args) -> None:
     """Button callback: run a cancel/resume/delete; a refusal is shown above the list.
     (Callbacks run before the rerun, so the list already shows the result.)"""
     st.session_state.pop(CONFIRM_KEY, None)
+    if not allowed(TRAINING):  # the buttons are not drawn then; refuse a forged click too
+        st.session_state[ERROR_KEY] = "Runs cannot be changed on this shared server."
+        return
     try:
         action(*args)
     except (RunError, OSError) as error:
@@ -185,16 +193,17 @@ def _confirm_delete(info: RunInfo) -> None:
 
 def _run_buttons(info: RunInfo) -> None:
     row = st.container(horizontal=True)
-    if info.live:
+    manage = allowed(TRAINING)
+    if manage and info.live:
         row.button("Cancel", key=f"cancel-{info.name}", on_click=_act,
                       args=(cancel_run, info.path))
-    if info.can_resume:
+    if manage and info.can_resume:
         row.button("Resume", key=f"resume-{info.name}", on_click=_act,
                       args=(resume_run, info.path))
     if info.has_checkpoint and row.button("Use this model", key=f"use-{info.name}",
                                           on_click=choose_model, args=(f"run:{info.name}",)):
         st.rerun(scope="app")  # a fragment rerun would leave the sidebar's card behind
-    if not info.live:
+    if manage and not info.live:
         row.button("Delete", key=f"delete-{info.name}", on_click=_ask_delete,
                       args=(info.name,))
     if st.session_state.get(CONFIRM_KEY) == info.name:
@@ -213,7 +222,7 @@ def render_run(info: RunInfo) -> None:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _previews(checkpoint_dir: str, stamp: int):
+def _previews(checkpoint_dir: str, identity: str):
     return checkpoint_previews(Path(checkpoint_dir))
 
 

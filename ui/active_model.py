@@ -22,6 +22,7 @@ class ActiveModel:
 
     entry: ModelEntry
     checkpoint: Checkpoint
+    identity: str  # of the checkpoint's files (model_registry.checkpoint_identity)
 
     @property
     def model(self):
@@ -41,8 +42,9 @@ class ActiveModel:
 
     @property
     def version(self) -> str:
-        """Changes whenever a different model or a newer checkpoint of it is active: a cache key."""
-        return f"{self.entry.key}@{self.checkpoint.path}"
+        """Changes whenever a different model, a newer checkpoint of it, or the same checkpoint
+        rewritten in place is active: the key of every cached decode."""
+        return f"{self.entry.key}@{self.identity}"
 
 
 def active_key() -> str:
@@ -64,7 +66,7 @@ def active_model() -> ActiveModel | None:
         st.error("No model is available. Train one on the Train page, or restore `assets/`.")
         return None
     try:
-        return ActiveModel(entry, load_entry(entry))
+        return ActiveModel(entry, *load_entry(entry))
     except (ValueError, OSError) as error:
         st.error(f"Could not load {entry.label}: {error}. Pick another model in the sidebar.")
         return None

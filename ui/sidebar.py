@@ -7,6 +7,7 @@ import streamlit as st
 from vae_core.checkpoint import CheckpointError
 
 from .active_model import ActiveModel, active_key, active_model, set_active
+from .deployment import CHECKPOINT_UPLOAD, allowed
 from .model_registry import find_entry, run_models, save_upload, shipped_models
 
 UPLOADS_KEY = "uploaded_model_keys"  # this session's uploaded checkpoints, by model key
@@ -20,7 +21,8 @@ def render_sidebar() -> ActiveModel | None:
     picker_area, card_area = st.sidebar.container(), st.sidebar.container()
     # The upload is handled first, in the run it arrives: it may switch the model, and the
     # picker's value can only be moved before the picker is drawn.
-    render_checkpoint_upload()
+    if allowed(CHECKPOINT_UPLOAD):
+        render_checkpoint_upload()
     with picker_area:
         render_model_picker()
     active = active_model()

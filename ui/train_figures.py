@@ -1,7 +1,7 @@
 """Figures for the Train page: loss curves from a run's metrics, and checkpoint previews.
 
 loss_curves is pure (records in, Plotly figure out). checkpoint_previews loads a checkpoint
-and returns PIL images; the page caches it by latest_checkpoint's (path, mtime) key.
+and returns PIL images; the page caches it by latest_checkpoint's (path, identity) key.
 """
 
 from __future__ import annotations
@@ -14,15 +14,12 @@ import torch
 from PIL import Image
 from plotly.subplots import make_subplots
 
-from vae_core.checkpoint import (
-    WEIGHTS_FILE,
-    CheckpointError,
-    load_checkpoint,
-    resolve_checkpoint_dir,
-)
+from vae_core.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint_dir
 from vae_core.config import DataConfig
 from vae_core.data import DatasetError, load_dataset
 from vae_core.images import make_grid
+
+from .model_registry import checkpoint_identity
 
 TERMS = (("neg_elbo", "-ELBO"), ("kl", "KL"), ("recon", "reconstruction"))
 MAX_STEP_POINTS = 1500  # enough for a smooth line; more only slows the browser
@@ -58,12 +55,12 @@ def loss_curves(records: list[dict]) -> go.Figure:
     return figure
 
 
-def latest_checkpoint(run_dir: Path) -> tuple[str, int] | None:
-    """(directory, weights mtime in ns) of a run's latest checkpoint: a cache key that changes
-    whenever a new epoch is saved; None when there is none (yet)."""
+def latest_checkpoint(run_dir: Path) -> tuple[str, str] | None:
+    """(directory, identity) of a run's latest checkpoint: a cache key that changes whenever a
+    new epoch is saved or the run is re-created under its name; None when there is none (yet)."""
     try:
         directory = resolve_checkpoint_dir(run_dir)
-        return str(directory), (directory / WEIGHTS_FILE).stat().st_mtime_ns
+        return str(directory), checkpoint_identity(directory)
     except (CheckpointError, OSError):
         return None
 

@@ -1,0 +1,98 @@
+"""A checkpoint overwritten in place (a re-export, a run deleted and re-created under its name)
+is a new model for every cache: no stale decodes, no stale latent size."""
+
+import json
+import os
+import shutil
+
+import torch
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import PROJECT_DIR, TINY_MODELS
+from ui.model_registry import checkpoint_identity
+from ui.train_figures import latest_checkpoint
+from vae_core.checkpoint import CONFIG_FILE, WEIGHTS_FILE, save_checkpoint, save_run_checkpoint
+from vae_core.config import TrainConfig
+from vae_core.models import VAE
+
+RUN = "run:mine"
+
+
+def _write_run(runs, name: str = "mnist16", seed: int = 0):
+    """A run named 'mine' with one checkpoint of the tiny model `name` (weights from `seed`)."""
+    model_config, data_config = TINY_MODELS[name]
+    torch.manual_seed(seed)
+    return save_run_checkpoint(runs / "mine", 1, model=VAE(model_config), data_config=data_config,
+                               train_config=TrainConfig(epochs=1), metadata={"epoch": 1})
+
+
+def _explore_on_the_run() -> AppTest:
+    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=60).run()
+    at.sidebar.selectbox(key="model_picker").set_value(RUN).run()
+    return at.switch_page("app_pages/explore.py").run()
+
+
+def _latent_labels(at: AppTest) -> list[str]:
+    (sliders,) = at.get("bidi_component")
+    return json.loads(sliders.proto.json)["labels"]
+
+
+def test_a_run_re_created_under_its_name_is_decoded_with_the_new_weights(app_env):
+    _write_run(app_env, seed=0)
+    at = _explore_on_the_run()
+    before = at.image[0].value
+    shutil.rmtree(app_env / "mine")
+    _write_run(app_env, seed=1)  # same name, same shapes, same config text: other weights
+    at.run()
+    assert not at.exception
+    assert at.image[0].value != before
+
+
+def test_a_run_re_created_with_another_latent_size_shows_that_many_sliders(app_env):
+    _write_run(app_env, "mnist16")  # latent 4
+    at = _explore_on_the_run()
+    assert len(_latent_labels(at)) == 4
+    shutil.rmtree(app_env / "mine")
+    _write_run(app_env, "mnist2d")  # latent 2, same run name and epoch folder
+    at.run()
+    assert not at.exception
+    assert len(_latent_labels(at)) == 2
+    assert "latent 2" in at.sidebar.markdown[0].value
+
+
+def test_files_overwritten_in_place_give_the_new_model(app_env, tmp_path):
+    checkpoint = _write_run(app_env, seed=0)
+    at = _explore_on_the_run()
+    before = at.image[0].value
+    model_config, data_config = TINY_MODELS["mnist16"]
+    torch.manual_seed(2)
+    other = save_checkpoint(tmp_path / "other", VAE(model_config), data_config,
+                            TrainConfig(epochs=1), metadata={"epoch": 1})
+    for name in (WEIGHTS_FILE, CONFIG_FILE):  # same inodes, sizes and mtimes: only the bytes
+        _rewrite_keeping_mtime(checkpoint / name, (other / name).read_bytes())
+    at.run()
+    assert not at.exception
+    assert at.image[0].value != before
+
+
+def _rewrite_keeping_mtime(path, data: bytes) -> None:
+    """Overwrite a file in place and put its modification time back (as `cp -p`/`rsync -a`)."""
+    info = path.stat()
+    path.write_bytes(data)
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+def test_identity_changes_with_the_files_not_with_time(tmp_path):
+    checkpoint = _write_run(tmp_path, seed=0)
+    first = checkpoint_identity(checkpoint)
+    assert checkpoint_identity(checkpoint) == first
+    (checkpoint / CONFIG_FILE).write_bytes((checkpoint / CONFIG_FILE).read_bytes())
+    assert checkpoint_identity(checkpoint) != first  # rewritten, even with the same bytes
+
+
+def test_a_run_preview_key_changes_when_weights_are_copied_in_with_their_old_mtime(tmp_path):
+    checkpoint = _write_run(tmp_path, seed=0)
+    key = latest_checkpoint(tmp_path / "mine")
+    other = _write_run(tmp_path / "other", seed=1)
+    _rewrite_keeping_mtime(checkpoint / WEIGHTS_FILE, (other / WEIGHTS_FILE).read_bytes())
+    assert latest_checkpoint(tmp_path / "mine") != key
