@@ -55,6 +55,7 @@ BADGES = {"starting": "gray", "running": "blue", "finished": "green", "cancelled
 SELECTED_KEY = "train_selected_run"
 CONFIRM_KEY = "train_confirm_delete"
 ERROR_KEY = "train_action_error"
+STARTED_KEY = "train_started_run"  # the run this session just started: announced while it trains
 
 
 def _data_config(dataset: str, fields: dict) -> DataConfig:
@@ -145,8 +146,7 @@ def render_new_run_form() -> None:
     except (ConfigError, DatasetError, RunError) as error:
         st.error(f"Nothing was started: {error}")
         return
-    st.session_state[SELECTED_KEY] = run_dir.name
-    st.success(f"Started {run_dir.name}; it appears in the list on the right.")
+    st.session_state[SELECTED_KEY] = st.session_state[STARTED_KEY] = run_dir.name
 
 
 def _duration(seconds: float) -> str:
@@ -215,6 +215,8 @@ def render_run(info: RunInfo) -> None:
         st.markdown(f"**{info.name}** :{BADGES.get(info.state, 'gray')}-badge[{info.state}]"
                     f" · {info.device}")
         st.caption(info.summary)
+        for note in info.data_notes:
+            st.warning(note, icon=":material/warning:")
         st.progress(info.progress, text=_progress_text(info))
         if info.message and info.state in ("failed", "crashed", "cancelled"):
             st.caption(info.message)
@@ -261,6 +263,15 @@ def _limit_note(infos: list[RunInfo]) -> None:
                 "(LATENT_LAB_MAX_RUNS). A new run can start when it ends or is cancelled.")
 
 
+def _started_note(infos: list[RunInfo]) -> None:
+    """'Started X' stays true only while X trains: drawn by the live list, dropped after."""
+    started = st.session_state.get(STARTED_KEY)
+    if any(info.name == started and info.live for info in infos):
+        st.success(f"Started {started}: it trains in the background (its card is below).")
+    else:
+        st.session_state.pop(STARTED_KEY, None)
+
+
 @st.fragment(run_every=2)
 def render_runs() -> None:
     """Re-run every 2 s by itself (in the browser), so progress and curves stay live."""
@@ -271,6 +282,7 @@ def render_runs() -> None:
         return
     if ERROR_KEY in st.session_state:
         st.error(st.session_state.pop(ERROR_KEY))
+    _started_note(infos)
     _limit_note(infos)
     for info in infos:
         render_run(info)

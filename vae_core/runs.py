@@ -88,8 +88,9 @@ class RunInfo:
     device: str
     message: str
     has_checkpoint: bool
-    summary: str  # dataset · model, for a one-line description
+    summary: str  # dataset · model · schedule, for a one-line description
     created: float
+    data_notes: tuple[str, ...] = ()  # what the trainer's data loader skipped, and why
 
     @property
     def live(self) -> bool:
@@ -228,6 +229,7 @@ def run_info(run_dir: Path) -> RunInfo:
         device=str(status.get("device") or "?"), message=message,
         has_checkpoint=(run_dir / "checkpoints" / "latest").is_file(),
         summary=_summary(run_dir), created=_created(run_dir),
+        data_notes=tuple(str(note) for note in status.get("data_notes") or ()),
     )
 
 
@@ -264,9 +266,14 @@ def _summary(run_dir: Path) -> str:
         return "unreadable run config"
     model, train = config.model, config.train
     hidden = ",".join(str(h) for h in model.hidden)
+    schedule = f"{train.epochs} epochs"
+    if train.warmup_epochs:
+        schedule += f" · KL warm-up {train.warmup_epochs} epochs"
+    if train.free_bits:
+        schedule += f" · free bits {train.free_bits:g} nats/dim"
     return (f"{config.data.name} · {model.arch} ({hidden}) · latent {model.latent_dim} · "
-            f"{model.likelihood} · beta {train.beta:g} · batch {train.batch_size} · "
-            f"lr {train.lr:g}")
+            f"{model.likelihood} · beta {train.beta:g} · {schedule} · "
+            f"batch {train.batch_size} · lr {train.lr:g}")
 
 
 def _created(run_dir: Path) -> float:

@@ -6,11 +6,15 @@ re-runs the page (which renders the fragment too). Its live refresh is a browser
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import PROJECT_DIR
 from tests.core.test_training_process import kill_live_runs, wait_until
+from vae_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from vae_core.run_files import RUN_CONFIG_FILE, write_status
 from vae_core.runs import run_info
 
 TINY_FORM = {"train_arch": "mlp", "train_hidden": "16", "train_latent": 2, "train_epochs": 2,
@@ -103,10 +107,30 @@ def test_a_started_run_appears_in_the_list_finishes_and_can_be_used_then_deleted
 
 def test_cancel_while_starting_reads_cancelled_and_offers_delete_not_resume(runs):
     at = _submit(_train_page(), train_name="long", train_epochs=500)
+    assert "Started long" in at.success[0].value
+    at.run()  # the list redraws (in the browser, every 2 s): still training, still announced
+    assert "Started long" in at.success[0].value
     at.button(key="cancel-long").click().run()
     assert not at.exception
     wait_until(lambda: run_info(runs / "long").state == "cancelled", timeout=30)
     at.run()
+    assert not at.success  # "Started long" is no longer true
     assert any("orange-badge[cancelled]" in m.value for m in at.markdown)
     keys = {b.key for b in at.button}
     assert "delete-long" in keys and "cancel-long" not in keys and "resume-long" not in keys
+
+
+def test_a_run_card_shows_the_schedule_and_the_files_its_data_loader_skipped(runs):
+    run_dir = runs / "photos"
+    run_dir.mkdir()
+    config = RunConfig(data=DataConfig(name="images", path="photos.zip"),
+                       model=ModelConfig(arch="mlp", hidden=(16,), latent_dim=2),
+                       train=TrainConfig(epochs=12, warmup_epochs=3, free_bits=0.5))
+    (run_dir / RUN_CONFIG_FILE).write_text(json.dumps(config.to_dict()))
+    note = "Skipped 2 of 40 image files that could not be read: 'a.png': not an image"
+    write_status(run_dir, "finished", epoch=12, epochs=12, data_notes=[note])
+    at = _train_page()
+    assert not at.exception
+    summary = next(c.value for c in at.caption if c.value.startswith("images · mlp"))
+    assert "12 epochs · KL warm-up 3 epochs · free bits 0.5 nats/dim" in summary
+    assert [w.value for w in at.warning] == [note]
