@@ -164,10 +164,11 @@ function createController(parent) {
     const shape = [model.channels, model.height, model.width];
     paintImage(parts.mean, mean, shape, control.scale);
     if (parts.std) {
+      const low = minOf(std);
       const high = maxOf(std);
-      paintImage(parts.std, std, shape, control.scale, { divide: Math.max(high, 1e-8) });
+      paintImage(parts.std, std, shape, control.scale, { low, range: Math.max(high - low, 1e-8) });
       parts.stdCaption.textContent =
-        `Decoder std per pixel: ${minOf(std).toFixed(3)} (black) to ${high.toFixed(3)} (white)`;
+        `Decoder std per pixel: ${low.toFixed(3)} (black) to ${high.toFixed(3)} (white)`;
     }
     return mean;
   };
