@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.active_model import ActiveModel, active_dataset, active_model, dimension_usage
+from ui.decoder_handoff import PageDecoder, decodes_in_page, page_decoder_error
 from ui.explore_state import (
     Z_LIMIT,
     Z_STEP,
@@ -21,7 +22,7 @@ from ui.explore_state import (
     z_revision,
     z_source,
 )
-from ui.latent_sliders import PageDecoder, decodes_in_page, latent_sliders, page_decoder_error
+from ui.latent_sliders import latent_sliders
 from ui.page_decoder import page_decoder
 from ui.render import decoder_view, traversal_png
 from vae_core.data import ImageDataset, ImageInputError

@@ -5,57 +5,31 @@ every 150 ms, and the final value on release). Given a `PageDecoder`, the elemen
 decoder's weights once per model version (binary, in the component's bytes data), runs it in
 JavaScript and redraws the decoder's mean on every animation frame; it reports whether that works
 through its "decoder" state, and until it does the page shows the server's images. The JS and CSS
-live in ui/frontend/ and are inlined here: no build step, nothing loaded from the network.
+live in ui/frontend/ and are inlined (ui/inline_js.py).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 import streamlit as st
 
-from .component_envelope import pack_envelope
-
-_ASSETS = Path(__file__).parent / "frontend"
-# ES modules in dependency order, joined into the one module components v2 takes inline.
-_MODULES = ("decoder.js", "image_canvas.js", "latent_pad.js", "preview_strips.js",
-            "latent_sliders.js")
-_LOCAL_IMPORT = re.compile(r'^import \{[^}]*\} from "\./[\w.]+";\n', re.MULTILINE)
-
-
-def inline_modules(names: Sequence[str] = _MODULES) -> str:
-    """The modules as one, their imports of each other removed (the names are all in scope)."""
-    return "\n".join(_LOCAL_IMPORT.sub("", (_ASSETS / name).read_text(encoding="utf-8"))
-                     for name in names)
-
+from .decoder_handoff import PageDecoder, decoder_payload
+from .inline_js import inline_modules, stylesheet
 
 _COMPONENT = st.components.v2.component(
     "latent_lab.latent_sliders",
-    css=(_ASSETS / "latent_sliders.css").read_text(encoding="utf-8"),
-    js=inline_modules(),
+    css=stylesheet("latent_sliders.css"),
+    js=inline_modules(("decoder.js", "page_decoder.js", "image_canvas.js", "latent_pad.js",
+                       "preview_strips.js", "latent_sliders.js")),
 )
 MOVED = "moved"  # state: {"values": [...], "seq": n, "revision": r}, values in display order
-DECODER = "decoder"  # state: {"version": v, "ok": bool, "error": str | None, "load_ms", "bytes"}
 
 
-@dataclass(frozen=True)
-class PageDecoder:
-    """What the page needs to decode: sent once per `version` (see vae_core.decoder_export)."""
-
-    version: str
-    blob: bytes  # vae_core.decoder_export.pack
-    scatter: bytes  # float32 (N, D) posterior means for the 2-D pad, b"" without data
-    scale: int  # integer upscale of the main image
-    mean_caption: str
-
-
-def _state(key: str, name: str) -> dict | None:
+def _moved(key: str) -> dict | None:
     state = st.session_state.get(key)
-    value = state.get(name) if isinstance(state, dict) else None
-    return value if isinstance(value, dict) else None
+    moved = state.get(MOVED) if isinstance(state, dict) else None
+    return moved if isinstance(moved, dict) else None
 
 
 def moved_values(key: str, revision: int) -> list[float] | None:
@@ -64,44 +38,13 @@ def moved_values(key: str, revision: int) -> list[float] | None:
     A move made before the revision (a button set z meanwhile) is stale and gives None.
     Readable before the sliders are drawn, so a page can use it to draw what depends on it first.
     """
-    moved = _state(key, MOVED)
+    moved = _moved(key)
     if moved is None or moved.get("revision") != revision:
         return None
     try:
         return [float(v) for v in moved["values"]]
     except (KeyError, TypeError, ValueError):
         return None
-
-
-def decoder_status(key: str, version: str) -> dict | None:
-    """What the page last reported about decoding this model version, or None."""
-    status = _state(key, DECODER)
-    return status if status is not None and status.get("version") == version else None
-
-
-def decodes_in_page(key: str, version: str) -> bool:
-    status = decoder_status(key, version)
-    return bool(status and status.get("ok"))
-
-
-def page_decoder_error(key: str, version: str) -> str | None:
-    """Why the page could not run this model's decoder, as it reported, or None."""
-    status = decoder_status(key, version)
-    error = status.get("error") if status and not status.get("ok") else None
-    return str(error)[:300] if error else None
-
-
-def _payload(control: dict, key: str, decoder: PageDecoder | None) -> bytes:
-    if decoder is None:
-        return pack_envelope(control)
-    in_page = decodes_in_page(key, decoder.version)
-    control.update(version=decoder.version, in_page=in_page, scale=decoder.scale,
-                   mean_caption=decoder.mean_caption)
-    blobs = {}
-    if not in_page and page_decoder_error(key, decoder.version) is None:  # until it has them
-        blobs = {"decoder": decoder.blob, "scatter": decoder.scatter}
-    control["sent_bytes"] = sum(len(b) for b in blobs.values())
-    return pack_envelope(control, blobs)
 
 
 def latent_sliders(
@@ -135,5 +78,5 @@ def latent_sliders(
         "step": float(step),
         "revision": revision,
     }
-    _COMPONENT(key=key, data=_payload(control, key, decoder))
+    _COMPONENT(key=key, data=decoder_payload(control, key, decoder))
     return moved_values(key, revision) or values

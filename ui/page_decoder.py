@@ -9,7 +9,7 @@ from vae_core.decoder_export import UnsupportedLayerError, export_decoder, pack
 from vae_core.latent import encode_images
 
 from .active_model import ActiveModel
-from .latent_sliders import PageDecoder
+from .decoder_handoff import PageDecoder
 from .render import display_scale
 
 SCATTER_POINTS = 1000  # test images whose posterior means the 2-D pad shows

@@ -1,6 +1,6 @@
 """Explore's decoder running in the page, checked against torch in a real browser: every shipped
 model and an RGB model of odd size made here; the image follows a mouse drag at display rate
-while the server hears z only a few times a second."""
+while the server hears z only a few times a second. Latent map scrubs its plane the same way."""
 
 import shutil
 import time
@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.conftest import PROJECT_DIR
 from tests.e2e.explorer import (
@@ -19,7 +20,7 @@ from tests.e2e.explorer import (
     thumb_center,
     wait_in_page,
 )
-from tests.e2e.harness import open_page, serve_app
+from tests.e2e.harness import navigate, open_page, serve_app
 from vae_core.checkpoint import load_checkpoint, save_checkpoint
 from vae_core.config import DataConfig, ModelConfig, TrainConfig
 from vae_core.models import VAE
@@ -135,3 +136,36 @@ def test_a_one_second_drag_draws_30_images_and_sends_z_a_few_times(served_models
     to_server = [t for t in sent if t >= started]
     assert drawn >= 30, f"{drawn} distinct images drawn for {events} input events in 1 s"
     assert 2 <= len(to_server) <= 10, f"{len(to_server)} messages to the server for a 1 s drag"
+
+
+def test_latent_map_decodes_the_point_under_the_mouse_in_the_page(served_models, page):
+    app, assets = served_models
+    model = load_checkpoint(assets / "mnist2d").model.eval()
+    _open(page, app, "mnist2d")
+    navigate(page, "Latent map")
+    plane = page.locator("[data-testid=stMain] .latent-plane")
+    expect(plane.locator("canvas.plane")).to_be_visible()
+    _wait_until(lambda: plane.evaluate("el => el.latentLab.status().inPage"))
+    plane.locator("canvas.plane").scroll_into_view_if_needed()
+    box = plane.locator("canvas.plane").bounding_box()
+    for fx, fy in [(0.25, 0.2), (0.8, 0.7)]:  # z0 = -1.5, z1 = 1.8; then z0 = 1.8, z1 = -1.2
+        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        expected_z = np.array([6 * fx - 3, 3 - 6 * fy])
+        frame = _wait_until(lambda z=expected_z: _frame_near(plane, z))
+        mean, _ = _torch_decode(model, [frame["z"]])
+        assert np.abs(np.array(frame["mean"]) - mean[0]).max() < TOLERANCE
+
+
+def _frame_near(plane, z: np.ndarray) -> dict | None:
+    frame = plane.evaluate("el => el.latentLab.lastFrame()")
+    return frame if frame and np.abs(np.array(frame["z"]) - z).max() < 0.05 else None
+
+
+def _wait_until(condition, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s: {condition.__name__}")

@@ -4,44 +4,16 @@
 // each slider and a 2-D pad. Python hears z throttled (at most every SEND_EVERY_MS) and on release.
 // Python's `values` are applied on the first render and when `revision` changes (a button set z);
 // each move carries the revision it started from, so Python can drop moves a button overrode.
-import { decode, readDecoder } from "./decoder.js";
+import { decode } from "./decoder.js";
 import { paintImage, sizeCanvas } from "./image_canvas.js";
 import { createPad } from "./latent_pad.js";
+import { decoderReport, loadDecoder, readEnvelope } from "./page_decoder.js";
 import { createStrips } from "./preview_strips.js";
 
 const controllers = new WeakMap(); // parentElement -> controller: survives reruns, not remounts
-const decoders = new Map(); // model version -> { model, scatter, loadMs, bytes } or { error }
 const latestZ = new Map(); // component key -> { revision, values }: survives remounts
 const SEND_EVERY_MS = 150;
 const FRAME_LOG = 600; // frame times kept for the benchmark
-
-function readEnvelope(data) {
-  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
-  const control = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
-  const start = 4 + length;
-  const blobs = {};
-  for (const [name, [offset, size]] of Object.entries(control.blobs)) {
-    blobs[name] = bytes.subarray(start + offset, start + offset + size);
-  }
-  return { control, blobs };
-}
-
-function loadDecoder(control, blobs) {
-  if (decoders.has(control.version) || !blobs.decoder) return decoders.get(control.version);
-  const started = performance.now();
-  let entry;
-  try {
-    const model = readDecoder(blobs.decoder);
-    decode(model, new Array(model.latentDim).fill(0)); // fail now, not in the middle of a drag
-    const scatter = blobs.scatter?.length ? new Float32Array(blobs.scatter.slice().buffer) : null;
-    entry = { model, scatter, loadMs: performance.now() - started, bytes: control.sent_bytes };
-  } catch (error) {
-    entry = { error: String(error?.message ?? error) };
-  }
-  decoders.set(control.version, entry);
-  return entry;
-}
 
 function snap(value, step) {
   return Math.round(Math.round(value / step) * step * 100) / 100;
@@ -241,14 +213,9 @@ function createController(parent) {
   };
 
   c.report = (send) => {
-    const { control, entry } = c;
-    const status = entry === undefined
-      ? { version: control.version, ok: false, error: null } // weights not here (yet)
-      : { version: control.version, ok: !entry.error, error: entry.error ?? null,
-        load_ms: entry.loadMs ?? null, bytes: entry.bytes ?? null };
+    const status = decoderReport(c.control, c.entry);
     const key = JSON.stringify(status);
-    if (key === c.reported || (status.ok && control.in_page)) return;
-    if (entry === undefined && !control.in_page) return; // Python is sending them
+    if (status === null || key === c.reported) return;
     c.reported = key;
     send("decoder", status);
   };
