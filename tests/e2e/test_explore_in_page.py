@@ -20,7 +20,7 @@ from tests.e2e.explorer import (
     thumb_center,
     wait_in_page,
 )
-from tests.e2e.harness import navigate, open_page, serve_app
+from tests.e2e.harness import navigate, open_page, serve_app, wait_for_idle
 from vae_core.checkpoint import load_checkpoint, save_checkpoint
 from vae_core.config import DataConfig, ModelConfig, TrainConfig
 from vae_core.models import VAE
@@ -128,6 +128,7 @@ def test_a_one_second_drag_draws_30_images_and_sends_z_a_few_times(served_models
     page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.append(time.monotonic())))
     _open(page, served_models[0], "mnist16")
     page.wait_for_timeout(500)  # let the first reruns settle
+    wait_for_idle(page)
     frames = hook(page, "frames()")
     started = time.monotonic()
     events = sweep_slider(page, 0, seconds=1.0)

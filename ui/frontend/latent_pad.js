@@ -37,9 +37,12 @@ export function createPad({ labels, order, limit, scatter, latentDim, onMove }) 
   const fromPx = (px) => Math.max(-limit, Math.min(limit, (px / PAD_PX) * 2 * limit - limit));
   const dims = () => [Number(pickX.value), Number(pickY.value)];
 
-  const draw = () => {
-    const [dx, dy] = dims();
-    const context = canvas.getContext("2d");
+  // The background (axes, scatter) is drawn once per pair of dimensions; a frame adds the point.
+  const background = document.createElement("canvas");
+  Object.assign(background, { width: PAD_PX, height: PAD_PX });
+  let backgroundDims = null;
+  const drawBackground = ([dx, dy]) => {
+    const context = background.getContext("2d");
     context.clearRect(0, 0, PAD_PX, PAD_PX);
     context.fillStyle = "rgba(49, 51, 63, 0.05)";
     context.fillRect(0, 0, PAD_PX, PAD_PX);
@@ -54,6 +57,15 @@ export function createPad({ labels, order, limit, scatter, latentDim, onMove }) 
     for (let i = 0; scatter && i + latentDim <= scatter.length; i += latentDim) {
       context.fillRect(toPx(scatter[i + dx]) - 1, PAD_PX - toPx(scatter[i + dy]) - 1, 2, 2);
     }
+    backgroundDims = `${dx},${dy}`;
+  };
+
+  const draw = () => {
+    const [dx, dy] = dims();
+    if (backgroundDims !== `${dx},${dy}`) drawBackground([dx, dy]);
+    const context = canvas.getContext("2d");
+    context.clearRect(0, 0, PAD_PX, PAD_PX);
+    context.drawImage(background, 0, 0);
     context.fillStyle = "#ff4b4b";
     context.beginPath();
     context.arc(toPx(z[dx]), PAD_PX - toPx(z[dy]), 6, 0, 2 * Math.PI);
