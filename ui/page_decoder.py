@@ -15,7 +15,7 @@ from .render import display_scale
 SCATTER_POINTS = 1000  # test images whose posterior means the 2-D pad shows
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)  # immutable bytes: no copy per rerun
 def _decoder_blob(version: str, _model) -> bytes | str:
     """The packed decoder, or why the page cannot run it (a message naming the layer)."""
     try:
@@ -24,7 +24,7 @@ def _decoder_blob(version: str, _model) -> bytes | str:
         return str(error)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)  # immutable bytes: no copy per rerun
 def _scatter_blob(version: str, _model, _test_x) -> bytes:
     means = encode_images(_model, _test_x[:SCATTER_POINTS]).mean
     return np.ascontiguousarray(means, dtype="<f4").tobytes()
