@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import PROJECT_DIR
 from tests.e2e.explorer import (
+    EXPLORER,
     MEAN_CANVAS,
     hook,
     pick_model,
@@ -170,3 +171,24 @@ def _wait_until(condition, timeout: float = 30):
             return result
         time.sleep(0.05)
     raise AssertionError(f"not within {timeout} s: {condition.__name__}")
+
+
+def test_the_2d_pad_moves_the_two_most_used_dimensions(served_models, page):
+    _open(page, served_models[0], "mnist16")
+    pad = page.locator("[data-testid=stMain] .latent-explorer .pad canvas")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2  # z = 0
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + box["width"] / 4, y - box["height"] / 6, steps=5)  # z = (1.5, 1.0)
+    page.mouse.up()
+    values = page.locator(f"{EXPLORER} output")
+    expect(values.nth(0)).to_have_text("1.50")  # the most used dimension, horizontal
+    expect(values.nth(1)).to_have_text("1.00")  # the second, vertical (up is larger)
+    def drawn() -> dict | None:
+        frame = hook(page, "lastFrame()")
+        return frame if sorted(frame["z"])[-2:] == [1.0, 1.5] else None
+
+    z = _wait_until(drawn)["z"]  # the page drew that z
+    assert sorted(z)[:-2] == [0.0] * (len(z) - 2)  # and nothing else moved
