@@ -11,10 +11,9 @@ import streamlit as st
 from .decoder_handoff import PageDecoder, decoder_payload
 from .inline_js import inline_modules, stylesheet
 
+MODULES = ("decoder.js", "page_decoder.js", "image_canvas.js", "latent_plane.js")
 _COMPONENT = st.components.v2.component(
-    "latent_lab.latent_plane",
-    css=stylesheet("latent_plane.css"),
-    js=inline_modules(("decoder.js", "page_decoder.js", "image_canvas.js", "latent_plane.js")),
+    "latent_lab.latent_plane", css=stylesheet("latent_plane.css"), js=inline_modules(MODULES),
 )
 
 

@@ -17,11 +17,10 @@ import streamlit as st
 from .decoder_handoff import PageDecoder, decoder_payload
 from .inline_js import inline_modules, stylesheet
 
+MODULES = ("decoder.js", "page_decoder.js", "image_canvas.js", "latent_pad.js",
+           "preview_strips.js", "latent_sliders.js")  # ui/frontend/, in dependency order
 _COMPONENT = st.components.v2.component(
-    "latent_lab.latent_sliders",
-    css=stylesheet("latent_sliders.css"),
-    js=inline_modules(("decoder.js", "page_decoder.js", "image_canvas.js", "latent_pad.js",
-                       "preview_strips.js", "latent_sliders.js")),
+    "latent_lab.latent_sliders", css=stylesheet("latent_sliders.css"), js=inline_modules(MODULES),
 )
 MOVED = "moved"  # state: {"values": [...], "seq": n, "revision": r}, values in display order
 

@@ -88,7 +88,7 @@ export function readDecoder(bytes) {
     throw new Error(`the decoder gives ${raw} values for a ${header.image_shape} image`);
   }
   return {
-    header, steps, channels, height, width, latentDim: header.latent_dim, bytes: bytes.length,
+    header, steps, channels, height, width, latentDim: header.latent_dim,
     mean: new Float32Array(pixels), std: kind === "bernoulli" ? null : new Float32Array(pixels),
   };
 }
