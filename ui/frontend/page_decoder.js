@@ -3,6 +3,7 @@
 import { decode, readDecoder } from "./decoder.js";
 
 const decoders = new Map(); // model version -> { model, scatter, loadMs, bytes } or { error }
+const KEEP_VERSIONS = 4; // a training run makes a new version each epoch: keep only the latest
 
 export function readEnvelope(data) {
   const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
@@ -30,6 +31,7 @@ export function loadDecoder(control, blobs) {
     entry = { error: String(error?.message ?? error) };
   }
   decoders.set(control.version, entry);
+  if (decoders.size > KEEP_VERSIONS) decoders.delete(decoders.keys().next().value); // oldest
   return entry;
 }
 
