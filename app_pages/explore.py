@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.active_model import ActiveModel, active_dataset, active_model, dimension_usage
+from ui.decoder_handoff import PageDecoder, decodes_in_page, page_decoder_error
 from ui.explore_state import (
     Z_LIMIT,
     Z_STEP,
@@ -22,6 +23,7 @@ from ui.explore_state import (
     z_source,
 )
 from ui.latent_sliders import latent_sliders
+from ui.page_decoder import page_decoder
 from ui.render import decoder_view, traversal_png
 from vae_core.data import ImageDataset, ImageInputError
 from vae_core.latent import dimension_order
@@ -74,24 +76,37 @@ def _z_sources(active: ActiveModel, data: ImageDataset | None) -> str | None:
         return _upload(active)
 
 
-def _sliders(active: ActiveModel, usage, order: list[int], z: list[float]) -> None:
+def _sliders(active: ActiveModel, usage, order: list[int], z: list[float],
+             decoder: PageDecoder | None) -> None:
     """One element for all dimensions, in usage order; it sends z while the user drags."""
     latent_sliders(
         [dimension_label(dim, usage) for dim in order], [z[dim] for dim in order],
         sliders_key(active.version), Z_LIMIT, Z_STEP, revision=z_revision(),
-        muted=[is_collapsed(dim, usage) for dim in order],
+        muted=[is_collapsed(dim, usage) for dim in order], order=order, decoder=decoder,
     )
+    source = z_source(z)
+    st.caption(f"z: {source}" if source else "z: set with the sliders")
 
 
-def _decoder_images(active: ActiveModel, z: list[float], mean_column, side_column) -> None:
-    """The decoder's mean, its std map (Gaussian decoders) and samples x ~ p(x|z)."""
-    gaussian = active.checkpoint.model_config.likelihood in GAUSSIAN
+def _mean_caption(gaussian: bool) -> str:
+    return "Decoder mean E[x|z]" if gaussian else "Decoder mean: each pixel's probability p(x=1|z)"
+
+
+def _decoder_images(active: ActiveModel, z: list[float], mean_column, side_column,
+                    in_page: bool) -> None:
+    """The decoder's mean, its std map (Gaussian decoders) and samples x ~ p(x|z).
+
+    When the page decodes (`in_page`), it draws the mean and a learned std itself.
+    """
+    likelihood = active.checkpoint.model_config.likelihood
+    gaussian = likelihood in GAUSSIAN
     seed = st.session_state.get(SAMPLE_SEED_KEY, 0)
     view = decoder_view(active.version, tuple(z), N_SAMPLES, seed, active.model, gaussian)
     # At their own width: a browser rescale by a non-integer factor would blur the pixels.
-    mean_column.image(view.mean_png, output_format="PNG", width=view.width, caption=(
-        "Decoder mean E[x|z]" if gaussian else "Decoder mean: each pixel's probability p(x=1|z)"))
-    if gaussian:
+    if not in_page:
+        mean_column.image(view.mean_png, output_format="PNG", width=view.width,
+                          caption=_mean_caption(gaussian))
+    if gaussian and not (in_page and likelihood == "gaussian"):
         low, high = view.std_range
         side_column.image(view.std_png, output_format="PNG", width=view.width,
                           caption=f"Decoder std per pixel: {low:.3f} (black) to {high:.3f} (white)")
@@ -115,18 +130,35 @@ def _traversal(active: ActiveModel, z: list[float], order: list[int], usage) -> 
         "the other dimensions at the current z"))
 
 
+def _page_decoder(active: ActiveModel, test_x) -> tuple[PageDecoder | None, str | None]:
+    """The decoder to send to the page, and a note when the page cannot (or could not) run it."""
+    gaussian = active.checkpoint.model_config.likelihood in GAUSSIAN
+    decoder = page_decoder(active, test_x, _mean_caption(gaussian))
+    if isinstance(decoder, str):
+        return None, decoder
+    return decoder, page_decoder_error(sliders_key(active.version), active.version)
+
+
 @st.fragment
-def _explorer(active: ActiveModel, usage) -> None:
+def _explorer(active: ActiveModel, usage, test_x) -> None:
     """Sliders and images: a slider move reruns only this, not the data or the KL."""
     order = dimension_order(usage, active.latent_dim)
-    sliders, mean_column, side_column = st.columns([1.2, 1, 1], gap="medium")
     z = record_sliders(active.version, order)
-    # Images before sliders: the browser fetches them while the slider deltas still arrive.
-    _decoder_images(active, z, mean_column, side_column)
-    with sliders:
-        _sliders(active, usage, order, z)
-        source = z_source(z)
-        st.caption(f"z: {source}" if source else "z: set with the sliders")
+    decoder, problem = _page_decoder(active, test_x)
+    if decoder is not None and decodes_in_page(sliders_key(active.version), active.version):
+        panel, side_column = st.columns([2.2, 1], gap="medium")
+        _decoder_images(active, z, None, side_column, in_page=True)
+        with panel:
+            _sliders(active, usage, order, z, decoder)
+    else:  # the server draws the mean until the page says it decodes this model
+        sliders, mean_column, side_column = st.columns([1.2, 1, 1], gap="medium")
+        # Images before sliders: the browser fetches them while the slider deltas still arrive.
+        _decoder_images(active, z, mean_column, side_column, in_page=False)
+        with sliders:
+            _sliders(active, usage, order, z, decoder)
+            if problem:
+                st.warning(f"The decoder does not run in this page ({problem}), so the image "
+                           "follows the sliders from the server, a few times a second.")
     _traversal(active, z, order, usage)
 
 
@@ -144,7 +176,7 @@ def main() -> None:
     if error:
         st.error(error)
     sync_z(active.version, active.latent_dim)
-    _explorer(active, usage)
+    _explorer(active, usage, None if data is None else data.test_x)
 
 
 main()

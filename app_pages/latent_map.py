@@ -5,10 +5,13 @@ shows the example and its reconstruction beside the chart, and a toggle places t
 few examples on the map itself as layout images.
 """
 
+import hashlib
+
 import numpy as np
 import streamlit as st
 
 from ui.active_model import active_dataset, active_model, dimension_usage
+from ui.decoder_handoff import page_decoder_error
 from ui.figures_latent import PlacedImage, latent_scatter, selected_example
 from ui.latent_helpers import (
     DIMS,
@@ -22,6 +25,8 @@ from ui.latent_helpers import (
     reconstruction,
     sigma_ellipses,
 )
+from ui.latent_plane import latent_plane
+from ui.page_decoder import page_decoder
 from ui.render import display_scale, png_data_uri, to_image
 from ui.thumbnails import thumbnail_uris
 from vae_core.latent import dimension_order
@@ -46,11 +51,29 @@ def choose_dims(latent_dim: int, usage: np.ndarray | None) -> tuple[int, int] | 
     return int(x), int(y)
 
 
-def show_manifold(active, dims: tuple[int, int]) -> None:
+def show_manifold(active, dims: tuple[int, int], test_x) -> None:
     st.subheader("The decoded latent plane")
-    st.caption(f"Decoder means on a 15 x 15 grid over [-3, 3]² in (z{dims[0]}, z{dims[1]}), "
-               "every other dimension held at 0; up is larger.")
-    st.image(manifold_image(active.version, dims, active, scale=2), output_format="PNG")
+    grid, scrub = st.columns([1.3, 1], gap="medium")
+    grid.caption(f"Decoder means on a 15 x 15 grid over [-3, 3]² in (z{dims[0]}, z{dims[1]}), "
+                 "every other dimension held at 0; up is larger.")
+    grid.image(manifold_image(active.version, dims, active, scale=2), output_format="PNG")
+    with scrub:
+        scrub_plane(active, dims, test_x)
+
+
+def scrub_plane(active, dims: tuple[int, int], test_x) -> None:
+    """The same plane, decoded in the page at the point under the mouse."""
+    decoder = page_decoder(active, test_x, "")
+    if isinstance(decoder, str):
+        st.info(f"Scrubbing the plane needs the decoder in the page, and {decoder}.")
+        return
+    st.caption("Move the mouse over the plane (the test set's posterior means as dots): the "
+               "page decodes the point under it, every frame.")
+    key = f"latent_plane_{hashlib.sha1(active.version.encode()).hexdigest()[:10]}"
+    latent_plane(key, dims, active.latent_dim, decoder)
+    error = page_decoder_error(key, active.version)
+    if error:
+        st.warning(f"The decoder does not run in this page ({error}).")
 
 
 def show_selected(active, data, encoded, index: int) -> None:
@@ -132,7 +155,7 @@ def main() -> None:
         st.info("Without the test set there are no points to plot; the decoded plane is below.")
         dims = (0, 1) if active.latent_dim == 2 else choose_dims(active.latent_dim, None)
         if dims:
-            show_manifold(active, dims)
+            show_manifold(active, dims, None)
         return
     st.caption("Each point is one test image's posterior mean. Hover for its label; click it to "
                "see it decoded and to open it in Explore.")
@@ -142,7 +165,7 @@ def main() -> None:
         return
     draw_map(active, data, encoded, method, dims, colouring, flags)
     if method == DIMS:
-        show_manifold(active, dims)
+        show_manifold(active, dims, data.test_x)
 
 
 main()

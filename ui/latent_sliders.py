@@ -1,29 +1,33 @@
-"""All latent sliders in one custom element (st.components.v2) that sends z while dragging.
+"""All latent sliders in one custom element (st.components.v2), which can also decode in the page.
 
-st.slider reports its value only when the mouse is released; these native range inputs report
-it on every `input` event, throttled in the browser to one update in flight. The JS and CSS are
-in ui/frontend/ and are inlined here: no build step, nothing loaded from the network.
+Native range inputs report z while the user drags, throttled in the browser (at most one update
+every 150 ms, and the final value on release). Given a `PageDecoder`, the element receives the
+decoder's weights once per model version (binary, in the component's bytes data), runs it in
+JavaScript and redraws the decoder's mean on every animation frame; it reports whether that works
+through its "decoder" state, and until it does the page shows the server's images. The JS and CSS
+live in ui/frontend/ and are inlined (ui/inline_js.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import streamlit as st
 
-_ASSETS = Path(__file__).parent / "frontend"
+from .decoder_handoff import PageDecoder, decoder_payload
+from .inline_js import inline_modules, stylesheet
+
+MODULES = ("decoder.js", "page_decoder.js", "image_canvas.js", "latent_pad.js",
+           "preview_strips.js", "latent_sliders.js")  # ui/frontend/, in dependency order
 _COMPONENT = st.components.v2.component(
-    "latent_lab.latent_sliders",
-    css=(_ASSETS / "latent_sliders.css").read_text(encoding="utf-8"),
-    js=(_ASSETS / "latent_sliders.js").read_text(encoding="utf-8"),
+    "latent_lab.latent_sliders", css=stylesheet("latent_sliders.css"), js=inline_modules(MODULES),
 )
-STATE = "moved"  # the component's state: {"values": [...], "seq": n, "revision": r}
+MOVED = "moved"  # state: {"values": [...], "seq": n, "revision": r}, values in display order
 
 
 def _moved(key: str) -> dict | None:
     state = st.session_state.get(key)
-    moved = state.get(STATE) if isinstance(state, dict) else None
+    moved = state.get(MOVED) if isinstance(state, dict) else None
     return moved if isinstance(moved, dict) else None
 
 
@@ -51,23 +55,27 @@ def latent_sliders(
     *,
     revision: int = 0,
     muted: Sequence[bool] = (),
+    order: Sequence[int] = (),
+    decoder: PageDecoder | None = None,
 ) -> list[float]:
     """Draw one range input per label; returns the values they show.
 
     The browser applies `values` when the sliders are first drawn and whenever `revision`
     changes; otherwise it keeps the user's own values (Python's may be stale during a drag).
     So bump `revision` whenever something other than these sliders sets the values.
-    `muted` greys out rows (e.g. collapsed dimensions).
+    `muted` greys out rows (e.g. collapsed dimensions); `order[i]` is the latent dimension of
+    row i (the decoder needs z in dimension order). With `decoder`, the page decodes too.
     """
-    moved = _moved(key)
-    data = {
+    values = [float(v) for v in values]
+    control = {
+        "key": key,
         "labels": list(labels),
-        "values": [float(v) for v in values],
+        "values": values,  # applied only on a new revision or a fresh mount
         "muted": [bool(m) for m in muted] or [False] * len(labels),
+        "order": [int(j) for j in order] or list(range(len(labels))),
         "limit": float(limit),
         "step": float(step),
         "revision": revision,
-        "ack": moved.get("seq") if moved else None,  # lets the browser send its next move
     }
-    _COMPONENT(key=key, data=data)
-    return moved_values(key, revision) or data["values"]
+    _COMPONENT(key=key, data=decoder_payload(control, key, decoder))
+    return moved_values(key, revision) or values

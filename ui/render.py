@@ -79,8 +79,8 @@ def decoder_view(
     mean, std, samples = decode_distribution(_model, np.asarray(z), n_samples, seed)
     scale = display_scale(mean.shape[-2])
     std_png, low, high = None, float(std.min()), float(std.max())
-    if show_std:  # stretched to [0, 1] so the map is visible; the caption gives the range
-        std_png = png_bytes(to_image(std / max(high, 1e-8), scale))
+    if show_std:  # stretched: low -> black, high -> white, as the caption says
+        std_png = png_bytes(to_image((std - low) / max(high - low, 1e-8), scale))
     small = display_scale(mean.shape[-2] + 1, DISPLAY_PX // 2)  # 2 tiles + padding per row
     return DecoderView(
         png_bytes(to_image(mean, scale)), std_png, (low, high),

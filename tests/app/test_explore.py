@@ -5,7 +5,7 @@ given from its JSON data and move it by writing the state the browser would send
 """
 
 import io
-import json
+import itertools
 import re
 
 import numpy as np
@@ -14,12 +14,14 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import PROJECT_DIR
+from ui.component_envelope import read_envelope
 from ui.explore_state import dimension_label, snap
 from vae_core.checkpoint import load_checkpoint
 from vae_core.data import load_dataset
 from vae_core.latent import dimension_order, encode_images
 
 PAGE = "app_pages/explore.py"
+_SEQ = itertools.count(1)  # the browser numbers its moves
 
 
 def _explore(model: str | None = None) -> AppTest:
@@ -38,9 +40,13 @@ def _sliders(at: AppTest):
     return element
 
 
+def _payload(at: AppTest) -> tuple[dict, dict[str, bytes]]:
+    return read_envelope(_sliders(at).proto.bytes)
+
+
 def _data(at: AppTest) -> dict:
-    """What the sliders component was given: labels, values, muted, revision, ack."""
-    return json.loads(_sliders(at).proto.json)
+    """What the sliders component was given: labels, values, muted, order, revision..."""
+    return _payload(at)[0]
 
 
 def _z_by_dim(at: AppTest) -> list[float]:
@@ -56,10 +62,16 @@ def _move(at: AppTest, position: int, value: float, revision: int | None = None)
     data = _data(at)
     values = list(data["values"])
     values[position] = value
-    seq = (data["ack"] or 0) + 1
-    at.session_state[_sliders(at).key] = {"moved": {
-        "values": values, "seq": seq,
-        "revision": data["revision"] if revision is None else revision}}
+    seq = next(_SEQ)
+    return _set_state(at, "moved", {"values": values, "seq": seq,
+                                    "revision": data["revision"] if revision is None else revision})
+
+
+def _set_state(at: AppTest, name: str, value: dict) -> AppTest:
+    """One of the component's state values, as the browser sets it (the others stay)."""
+    key = _sliders(at).key
+    state = dict(at.session_state[key]) if key in at.session_state else {}
+    at.session_state[key] = {**state, name: value}
     return at.run()
 
 
@@ -124,7 +136,6 @@ def test_moving_a_slider_redraws_the_image_and_updates_z(app_env):
     assert at.session_state["explore_z"][_dim(data["labels"][0])] == 2.0
     assert data["values"][0] == 2.0
     assert data["revision"] == revision  # the browser keeps its own values: no reset
-    assert data["ack"] == 1  # lets the browser send its next move
     assert "set with the sliders" in " ".join(c.value for c in at.caption)
 
 
@@ -222,3 +233,51 @@ def test_z_survives_a_visit_to_another_page(app_env):
     at.switch_page(PAGE).run()
     assert not at.exception
     assert _z_by_dim(at) == z and -1.5 in z
+
+
+# Decoding in the page -----------------------------------------------------------------------
+
+
+def _report(at: AppTest, status: dict) -> AppTest:
+    """What the browser reports after loading the decoder it was sent."""
+    return _set_state(at, "decoder", status)
+
+
+def test_the_decoder_goes_to_the_page_once_then_the_page_draws_the_mean(app_env):
+    at = _explore()
+    control, blobs = _payload(at)
+    assert blobs["decoder"][4:200].find(b"latent-lab-decoder/1") > 0 and blobs["scatter"]
+    assert not control["in_page"]
+    assert at.image[0].captions == ["Decoder mean E[x|z]"]  # the server's, until the page decodes
+    _report(at, {"version": control["version"], "ok": True, "error": None})
+    control, blobs = _payload(at)
+    assert control["in_page"] and blobs == {}  # never resent
+    assert "Decoder mean E[x|z]" not in [c for image in at.image for c in image.captions]
+    assert "4 draws x ~ p(x|z)" in [c for image in at.image for c in image.captions]
+    _move(at, 0, 1.5)
+    assert not at.exception and _payload(at)[1] == {}
+
+
+def test_a_page_that_cannot_decode_keeps_the_server_image_and_says_so(app_env):
+    at = _explore()
+    version = _data(at)["version"]
+    _report(at, {"version": version, "ok": False, "error": "WebAssembly is off"})
+    assert at.image[0].captions == ["Decoder mean E[x|z]"]
+    assert "WebAssembly is off" in at.warning[0].value
+    assert _payload(at)[1] == {}  # no point sending it again
+
+
+def test_a_decoder_layer_the_page_cannot_run_keeps_the_server_path(app_env, monkeypatch):
+    import ui.page_decoder as page_decoder
+    from vae_core.decoder_export import UnsupportedLayerError
+
+    def refuse(model):
+        raise UnsupportedLayerError("the page cannot run the decoder layer Tanh")
+
+    monkeypatch.setattr(page_decoder, "export_decoder", refuse)
+    page_decoder._decoder_blob.clear()
+    at = _explore()
+    page_decoder._decoder_blob.clear()
+    assert "version" not in _data(at) and _payload(at)[1] == {}
+    assert "Tanh" in at.warning[0].value
+    assert at.image[0].captions == ["Decoder mean E[x|z]"]

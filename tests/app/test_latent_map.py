@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 import ui.active_model
 import ui.latent_helpers
 from tests.conftest import PROJECT_DIR
+from ui.component_envelope import read_envelope
 
 PAGE = "app_pages/latent_map.py"
 
@@ -132,3 +133,17 @@ def test_without_the_dataset_only_the_decoded_plane_is_shown(app_env, monkeypatc
     assert "no points to plot" in at.info[0].value
     assert not at.get("plotly_chart")
     assert len(at.image) == 1
+
+
+def test_a_2d_model_gets_its_decoder_in_the_page_to_scrub_the_plane(app_env):
+    at = _page("asset:mnist2d")
+    assert not at.exception
+    (plane,) = at.get("bidi_component")
+    control, blobs = read_envelope(plane.proto.bytes)
+    assert control["dims"] == [0, 1] and control["latent_dim"] == 2
+    assert blobs["decoder"][4:200].find(b"latent-lab-decoder/1") > 0
+    at.session_state[plane.key] = {"decoder": {"version": control["version"], "ok": True,
+                                               "error": None}}
+    at.run()
+    (plane,) = at.get("bidi_component")
+    assert read_envelope(plane.proto.bytes)[1] == {}  # sent once per model version

@@ -12,6 +12,8 @@ import math
 import torch
 from torch import nn
 
+from .ops import RELU, Op, Reshape, SizedConvTranspose2d, run_ops
+
 
 def _stage_sizes(height: int, width: int, n_stages: int) -> list[tuple[int, int]]:
     """Spatial size before each stage and after the last: [(H, W), (H/2, W/2), ...]."""
@@ -77,11 +79,15 @@ class ConvDecoder(nn.Module):
             for c_in, c_out in zip(reversed_channels, targets, strict=True)
         )
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        x = self.head(z).view(-1, *self.first_shape)  # (B, C_last, h, w)
+    def ops(self) -> list[Op]:
+        """The layers forward() runs, in order (vae_core.decoder_export ships the same list)."""
+        ops: list[Op] = [*self.head, Reshape(self.first_shape)]  # (B, C_last, h, w)
         out_sizes = list(reversed(self.sizes[:-1]))
         for i, (layer, size) in enumerate(zip(self.upsample, out_sizes, strict=True)):
-            x = layer(x, output_size=list(size))
+            ops.append(SizedConvTranspose2d(layer, size))
             if i < len(self.upsample) - 1:
-                x = torch.relu(x)
-        return x
+                ops.append(RELU)
+        return ops
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return run_ops(self.ops(), z)

@@ -8,6 +8,8 @@ import math
 import torch
 from torch import nn
 
+from .ops import Op, Reshape, run_ops
+
 
 def _mlp(sizes: list[int]) -> nn.Sequential:
     """Linear layers with ReLU between them, none after the last."""
@@ -42,5 +44,9 @@ class MLPDecoder(nn.Module):
         self.out_shape = (n_params * channels, height, width)
         self.net = _mlp([latent_dim, *reversed(hidden), math.prod(self.out_shape)])
 
+    def ops(self) -> list[Op]:
+        """The layers forward() runs, in order (vae_core.decoder_export ships the same list)."""
+        return [*self.net, Reshape(self.out_shape)]
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z).view(-1, *self.out_shape)
+        return run_ops(self.ops(), z)

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from ..config import ModelConfig
-from ..distributions import BernoulliLikelihood, DiagonalGaussian, GaussianLikelihood, Likelihood
+from ..distributions import DiagonalGaussian, Likelihood
 from .conv import ConvDecoder, ConvEncoder
+from .heads import Head, likelihood_head
 from .mlp import MLPDecoder, MLPEncoder
 
-# Raw decoder outputs per pixel: Gaussian with learned std needs a mean and a std.
-_PARAMS_PER_PIXEL = {"gaussian": 2, "gaussian_fixed": 1, "bernoulli": 1}
 
-
-def _build_networks(config: ModelConfig) -> tuple[nn.Module, nn.Module]:
-    n_params = _PARAMS_PER_PIXEL[config.likelihood]
+def _build_networks(config: ModelConfig, n_params: int) -> tuple[nn.Module, nn.Module]:
+    """Encoder and decoder; the decoder gives `n_params` raw outputs per pixel and channel."""
     shape, hidden, latent = config.image_shape, config.hidden, config.latent_dim
     if config.arch == "mlp":
         return MLPEncoder(shape, hidden, latent), MLPDecoder(shape, hidden, latent, n_params)
@@ -33,9 +29,8 @@ class VAE(nn.Module):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
-        self.encoder, self.decoder = _build_networks(config)
-        self._log_min_std = math.log(config.min_std)
-        self._log_std_range = math.log(config.max_std) - self._log_min_std
+        self.likelihood_head: Head = likelihood_head(config)
+        self.encoder, self.decoder = _build_networks(config, self.likelihood_head.n_params)
 
     @property
     def latent_dim(self) -> int:
@@ -48,17 +43,7 @@ class VAE(nn.Module):
 
     def decode(self, z: torch.Tensor) -> Likelihood:
         """z (B, D) -> p(x|z) over (B, C, H, W) images."""
-        raw = self.decoder(z)
-        likelihood = self.config.likelihood
-        if likelihood == "bernoulli":
-            return BernoulliLikelihood(raw)
-        if likelihood == "gaussian_fixed":
-            log_std = torch.full_like(raw, math.log(self.config.fixed_std))
-            return GaussianLikelihood(torch.sigmoid(raw), log_std)
-        mean_raw, std_raw = raw.chunk(2, dim=1)
-        # A bounded std keeps the density finite on constant pixels (an all-black border).
-        log_std = self._log_min_std + self._log_std_range * torch.sigmoid(std_raw)
-        return GaussianLikelihood(torch.sigmoid(mean_raw), log_std)
+        return self.likelihood_head(self.decoder(z))
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None):
         """One reparameterized pass: (q(z|x), z, p(x|z))."""

@@ -1,0 +1,83 @@
+"""Driving Explore's in-page decoder from Playwright (browser tests, benchmarks/drag_benchmark.py).
+
+The latent explorer's root element carries a test hook, `latentLab` (ui/frontend/latent_sliders.js):
+decode(z), frames(), frameTimes(), lastFrame() and status().
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+from playwright.sync_api import Error as PlaywrightError
+
+from tests.e2e.harness import wait_for_idle
+
+EXPLORER = "[data-testid=stMain] .latent-explorer"
+RANGES = f"{EXPLORER} input[type=range]"
+VALUES = f"{EXPLORER} output"
+MEAN_CANVAS = f"{EXPLORER} canvas.mean"
+
+
+def hook(page, call: str, arg=None):
+    """Evaluate `latentLab.<call>` on the explorer's root, e.g. hook(page, "decode(arg)", z)."""
+    return page.locator(EXPLORER).evaluate(f"(el, arg) => el.latentLab.{call}", arg)
+
+
+def wait_in_page(page, timeout: float = 60) -> None:
+    """Until the page decodes the active model (its weights arrived, Python switched layout)."""
+    deadline = time.monotonic() + timeout
+    explorer = page.locator(EXPLORER)
+    while time.monotonic() < deadline:
+        with contextlib.suppress(PlaywrightError):  # it may remount as the layout switches
+            if explorer.count() == 1 and explorer.evaluate("el => el.latentLab?.status().inPage"):
+                wait_for_idle(page)
+                return
+        page.wait_for_timeout(100)
+    raise TimeoutError(f"the page did not start decoding within {timeout} s")
+
+
+def pick_model(page, label: str) -> None:
+    """Choose a model in the sidebar's picker, e.g. 'shapes (shipped)'."""
+    page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
+    page.get_by_role("option", name=label, exact=True).click()
+    wait_for_idle(page)
+
+
+def thumb_center(page, index: int = 0) -> tuple[float, float, float]:
+    """(x, y, width) of a slider's track centre (its thumb at z = 0)."""
+    box = page.locator(RANGES).nth(index).bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"]
+
+
+# A drag as Chromium delivers it: one `input` event per animation frame (pointer moves are
+# coalesced per frame), the thumb sweeping between -2.5 and 2.5 by 0.1 a frame, then `change`
+# on release. Driven inside the page: under load each Playwright mouse.move is a
+# round trip of 40-400 ms, which would measure the test driver, not the page.
+SWEEP_JS = """
+(el, [index, ms]) => new Promise((resolve) => {
+  const input = el.querySelectorAll('input[type=range]')[index];
+  const start = performance.now();
+  let events = 0;
+  const tick = (now) => {
+    if (now - start >= ms) {
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+      resolve(events);
+      return;
+    }
+    const phase = (events % 100) / 50;  // 0..2: up then down
+    const value = phase <= 1 ? -2.5 + 5 * phase : 2.5 - 5 * (phase - 1);
+    input.value = String(Math.round(value * 20) / 20);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    events += 1;
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})
+"""
+
+
+def sweep_slider(page, index: int, seconds: float) -> int:
+    """Drag slider `index` back and forth for `seconds`, one input event per frame; returns
+    the number of input events."""
+    return page.locator(EXPLORER).evaluate(SWEEP_JS, [index, seconds * 1000])

@@ -1,0 +1,194 @@
+"""Explore's decoder running in the page, checked against torch in a real browser: every shipped
+model and an RGB model of odd size made here; the image follows a mouse drag at display rate
+while the server hears z only a few times a second. Latent map scrubs its plane the same way."""
+
+import shutil
+import time
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.conftest import PROJECT_DIR
+from tests.e2e.explorer import (
+    EXPLORER,
+    MEAN_CANVAS,
+    hook,
+    pick_model,
+    sweep_slider,
+    thumb_center,
+    wait_in_page,
+)
+from tests.e2e.harness import navigate, open_page, serve_app, wait_for_idle
+from vae_core.checkpoint import load_checkpoint, save_checkpoint
+from vae_core.config import DataConfig, ModelConfig, TrainConfig
+from vae_core.models import VAE
+
+pytestmark = pytest.mark.e2e
+
+SHIPPED = ["mnist16", "mnist16-gaussian", "mnist2d", "shapes"]
+RGB = "rgb21"  # 3 x 21 x 21, conv decoder 5 -> 10 -> 21, learned std, float32 weights
+TOLERANCE = 1e-3  # max abs difference on the 0-1 pixel scale
+
+
+def _rgb_checkpoint(root):
+    images = root / "rgb-images"
+    images.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        Image.fromarray(rng.integers(0, 256, (21, 21, 3), dtype=np.uint8)).save(images / f"{i}.png")
+    torch.manual_seed(0)
+    model = VAE(ModelConfig(image_shape=(3, 21, 21), arch="conv", hidden=(6, 10), dense=24,
+                            latent_dim=5, likelihood="gaussian"))
+    data = DataConfig(name="images", path=str(images), image_size=21, grayscale=False)
+    save_checkpoint(root / "assets" / RGB, model, data, TrainConfig(epochs=1), metadata={})
+
+
+@pytest.fixture(scope="module")
+def served_models(tmp_path_factory):
+    """The app on the shipped models plus the RGB one."""
+    root = tmp_path_factory.mktemp("in-page")
+    for name in SHIPPED:
+        shutil.copytree(PROJECT_DIR / "assets" / name, root / "assets" / name)
+    _rgb_checkpoint(root)
+    (root / "runs").mkdir()
+    with serve_app(root / "runs", assets=root / "assets") as app:
+        yield app, root / "assets"
+
+
+def _torch_decode(model, z: list[list[float]]):
+    with torch.no_grad():
+        p = model.decode(torch.tensor(z, dtype=torch.float32))
+    std = None if model.config.likelihood == "bernoulli" else p.stddev.flatten(1).numpy()
+    return p.mean.flatten(1).numpy(), std
+
+
+def _open(page, app, name: str) -> None:
+    open_page(page, app, "Explore")
+    if name != "mnist16":
+        pick_model(page, f"{name} (shipped)")
+    wait_in_page(page)
+
+
+def _drag_a_little(page) -> None:
+    x, y, width = thumb_center(page, 0)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + width * 0.3, y, steps=6)
+    page.mouse.up()
+    page.wait_for_timeout(200)
+
+
+def _canvas_pixels(page, width: int, height: int) -> np.ndarray:
+    """The mean canvas sampled at each image pixel's centre: (H, W, 3) uint8."""
+    rgba = page.locator(MEAN_CANVAS).evaluate(
+        """(canvas, [w, h]) => {
+          const s = canvas.width / w;
+          const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          const out = [];
+          for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+            const i = ((Math.floor(y * s + s / 2)) * canvas.width + Math.floor(x * s + s / 2)) * 4;
+            out.push(data[i], data[i + 1], data[i + 2]);
+          }
+          return out;
+        }""", [width, height])
+    return np.array(rgba, dtype=np.uint8).reshape(height, width, 3)
+
+
+@pytest.mark.parametrize("name", [*SHIPPED, RGB])
+def test_in_page_decode_equals_torch_at_20_z_one_reached_by_dragging(served_models, page, name):
+    app, assets = served_models
+    model = load_checkpoint(assets / name).model.eval()
+    _open(page, app, name)
+    _drag_a_little(page)
+    dragged = hook(page, "lastFrame()")
+    assert any(v != 0 for v in dragged["z"])  # the mouse really moved a dimension
+    rng = np.random.default_rng(0)
+    latent_dim = len(dragged["z"])
+    zs = [dragged["z"], *rng.uniform(-3, 3, (19, latent_dim)).round(2).tolist()]
+    page_decodes = [hook(page, "decode(arg)", z) for z in zs[1:]]
+    expected_mean, expected_std = _torch_decode(model, zs)
+    means = np.array([dragged["mean"], *[d["mean"] for d in page_decodes]])
+    assert np.abs(means - expected_mean).max() < TOLERANCE
+    if expected_std is not None:
+        first = hook(page, "decode(arg)", zs[0])["std"]
+        stds = np.array([first, *[d["std"] for d in page_decodes]])
+        assert np.abs(stds - expected_std).max() < TOLERANCE
+    # What is drawn is that mean: each pixel's colour (grey or RGB) within one 8-bit level.
+    channels, height, width = model.config.image_shape
+    drawn = _canvas_pixels(page, width, height).astype(int)
+    shown = np.round(np.clip(expected_mean[0].reshape(channels, height, width), 0, 1) * 255)
+    shown = np.moveaxis(np.broadcast_to(shown, (3, height, width)), 0, -1)  # grey: R = G = B
+    assert np.abs(drawn - shown).max() <= 1
+
+
+def test_a_one_second_drag_draws_30_images_and_sends_z_a_few_times(served_models, page):
+    sent: list[float] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.append(time.monotonic())))
+    _open(page, served_models[0], "mnist16")
+    page.wait_for_timeout(500)  # let the first reruns settle
+    wait_for_idle(page)
+    frames = hook(page, "frames()")
+    started = time.monotonic()
+    events = sweep_slider(page, 0, seconds=1.0)
+    drawn = hook(page, "frames()") - frames
+    page.wait_for_timeout(1000)  # the final value goes out on release, within 150 ms
+    to_server = [t for t in sent if t >= started]
+    assert drawn >= 30, f"{drawn} distinct images drawn for {events} input events in 1 s"
+    assert 2 <= len(to_server) <= 10, f"{len(to_server)} messages to the server for a 1 s drag"
+
+
+def test_latent_map_decodes_the_point_under_the_mouse_in_the_page(served_models, page):
+    app, assets = served_models
+    model = load_checkpoint(assets / "mnist2d").model.eval()
+    _open(page, app, "mnist2d")
+    navigate(page, "Latent map")
+    plane = page.locator("[data-testid=stMain] .latent-plane")
+    expect(plane.locator("canvas.plane")).to_be_visible()
+    _wait_until(lambda: plane.evaluate("el => el.latentLab.status().inPage"))
+    plane.locator("canvas.plane").scroll_into_view_if_needed()
+    box = plane.locator("canvas.plane").bounding_box()
+    for fx, fy in [(0.25, 0.2), (0.8, 0.7)]:  # z0 = -1.5, z1 = 1.8; then z0 = 1.8, z1 = -1.2
+        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        expected_z = np.array([6 * fx - 3, 3 - 6 * fy])
+        frame = _wait_until(lambda z=expected_z: _frame_near(plane, z))
+        mean, _ = _torch_decode(model, [frame["z"]])
+        assert np.abs(np.array(frame["mean"]) - mean[0]).max() < TOLERANCE
+
+
+def _frame_near(plane, z: np.ndarray) -> dict | None:
+    frame = plane.evaluate("el => el.latentLab.lastFrame()")
+    return frame if frame and np.abs(np.array(frame["z"]) - z).max() < 0.05 else None
+
+
+def _wait_until(condition, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s: {condition.__name__}")
+
+
+def test_the_2d_pad_moves_the_two_most_used_dimensions(served_models, page):
+    _open(page, served_models[0], "mnist16")
+    pad = page.locator("[data-testid=stMain] .latent-explorer .pad canvas")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2  # z = 0
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + box["width"] / 4, y - box["height"] / 6, steps=5)  # z = (1.5, 1.0)
+    page.mouse.up()
+    values = page.locator(f"{EXPLORER} output")
+    expect(values.nth(0)).to_have_text("1.50")  # the most used dimension, horizontal
+    expect(values.nth(1)).to_have_text("1.00")  # the second, vertical (up is larger)
+    def drawn() -> dict | None:
+        frame = hook(page, "lastFrame()")
+        return frame if sorted(frame["z"])[-2:] == [1.0, 1.5] else None
+
+    z = _wait_until(drawn)["z"]  # the page drew that z
+    assert sorted(z)[:-2] == [0.0] * (len(z) - 2)  # and nothing else moved

@@ -1,0 +1,23 @@
+"""Latent map's plane, scrubbed in the page: a component that decodes the point under the mouse.
+
+Two latent dimensions span the plane (the others held at 0) over a faint scatter of the test
+set's posterior means; the decoder is handed over as for Explore (ui/decoder_handoff.py).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from .decoder_handoff import PageDecoder, decoder_payload
+from .inline_js import inline_modules, stylesheet
+
+MODULES = ("decoder.js", "page_decoder.js", "image_canvas.js", "latent_plane.js")
+_COMPONENT = st.components.v2.component(
+    "latent_lab.latent_plane", css=stylesheet("latent_plane.css"), js=inline_modules(MODULES),
+)
+
+
+def latent_plane(key: str, dims: tuple[int, int], latent_dim: int, decoder: PageDecoder,
+                 limit: float = 3.0) -> None:
+    control = {"dims": [int(d) for d in dims], "latent_dim": latent_dim, "limit": float(limit)}
+    _COMPONENT(key=key, data=decoder_payload(control, key, decoder))

@@ -1,0 +1,122 @@
+"""A VAE's decoder as data for a page to run: its ordered op list, weights and likelihood head.
+
+The list is the decoder's own `ops()` (the one its forward() runs), so torch and the page cannot
+drift apart: an op this module does not know raises UnsupportedLayerError naming it. `pack` gives
+one binary blob (a JSON header, then the weights as little-endian float16 or float32 arrays);
+ui/frontend/decoder.js reads it. Formats are versioned by FORMAT.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .models import VAE
+from .models.ops import Reshape, SizedConvTranspose2d
+
+FORMAT = "latent-lab-decoder/1"
+_ALIGN = 8  # every array starts at a multiple of 8 bytes: typed arrays need aligned offsets
+
+
+class UnsupportedLayerError(ValueError):
+    """The decoder has an op the page cannot run; the message names it."""
+
+
+@dataclass(frozen=True)
+class DecoderSpec:
+    """What the page needs: `layers` (JSON-able dicts) refer to `arrays` by index."""
+
+    latent_dim: int
+    image_shape: tuple[int, int, int]
+    layers: list[dict]
+    head: dict
+    arrays: list[np.ndarray]  # float32, in the order the layers name them
+
+
+def _array(tensor: torch.Tensor, arrays: list[np.ndarray]) -> int:
+    arrays.append(tensor.detach().to("cpu", torch.float32).numpy().copy())
+    return len(arrays) - 1
+
+
+def _conv_transpose(op: SizedConvTranspose2d, arrays: list[np.ndarray]) -> dict:
+    layer = op.layer
+    if layer.groups != 1 or layer.dilation != (1, 1) or layer.padding_mode != "zeros":
+        raise UnsupportedLayerError(
+            f"the page cannot run {layer!r}: only groups=1, dilation=1, zero padding")
+    return {"op": "conv_transpose2d", "in_channels": layer.in_channels,
+            "out_channels": layer.out_channels, "kernel": list(layer.kernel_size),
+            "stride": list(layer.stride), "padding": list(layer.padding),
+            "output_size": list(op.output_size), "weight": _array(layer.weight, arrays),
+            "bias": _array(layer.bias, arrays) if layer.bias is not None else None}
+
+
+def _layer(op, arrays: list[np.ndarray]) -> dict:
+    if isinstance(op, nn.Linear):
+        return {"op": "linear", "in": op.in_features, "out": op.out_features,
+                "weight": _array(op.weight, arrays),
+                "bias": _array(op.bias, arrays) if op.bias is not None else None}
+    if isinstance(op, nn.ReLU):
+        return {"op": "relu"}
+    if isinstance(op, Reshape):
+        return {"op": "reshape", "shape": list(op.shape)}
+    if isinstance(op, SizedConvTranspose2d):
+        return _conv_transpose(op, arrays)
+    raise UnsupportedLayerError(f"the page cannot run the decoder layer {type(op).__name__}")
+
+
+def export_decoder(model: VAE) -> DecoderSpec:
+    """The decoder's op list and weights, and the likelihood head's description."""
+    arrays: list[np.ndarray] = []
+    layers = [_layer(op, arrays) for op in model.decoder.ops()]
+    config = model.config
+    return DecoderSpec(config.latent_dim, tuple(config.image_shape), layers,
+                       model.likelihood_head.describe(), arrays)
+
+
+def _lossless_in_float16(arrays: list[np.ndarray]) -> bool:
+    """True when every weight is a float16 value (e.g. the shipped half-precision assets)."""
+    return all(np.array_equal(a.astype(np.float16).astype(np.float32), a) for a in arrays)
+
+
+def pack(spec: DecoderSpec, dtype: str | None = None) -> bytes:
+    """One blob: u32 header length, the JSON header, then the aligned weight arrays.
+
+    dtype None picks float16 when that loses nothing, else float32 (trained runs).
+    """
+    if dtype is None:
+        dtype = "float16" if _lossless_in_float16(spec.arrays) else "float32"
+    header = {"format": FORMAT, "dtype": dtype, "latent_dim": spec.latent_dim,
+              "image_shape": list(spec.image_shape), "layers": spec.layers, "head": spec.head,
+              "arrays": []}
+    chunks, offset = [], 0
+    for array in spec.arrays:
+        data = array.astype(dtype).tobytes()
+        header["arrays"].append({"offset": offset, "length": int(array.size),
+                                 "shape": list(array.shape)})
+        padded = -len(data) % _ALIGN
+        chunks.append(data + b"\0" * padded)
+        offset += len(data) + padded
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-(4 + len(text)) % _ALIGN)  # the arrays start aligned too
+    return struct.pack("<I", len(text)) + text + b"".join(chunks)
+
+
+def unpack(blob: bytes) -> DecoderSpec:
+    """The inverse of pack (weights as float32); raises ValueError on a malformed blob."""
+    try:
+        (length,) = struct.unpack_from("<I", blob)
+        header = json.loads(blob[4 : 4 + length])
+        if header.get("format") != FORMAT:
+            raise ValueError(f"not a {FORMAT} blob")
+        start, dtype = 4 + length, np.dtype(header["dtype"])
+        arrays = [np.frombuffer(blob, dtype, a["length"], start + a["offset"])
+                  .astype(np.float32).reshape(a["shape"]) for a in header["arrays"]]
+    except (struct.error, KeyError, TypeError, ValueError) as error:  # JSONDecodeError too
+        raise ValueError(f"malformed decoder blob: {error}") from error
+    return DecoderSpec(header["latent_dim"], tuple(header["image_shape"]), header["layers"],
+                       header["head"], arrays)
