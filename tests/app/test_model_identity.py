@@ -1,7 +1,6 @@
 """A checkpoint overwritten in place (a re-export, a run deleted and re-created under its name)
 is a new model for every cache: no stale decodes, no stale latent size."""
 
-import json
 import os
 import shutil
 
@@ -9,6 +8,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import PROJECT_DIR, TINY_MODELS
+from ui.component_envelope import read_envelope
 from ui.model_registry import checkpoint_identity
 from ui.train_figures import latest_checkpoint
 from vae_core.checkpoint import CONFIG_FILE, WEIGHTS_FILE, save_checkpoint, save_run_checkpoint
@@ -34,7 +34,8 @@ def _explore_on_the_run() -> AppTest:
 
 def _latent_labels(at: AppTest) -> list[str]:
     (sliders,) = at.get("bidi_component")
-    return json.loads(sliders.proto.json)["labels"]
+    control, _ = read_envelope(sliders.proto.bytes)
+    return control["labels"]
 
 
 def test_a_run_re_created_under_its_name_is_decoded_with_the_new_weights(app_env):
