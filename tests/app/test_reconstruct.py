@@ -70,9 +70,15 @@ def test_random_picks_another_test_image(app_env):
     assert f"model input (test image #{index})" in _captions(at)
 
 
+def _choose(at: AppTest, source: str, prefix: str = "recon") -> None:
+    """Pick the image source as a click on its tab does."""
+    at.session_state[f"{prefix}_source"] = source
+    at.run()
+
+
 def test_uploading_a_png_reconstructs_it(app_env):
     at = _page()
-    at.radio(key="recon_source").set_value("Upload").run()
+    _choose(at, "Upload")
     assert not at.metric  # nothing uploaded yet
     at.file_uploader(key="recon_upload").upload("one.png", _digit_png(), "image/png").run()
     assert not at.exception and not at.error
@@ -83,12 +89,22 @@ def test_uploading_a_png_reconstructs_it(app_env):
 
 def test_a_bad_upload_is_an_error_and_the_page_keeps_working(app_env):
     at = _page()
-    at.radio(key="recon_source").set_value("Upload").run()
+    _choose(at, "Upload")
     at.file_uploader(key="recon_upload").upload("photo.png", b"not an image", "image/png").run()
     assert not at.exception
     assert "photo.png" in at.error[0].value and "not an image" in at.error[0].value
     assert not at.metric
     assert len(at.get("download_button")) == 2  # the interpolation below still works
+
+
+def test_an_upload_survives_a_look_at_the_test_images(app_env):
+    at = _page()
+    _choose(at, "Upload")
+    at.file_uploader(key="recon_upload").upload("one.png", _digit_png(), "image/png").run()
+    _choose(at, "Test image")
+    assert "model input (test image #0)" in _captions(at)
+    _choose(at, "Upload")
+    assert "one.png, as uploaded" in _captions(at)
 
 
 def test_interpolation_steps_and_endpoints(app_env):
