@@ -12,6 +12,7 @@ from ui.active_model import active_dataset, active_model, dimension_usage
 from ui.figures_latent import PlacedImage, latent_scatter, selected_example
 from ui.latent_helpers import (
     DIMS,
+    LINE,
     PCA,
     TSNE,
     colourings,
@@ -46,10 +47,19 @@ def choose_dims(latent_dim: int, usage: np.ndarray | None) -> tuple[int, int] | 
     return int(x), int(y)
 
 
-def show_manifold(active, dims: tuple[int, int]) -> None:
-    st.subheader("The decoded latent plane")
-    st.caption(f"Decoder means on a 15 x 15 grid over [-3, 3]² in (z{dims[0]}, z{dims[1]}), "
-               "every other dimension held at 0; up is larger.")
+def default_dims(latent_dim: int, usage: np.ndarray | None) -> tuple[int, ...] | None:
+    """z itself when it has one or two dimensions, else two the person picks."""
+    return tuple(range(latent_dim)) if latent_dim <= 2 else choose_dims(latent_dim, usage)
+
+
+def show_manifold(active, dims: tuple[int, ...]) -> None:
+    if len(dims) == 1:
+        st.subheader("The decoded latent line")
+        st.caption(f"Decoder means at 15 points over [-3, 3] in z{dims[0]}, left to right.")
+    else:
+        st.subheader("The decoded latent plane")
+        st.caption(f"Decoder means on a 15 x 15 grid over [-3, 3]² in (z{dims[0]}, z{dims[1]}), "
+                   "every other dimension held at 0; up is larger.")
     st.image(manifold_image(active.version, dims, active, scale=2), output_format="PNG")
 
 
@@ -70,7 +80,7 @@ def show_selected(active, data, encoded, index: int) -> None:
 
 def controls(active, data, usage):
     """Projection, dimensions, colouring and toggles -> (method, dims, colouring, flags)."""
-    method, dims = DIMS, (0, 1)
+    method, dims = (LINE, (0,)) if active.latent_dim == 1 else (DIMS, (0, 1))
     if active.latent_dim > 2:
         method = st.radio("Projection", [PCA, TSNE, DIMS], horizontal=True, key="map_method")
         if method == DIMS:
@@ -130,7 +140,7 @@ def main() -> None:
     data = active_dataset(active)
     if data is None:
         st.info("Without the test set there are no points to plot; the decoded plane is below.")
-        dims = (0, 1) if active.latent_dim == 2 else choose_dims(active.latent_dim, None)
+        dims = default_dims(active.latent_dim, None)
         if dims:
             show_manifold(active, dims)
         return
@@ -141,7 +151,7 @@ def main() -> None:
     if method == DIMS and dims is None:
         return
     draw_map(active, data, encoded, method, dims, colouring, flags)
-    if method == DIMS:
+    if method in (DIMS, LINE):
         show_manifold(active, dims)
 
 
