@@ -59,7 +59,7 @@ def line_view(points: np.ndarray, std: np.ndarray) -> LinearView:
     """
     points, std = np.asarray(points, dtype=np.float64), np.asarray(std, dtype=np.float64)
     if points.ndim != 2 or points.shape[1] != 1 or std.shape != points.shape:
-        raise ValueError(f"a line view needs (N, 1) means and stds, not {points.shape}, {std.shape}")
+        raise ValueError(f"a line view needs (N, 1) means and stds: {points.shape}, {std.shape}")
     coords = np.column_stack([points[:, 0], std[:, 0]])
     return LinearView(coords, np.array([[1.0], [0.0]]), np.zeros(1), np.array([1.0, 0.0]))
 
