@@ -8,7 +8,7 @@ generator) and the weights are float16-rounded, so it agrees within 3 stated sta
 measured with k = 10: |difference| 0.08 to 0.65 nats, against tolerances of 1.6 to 15 nats).
 log p(x): with k = 10 instead of the card's 1000, to stay fast. The IWAE bound rises with k, so
 the k = 10 figure must lie between the card's ELBO and its k = 1000 figure, each within 3
-stated standard errors (measured: 2.3 to 15 nats below the k = 1000 figures). About 30-50 s
+stated standard errors (measured: 0.5 to 15 nats below the k = 1000 figures). About 30-50 s
 for the four models on one thread, most of it the k = 10 importance samples.
 """
 
