@@ -15,6 +15,7 @@ from ui.decoder_handoff import page_decoder_error
 from ui.figures_latent import PlacedImage, latent_scatter, selected_example
 from ui.latent_helpers import (
     DIMS,
+    LINE,
     PCA,
     TSNE,
     colourings,
@@ -51,7 +52,17 @@ def choose_dims(latent_dim: int, usage: np.ndarray | None) -> tuple[int, int] | 
     return int(x), int(y)
 
 
-def show_manifold(active, dims: tuple[int, int], test_x) -> None:
+def default_dims(latent_dim: int, usage: np.ndarray | None) -> tuple[int, ...] | None:
+    """z itself when it has one or two dimensions, else two the person picks."""
+    return tuple(range(latent_dim)) if latent_dim <= 2 else choose_dims(latent_dim, usage)
+
+
+def show_manifold(active, dims: tuple[int, ...], test_x) -> None:
+    if len(dims) == 1:
+        st.subheader("The decoded latent line")
+        st.caption(f"Decoder means at 15 points over [-3, 3] in z{dims[0]}, left to right.")
+        st.image(manifold_image(active.version, dims, active, scale=2), output_format="PNG")
+        return
     st.subheader("The decoded latent plane")
     grid, scrub = st.columns([1.3, 1], gap="medium")
     grid.caption(f"Decoder means on a 15 x 15 grid over [-3, 3]² in (z{dims[0]}, z{dims[1]}), "
@@ -93,7 +104,7 @@ def show_selected(active, data, encoded, index: int) -> None:
 
 def controls(active, data, usage):
     """Projection, dimensions, colouring and toggles -> (method, dims, colouring, flags)."""
-    method, dims = DIMS, (0, 1)
+    method, dims = (LINE, (0,)) if active.latent_dim == 1 else (DIMS, (0, 1))
     if active.latent_dim > 2:
         method = st.radio("Projection", [PCA, TSNE, DIMS], horizontal=True, key="map_method")
         if method == DIMS:
@@ -153,7 +164,7 @@ def main() -> None:
     data = active_dataset(active)
     if data is None:
         st.info("Without the test set there are no points to plot; the decoded plane is below.")
-        dims = (0, 1) if active.latent_dim == 2 else choose_dims(active.latent_dim, None)
+        dims = default_dims(active.latent_dim, None)
         if dims:
             show_manifold(active, dims, None)
         return
@@ -164,7 +175,7 @@ def main() -> None:
     if method == DIMS and dims is None:
         return
     draw_map(active, data, encoded, method, dims, colouring, flags)
-    if method == DIMS:
+    if method in (DIMS, LINE):
         show_manifold(active, dims, data.test_x)
 
 

@@ -41,15 +41,28 @@ def _test_image(prefix: str, data: ImageDataset, default: int) -> tuple[np.ndarr
     return data.test_x[index].numpy(), f"test image #{index}"
 
 
-def pick_image(prefix: str, label: str, data: ImageDataset | None, active: ActiveModel,
+def pick_image(prefix: str, label: str | None, data: ImageDataset | None, active: ActiveModel,
                default: int = 0):
     """A test image or an upload -> (model input (C, H, W), the upload as sent or None, caption);
-    (None, None, None) when there is nothing usable, with the reason on the page."""
-    sources = [TEST, UPLOAD] if data is not None else [UPLOAD]
-    source = st.radio(label, sources, horizontal=True, key=f"{prefix}_source")
-    if source == TEST:
+    (None, None, None) when there is nothing usable, with the reason on the page.
+
+    Both sources sit in tabs and both are drawn on every run, so the uploader is mounted from
+    the first paint on and its file survives a look at the test images (a widget left out of a
+    run loses its value, and one created by the rerun a switch starts can miss a quick drop).
+    """
+    if label:
+        st.markdown(f"**{label}**")
+    if data is None:
+        return _uploaded_image(prefix, active)
+    test_tab, upload_tab = st.tabs([TEST, UPLOAD], key=f"{prefix}_source", on_change="rerun")
+    with test_tab:
         x, caption = _test_image(prefix, data, default)
-        return x, None, caption
+    with upload_tab:
+        uploaded = _uploaded_image(prefix, active)
+    return uploaded if upload_tab.open else (x, None, caption)
+
+
+def _uploaded_image(prefix: str, active: ActiveModel):
     file = st.file_uploader("PNG, JPEG, BMP, GIF or WebP", type=IMAGE_TYPES,
                             key=f"{prefix}_upload")
     if file is None:
@@ -96,7 +109,7 @@ def show_samples(active: ActiveModel, result: Analysis) -> None:
 
 
 def reconstruction_section(active: ActiveModel, data: ImageDataset | None) -> None:
-    x, original, caption = pick_image("recon", "Image", data, active)
+    x, original, caption = pick_image("recon", None, data, active)
     if x is None:
         return
     seed = st.columns([1, 2])[0].number_input("Sample seed", 0, 10_000, 0, key="recon_seed")

@@ -19,6 +19,8 @@ from vae_core.latent import Encoded, decode_mean, encode_images
 from vae_core.projection import (
     axes_view,
     ellipse,
+    line_grid,
+    line_view,
     pca,
     plane_grid,
     project_covariance,
@@ -33,6 +35,7 @@ MAP_POINTS = 2000  # test examples on the map
 TSNE_POINTS = 1000  # t-SNE's random subset: its cost grows quickly with N
 GRID_N, GRID_LIMIT = 15, 3.0
 PCA, TSNE, DIMS = "PCA", "t-SNE", "Two chosen dimensions"
+LINE = "The only dimension"  # latent size 1: z0 across, its posterior std up
 
 
 @dataclass(frozen=True)
@@ -52,9 +55,13 @@ def encoded_test_set(version: str, _active: ActiveModel, _data: ImageDataset) ->
 
 
 @st.cache_data(max_entries=16, show_spinner="Projecting...")
-def map_view(version: str, method: str, dims: tuple[int, int], _encoded: Encoded) -> MapView:
+def map_view(version: str, method: str, dims: tuple[int, ...], _encoded: Encoded) -> MapView:
     """The 2-D view `method` of the posterior means; `dims` is used by DIMS only."""
     mean = _encoded.mean
+    if method == LINE:
+        view = line_view(mean, _encoded.std)
+        return MapView(view.coords, np.arange(len(mean)), view.components,
+                       ("z0 (posterior mean)", "posterior std of z0"))
     if method == TSNE:
         rows = subset_indices(len(mean), TSNE_POINTS)
         return MapView(tsne(mean[rows]), rows, None, ("t-SNE 1", "t-SNE 2"))
@@ -96,11 +103,15 @@ def colourings(data: ImageDataset, count: int) -> dict[str, Colouring]:
 
 @st.cache_data(max_entries=16, show_spinner="Decoding the latent plane...")
 def manifold_image(
-    version: str, dims: tuple[int, int], _active: ActiveModel, scale: int = 1
+    version: str, dims: tuple[int, ...], _active: ActiveModel, scale: int = 1
 ) -> Image.Image:
     """GRID_N x GRID_N decoded means over [-GRID_LIMIT, GRID_LIMIT]^2 in `dims`, no gaps, so
-    the image can lie under the scatter with each tile centred on its grid point."""
-    latents = plane_grid(_active.latent_dim, dims, GRID_N, GRID_LIMIT)
+    the image can lie under the scatter with each tile centred on its grid point; one row of
+    GRID_N along the line when `dims` holds one dimension."""
+    if len(dims) == 1:
+        latents = line_grid(_active.latent_dim, dims[0], GRID_N, GRID_LIMIT)
+    else:
+        latents = plane_grid(_active.latent_dim, dims, GRID_N, GRID_LIMIT)
     images = torch.from_numpy(decode_mean(_active.model, latents))
     return make_grid(images, ncols=GRID_N, padding=0, scale=scale)
 

@@ -76,17 +76,22 @@ def analyse(active: ActiveModel, x: np.ndarray, seed: int = 0) -> Analysis:
 
 @st.cache_data(max_entries=32, show_spinner="Encoding and scoring the image...")
 def _analyse(version: str, key: str, seed: int, _active: ActiveModel, _x: np.ndarray) -> Analysis:
-    model = _active.model
-    posterior = encode_images(model, _x[None])
+    return compute_analysis(_active.model, _x, seed)
+
+
+def compute_analysis(model, x: np.ndarray, seed: int = 0) -> Analysis:
+    """The uncached computation behind analyse(): the same (model, x, seed) gives the same
+    figures and draws."""
+    posterior = encode_images(model, x[None])
     mu, sigma = posterior.mean[0], posterior.std[0]
     eps = np.random.default_rng(seed).standard_normal((N_SAMPLES, mu.size)).astype(np.float32)
     _, _, likelihood_draws = decode_distribution(model, mu, N_SAMPLES, seed)
-    x = torch.from_numpy(_x)[None]
+    batch = torch.from_numpy(x)[None]
     # Many copies of one image: the average of one-draw ELBOs is a many-draw ELBO.
-    terms = evaluate(model, x.repeat(ELBO_SAMPLES, 1, 1, 1), seed=seed)
-    bound = evaluate(model, x, iw_samples=IW_SAMPLES, seed=seed)
+    terms = evaluate(model, batch.repeat(ELBO_SAMPLES, 1, 1, 1), seed=seed)
+    bound = evaluate(model, batch, iw_samples=IW_SAMPLES, seed=seed)
     return Analysis(
-        x=_x, reconstruction=decode_mean(model, mu[None])[0], mu=mu, sigma=sigma,
+        x=x, reconstruction=decode_mean(model, mu[None])[0], mu=mu, sigma=sigma,
         posterior_draws=decode_mean(model, mu + sigma * eps), likelihood_draws=likelihood_draws,
         neg_elbo=terms.neg_elbo, kl=terms.kl, recon=terms.recon, log_px=bound.log_px,
     )

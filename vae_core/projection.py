@@ -50,6 +50,20 @@ def axes_view(points: np.ndarray, dims: tuple[int, int]) -> LinearView:
     return LinearView(points @ components.T, components, np.zeros(points.shape[1]), explained)
 
 
+def line_view(points: np.ndarray, std: np.ndarray) -> LinearView:
+    """One latent dimension: x = the posterior mean, y = the posterior std (N, 1) each.
+
+    y is not a projection of z: it spreads the points so they do not all lie on one line, and
+    shows where the encoder is unsure. components [[1], [0]] carry each posterior's variance
+    onto the horizontal axis only, so a 1-sigma "ellipse" is the segment mean +- std.
+    """
+    points, std = np.asarray(points, dtype=np.float64), np.asarray(std, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] != 1 or std.shape != points.shape:
+        raise ValueError(f"a line view needs (N, 1) means and stds: {points.shape}, {std.shape}")
+    coords = np.column_stack([points[:, 0], std[:, 0]])
+    return LinearView(coords, np.array([[1.0], [0.0]]), np.zeros(1), np.array([1.0, 0.0]))
+
+
 def tsne(points: np.ndarray, seed: int = 0, max_iter: int = 500) -> np.ndarray:
     """t-SNE embedding (N, 2) of points (N, D); the same seed gives the same map.
 
@@ -88,6 +102,13 @@ def ellipse(center: np.ndarray, cov: np.ndarray, n_sigma: float = 1.0, n: int = 
     angle = np.linspace(0.0, 2.0 * np.pi, n)
     circle = np.stack([np.cos(angle), np.sin(angle)])  # (2, n)
     return (eigenvectors @ (radii[:, None] * circle)).T + center
+
+
+def line_grid(latent_dim: int, dim: int, n: int = 15, limit: float = 3.0) -> np.ndarray:
+    """Latents at n points over [-limit, limit] in `dim`, left to right, other dims 0: (n, D)."""
+    grid = np.zeros((n, latent_dim), dtype=np.float32)
+    grid[:, dim] = np.linspace(-limit, limit, n, dtype=np.float32)
+    return grid
 
 
 def plane_grid(latent_dim: int, dims: tuple[int, int], n: int = 15, limit: float = 3.0):

@@ -23,12 +23,11 @@ def test_loss_falls_when_overfitting_one_batch():
     assert sum(losses[-10:]) / 10 < 0.7 * sum(losses[:10]) / 10
 
 
-def test_terms_add_up_and_beta_only_scales_the_loss():
+def test_beta_only_scales_the_loss():
     model = VAE(ModelConfig(image_shape=(1, 8, 8), arch="mlp", hidden=(16,), latent_dim=3))
     x = torch.rand(5, 1, 8, 8)
     plain = elbo_terms(model, x, generator=torch.Generator().manual_seed(0))
     weighted = elbo_terms(model, x, kl_scale=4.0, generator=torch.Generator().manual_seed(0))
-    torch.testing.assert_close(plain.neg_elbo, plain.recon + plain.kl)
     torch.testing.assert_close(plain.loss, plain.neg_elbo)
     torch.testing.assert_close(weighted.loss, weighted.recon + 4.0 * weighted.kl)
     torch.testing.assert_close(weighted.neg_elbo, plain.neg_elbo)
@@ -43,6 +42,24 @@ def test_free_bits_hold_the_penalty_at_the_floor_for_unused_dimensions():
     terms = elbo_terms(model, x, free_bits=0.5)
     assert torch.allclose(terms.kl, torch.zeros(5), atol=1e-6)
     torch.testing.assert_close(terms.loss, terms.recon + 1.5)
+
+
+def _fixed_posterior(model: VAE, mean: torch.Tensor) -> None:
+    """Make q(z|x) = N(mean, I) for the batch, whatever x is."""
+    model.encode = lambda x: DiagonalGaussian(mean, torch.zeros_like(mean))
+
+
+def test_free_bits_clamp_each_dimensions_batch_mean_kl_not_the_total_or_each_example():
+    model = VAE(ModelConfig(image_shape=(1, 8, 8), arch="mlp", hidden=(16,), latent_dim=3))
+    # KL per (example, dimension) = mean^2 / 2: [[2, 0, 0], [2, 0.8, 0]]; batch means [2, 0.4, 0].
+    _fixed_posterior(model, torch.tensor([[2.0, 0.0, 0.0], [2.0, 1.6**0.5, 0.0]]))
+    x = torch.rand(2, 1, 8, 8)
+    terms = elbo_terms(model, x, free_bits=0.5)
+    torch.testing.assert_close(terms.kl, torch.tensor([2.0, 2.8]))
+    # Floor 0.5 per dimension: 2 (above) + 0.5 (0.4 raised) + 0.5 (0 raised) = 3.0. Clamping
+    # the total would give 2.4, clamping per example 3.15.
+    torch.testing.assert_close(terms.loss - terms.recon, torch.full((2,), 3.0))
+    assert (terms.neg_elbo < terms.loss).all()  # the reported -ELBO is not floored
 
 
 def test_warmup_ramps_linearly_to_beta():
@@ -76,6 +93,35 @@ class LinearGaussianModel:
     def decode(self, z):
         mean = (z @ self.W.T + self.b).view(-1, 1, 1, self.W.shape[0])
         return GaussianLikelihood(mean, torch.full_like(mean, self.log_s))
+
+    def __call__(self, x, generator=None):
+        posterior = self.encode(x)
+        z = posterior.rsample(generator)
+        return posterior, z, self.decode(z)
+
+    def exact_neg_elbo(self, x):
+        """-ELBO in closed form: -E_q[log p(x|z)] + KL(q || N(0, I)) for Gaussian q and p(x|z)."""
+        q = self.encode(x)
+        s2, var = math.exp(2 * self.log_s), q.log_var.exp()
+        residual = x.flatten(1) - q.mean @ self.W.T - self.b
+        spread = (self.W**2 @ var.T).T.sum(1)  # tr(W diag(var) W^T)
+        observed = self.W.shape[0]
+        expected_log_lik = (-0.5 * observed * math.log(2 * math.pi * s2)
+                            - ((residual**2).sum(1) + spread) / (2 * s2))
+        kl = 0.5 * (var + q.mean**2 - 1 - q.log_var).sum(1)
+        return -expected_log_lik + kl
+
+
+def test_the_neg_elbo_estimate_matches_its_closed_form_and_bounds_the_likelihood():
+    model = LinearGaussianModel(latent=2, observed=5)
+    x = torch.randn(3, 1, 1, 5, generator=torch.Generator().manual_seed(4))
+    draws = 20_000
+    terms = elbo_terms(model, x.repeat(draws, 1, 1, 1), generator=torch.Generator().manual_seed(5))
+    estimate = terms.neg_elbo.view(draws, 3)
+    stderr = estimate.std(0) / draws**0.5
+    exact = model.exact_neg_elbo(x)
+    assert ((estimate.mean(0) - exact).abs() < 4 * stderr).all()
+    assert (exact > -model.exact_log_px(x)).all()  # -ELBO lies above -log p(x)
 
 
 def test_iwae_converges_to_the_exact_log_likelihood_and_bounds_the_elbo():

@@ -7,6 +7,8 @@ from vae_core.latent import dimension_order
 from vae_core.projection import (
     axes_view,
     ellipse,
+    line_grid,
+    line_view,
     pca,
     plane_grid,
     project_covariance,
@@ -109,3 +111,19 @@ def test_plane_grid_rows_run_top_down_and_columns_left_right():
 
 def test_top_dimensions_are_the_largest_kl_first():
     assert dimension_order(np.array([0.1, 3.0, 0.0, 2.0]), 4)[:2] == [1, 3]
+
+
+def test_a_line_view_puts_the_mean_across_and_the_std_up():
+    mean, std = np.array([[0.5], [-1.0], [2.0]]), np.array([[0.1], [0.3], [1.0]])
+    view = line_view(mean, std)
+    np.testing.assert_array_equal(view.coords, [[0.5, 0.1], [-1.0, 0.3], [2.0, 1.0]])
+    cov = project_covariance(view.components, std)
+    np.testing.assert_allclose(cov[1], [[0.09, 0.0], [0.0, 0.0]])  # variance across only
+    with pytest.raises(ValueError, match="line view"):
+        line_view(np.zeros((3, 2)), np.ones((3, 2)))
+
+
+def test_line_grid_runs_left_to_right_in_one_dimension():
+    grid = line_grid(3, 1, n=5, limit=2.0)
+    np.testing.assert_allclose(grid[:, 1], [-2, -1, 0, 1, 2])
+    assert grid.shape == (5, 3) and not grid[:, [0, 2]].any()

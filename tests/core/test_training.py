@@ -41,19 +41,33 @@ def _weights(run_dir):
     return load_checkpoint(run_dir).model.state_dict()
 
 
-def test_same_seed_same_model_and_resume_equals_an_uninterrupted_run(tmp_path):
+def test_same_seed_same_model_and_a_run_stopped_mid_epoch_resumes_to_the_same_weights(
+    tmp_path, monkeypatch
+):
     training.train(tiny_config(epochs=3), tmp_path / "straight")
     training.train(tiny_config(epochs=3), tmp_path / "again")
-    training.train(tiny_config(epochs=2), tmp_path / "resumed")
-    # Resuming a finished 2-epoch run with epochs raised to 3 redoes nothing but epoch 3.
+    with monkeypatch.context() as patch:  # SIGTERM after step 7: in epoch 2 of 5-step epochs
+        _poison_after(patch, 7, _send_sigterm)
+        stopped = training.train(tiny_config(epochs=3), tmp_path / "resumed")
+    assert (stopped.state, stopped.epochs_done) == ("cancelled", 1)
+    assert any(r["epoch"] == 2 for r in read_metrics(tmp_path / "resumed"))  # epoch 2 had begun
     result = training.train(tiny_config(epochs=3), tmp_path / "resumed", resume=True)
     assert result.epochs_done == 3
+    # Exactly equal, not close: the resumed run redoes epoch 2 from epoch 1's checkpoint with
+    # the same per-epoch seeds and Adam state, on the same CPU and thread count.
     straight = _weights(tmp_path / "straight")
     for other in ("again", "resumed"):
         for key, value in _weights(tmp_path / other).items():
-            torch.testing.assert_close(value, straight[key], msg=f"{other}: {key}")
-    epochs = [r["epoch"] for r in read_metrics(tmp_path / "resumed") if r["kind"] == "epoch"]
-    assert epochs == [1, 2, 3]
+            assert torch.equal(value, straight[key]), f"{other}: {key}"
+    def steps(run):  # (epoch, step) of every logged step and epoch record
+        return [(r["kind"], r["epoch"], r["step"]) for r in read_metrics(tmp_path / run)]
+
+    assert steps("resumed") == steps("straight")  # epoch 2's first attempt is not in the log
+
+
+def _send_sigterm(terms):
+    os.kill(os.getpid(), signal.SIGTERM)
+    return terms
 
 
 def test_a_new_run_refuses_a_directory_that_holds_one(tmp_path):
@@ -90,11 +104,7 @@ def test_a_non_finite_loss_fails_the_run_and_keeps_the_last_good_checkpoint(tmp_
 
 
 def test_sigterm_stops_after_the_step_and_keeps_the_last_finished_epoch(tmp_path, monkeypatch):
-    def send_sigterm(terms):
-        os.kill(os.getpid(), signal.SIGTERM)
-        return terms
-
-    _poison_after(monkeypatch, 7, send_sigterm)  # during epoch 2
+    _poison_after(monkeypatch, 7, _send_sigterm)  # during epoch 2
     handler_before = signal.getsignal(signal.SIGTERM)
     result = training.train(tiny_config(epochs=3), tmp_path)
     assert result.state == "cancelled" and result.epochs_done == 1

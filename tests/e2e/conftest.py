@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import warnings
+
 import pytest
 from playwright.sync_api import expect
 
@@ -12,14 +15,27 @@ REAL_ASSETS = PROJECT_DIR / "assets" / "mnist16"
 expect.set_options(timeout=15_000)
 
 
-def pytest_collection_modifyitems(items):
+def in_ci() -> bool:
+    """CI sets CI (GitHub Actions, GitLab and most others do; .ci/run sets it too)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without Chromium the browser tests cannot run: in CI that fails them (a green run that
+    tested nothing in a browser would be a lie); on a workstation they skip, loudly."""
     if CHROMIUM.exists():
         return
-    skip = pytest.mark.skip(reason=f"{CHROMIUM} is missing: apt-get install -y chromium "
-                                   "(scripts/setup.sh --dev does it)")
-    for item in items:
-        if "e2e" in item.keywords:
-            item.add_marker(skip)
+    reason = f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/setup.sh --dev does it)"
+    browser_tests = [item for item in items if "e2e" in item.keywords]
+    if not browser_tests:
+        return
+    if in_ci():
+        raise pytest.UsageError(f"CI is set and {len(browser_tests)} browser tests cannot run: "
+                                f"{reason}")
+    warnings.warn(pytest.PytestWarning(f"SKIPPING {len(browser_tests)} browser tests: {reason}"),
+                  stacklevel=1)
+    for item in browser_tests:
+        item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")

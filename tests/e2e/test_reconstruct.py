@@ -21,25 +21,15 @@ def digit_png() -> bytes:
     return buffer.getvalue()
 
 
-def choose_upload(page) -> None:
-    """Pick the "Upload" source. A click that lands while a rerun redraws the radio can be lost,
-    so it is retried until the radio shows it."""
-    main = page.get_by_test_id("stMain")
-    radio = main.get_by_role("radio", name="Upload").first
-    for _ in range(3):
-        main.get_by_text("Upload", exact=True).first.click()
-        try:
-            expect(radio).to_be_checked(timeout=5_000)
-            return
-        except AssertionError:
-            continue
-    expect(radio).to_be_checked()
-
-
 def upload(page, name: str, data: bytes, mime: str) -> None:
-    choose_upload(page)
-    uploader = page.get_by_test_id("stMain").get_by_test_id("stFileUploaderDropzoneInput").first
-    expect(uploader).to_be_attached()
+    """Open the Image's "Upload" tab and drop a file on its uploader.
+
+    Both are found by their widget keys: the page's elements can be drawn seconds after the
+    script run ends, and a bare "Upload" text then matched whichever radio existed first. The
+    uploader is mounted from the first paint (product fix), so there is no rerun to wait out.
+    """
+    page.locator(".st-key-recon_source").get_by_role("tab", name="Upload").click()
+    uploader = page.locator(".st-key-recon_upload").get_by_test_id("stFileUploaderDropzoneInput")
     uploader.set_input_files(files=[{"name": name, "mimeType": mime, "buffer": data}])
 
 

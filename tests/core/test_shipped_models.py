@@ -1,0 +1,64 @@
+"""Every shipped model in assets/ loads (float16 weights) and reproduces the figures its card
+and config state, on the full test set the card names.
+
+-ELBO: the same images and evaluation seed as the trainer's last evaluation; the one-sample
+draws after the first batch differ (the trainer's k=1000 IWAE draws came from the same
+generator) and the weights are float16-rounded, so it agrees within 3 stated standard errors
+(the stderr is the spread over test images / sqrt(n), larger than this Monte Carlo noise;
+measured with k = 10: |difference| 0.08 to 0.65 nats, against tolerances of 1.6 to 15 nats).
+log p(x): with k = 10 instead of the card's 1000, to stay fast. The IWAE bound rises with k, so
+the k = 10 figure must lie between the card's ELBO and its k = 1000 figure, each within 3
+stated standard errors (measured: 0.5 to 15 nats below the k = 1000 figures). About 30-50 s
+for the four models on one thread, most of it the k = 10 importance samples.
+"""
+
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from tests.conftest import PROJECT_DIR
+from vae_core.checkpoint import load_checkpoint
+from vae_core.data import load_dataset
+from vae_core.evaluation import evaluate
+
+ASSETS = sorted(p for p in (PROJECT_DIR / "assets").iterdir() if (p / "config.json").is_file())
+K = 10
+
+
+def test_the_four_shipped_models_are_there():
+    assert [p.name for p in ASSETS] == ["mnist16", "mnist16-gaussian", "mnist2d", "shapes"]
+
+
+def _card_states(asset: Path, stated: dict) -> None:
+    card = (asset / "MODEL_CARD.md").read_text()
+    assert f"test -ELBO | {stated['neg_elbo']:.2f} nats/image" in card
+    assert (f"test -log p(x) | {-stated['log_px']:.2f} ± {stated['log_px_stderr']:.2f} "
+            f"(IWAE, k={stated['iw_samples']})") in card
+
+
+@pytest.fixture
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("asset", ASSETS, ids=lambda p: p.name)
+def test_a_shipped_model_reproduces_its_card(asset, one_thread):
+    stored = load_file(asset / "model.safetensors")
+    assert {tensor.dtype for tensor in stored.values()} == {torch.float16}
+    checkpoint = load_checkpoint(asset)
+    assert checkpoint.metadata["weights_dtype"] == "float16"
+    stated = checkpoint.metadata["test"]
+    _card_states(asset, stated)
+    data = load_dataset(checkpoint.data_config)
+    assert data.test_x.shape[0] == stated["n_images"]  # the card's figures are on this set
+
+    found = evaluate(checkpoint.model, data.test_x, iw_samples=K, seed=checkpoint.train_config.seed)
+    tolerance = 3 * stated["log_px_stderr"]
+    assert found.neg_elbo == pytest.approx(stated["neg_elbo"], abs=tolerance)
+    assert found.kl == pytest.approx(stated["kl"], abs=tolerance)
+    assert -stated["neg_elbo"] - tolerance <= found.log_px <= stated["log_px"] + tolerance
