@@ -7,13 +7,13 @@ import streamlit as st
 from ui.active_model import ActiveModel, active_dataset, active_model, dimension_usage
 from ui.decoder_handoff import PageDecoder, decodes_in_page, page_decoder_error
 from ui.explore_state import (
+    RANDOM_DRAWS_KEY,
     Z_LIMIT,
     Z_STEP,
     choose_z,
     dimension_label,
     example_z,
     is_collapsed,
-    next_rng,
     record_sliders,
     scoped_key,
     sliders_key,
@@ -24,6 +24,7 @@ from ui.explore_state import (
 )
 from ui.latent_sliders import latent_sliders
 from ui.page_decoder import page_decoder
+from ui.random_picks import next_pick_rng
 from ui.render import decoder_view, traversal_png
 from vae_core.data import ImageDataset, ImageInputError
 from vae_core.latent import dimension_order
@@ -44,7 +45,7 @@ def _example_buttons(active: ActiveModel, data: ImageDataset, columns) -> None:
         choose_z(example_z(active, data.test_x, index), f"posterior mean of test example {index}")
     if columns[2].button("Random example", width="stretch",
                          help="z = the posterior mean of a random test example"):
-        index = int(next_rng().integers(count))
+        index = int(next_pick_rng(RANDOM_DRAWS_KEY).integers(count))
         choose_z(example_z(active, data.test_x, index), f"posterior mean of test example {index}")
 
 
@@ -69,7 +70,8 @@ def _z_sources(active: ActiveModel, data: ImageDataset | None) -> str | None:
     if columns[0].button("z = 0", width="stretch"):
         choose_z([0.0] * active.latent_dim, "z = 0, the prior's mean")
     if columns[1].button("Random z", width="stretch", help="Draw z ~ N(0, I), the prior"):
-        choose_z(next_rng().standard_normal(active.latent_dim), "a random draw from the prior")
+        z = next_pick_rng(RANDOM_DRAWS_KEY).standard_normal(active.latent_dim)
+        choose_z(z, "a random draw from the prior")
     if data is not None:
         _example_buttons(active, data, columns[2:5])
     with columns[5].popover("Your image", width="stretch"):

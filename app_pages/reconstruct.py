@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from ui.active_model import ActiveModel, active_dataset, active_model
+from ui.random_picks import next_pick_rng
 from ui.reconstruct_helpers import (
     IW_SAMPLES,
     N_SAMPLES,
@@ -28,9 +29,7 @@ STRIP_PX = 900  # an interpolation strip's width on the page
 
 def _random_index(key: str, count: int) -> None:
     """Button callback: runs before the script, so the number input can still change."""
-    draws = st.session_state.get(f"{key}_draws", 0)
-    st.session_state[f"{key}_draws"] = draws + 1
-    st.session_state[key] = int(np.random.default_rng(draws).integers(count))
+    st.session_state[key] = int(next_pick_rng(f"{key}_draws").integers(count))
 
 
 def _test_image(prefix: str, data: ImageDataset, default: int) -> tuple[np.ndarray, str]:

@@ -123,13 +123,6 @@ def record_sliders(version: str, order: list[int]) -> list[float]:
     return _synced(version, z)
 
 
-def next_rng() -> np.random.Generator:
-    """A generator seeded by how many random picks this session has made: repeatable runs."""
-    draw = st.session_state.get(RANDOM_DRAWS_KEY, 0)
-    st.session_state[RANDOM_DRAWS_KEY] = draw + 1
-    return np.random.default_rng(draw)
-
-
 def example_z(active: ActiveModel, test_x, index: int) -> np.ndarray:
     """The posterior mean of test example `index` (test_x is (N, C, H, W))."""
     return encode_images(active.model, test_x[index : index + 1]).mean[0]

@@ -18,7 +18,13 @@ from PIL import Image, ImageOps
 from vae_core.data import preprocess_image
 from vae_core.data.preprocess import open_image, to_mode
 from vae_core.evaluation import evaluate
-from vae_core.latent import decode_distribution, decode_mean, encode_images, interpolate
+from vae_core.latent import (
+    decode_distribution,
+    decode_mean,
+    encode_images,
+    interpolate,
+    sample_posterior,
+)
 
 from .active_model import ActiveModel
 from .gif import encode_gif
@@ -84,7 +90,6 @@ def compute_analysis(model, x: np.ndarray, seed: int = 0) -> Analysis:
     figures and draws."""
     posterior = encode_images(model, x[None])
     mu, sigma = posterior.mean[0], posterior.std[0]
-    eps = np.random.default_rng(seed).standard_normal((N_SAMPLES, mu.size)).astype(np.float32)
     _, _, likelihood_draws = decode_distribution(model, mu, N_SAMPLES, seed)
     batch = torch.from_numpy(x)[None]
     # Many copies of one image: the average of one-draw ELBOs is a many-draw ELBO.
@@ -92,7 +97,8 @@ def compute_analysis(model, x: np.ndarray, seed: int = 0) -> Analysis:
     bound = evaluate(model, batch, iw_samples=IW_SAMPLES, seed=seed)
     return Analysis(
         x=x, reconstruction=decode_mean(model, mu[None])[0], mu=mu, sigma=sigma,
-        posterior_draws=decode_mean(model, mu + sigma * eps), likelihood_draws=likelihood_draws,
+        posterior_draws=decode_mean(model, sample_posterior(model, x, N_SAMPLES, seed)),
+        likelihood_draws=likelihood_draws,
         neg_elbo=terms.neg_elbo, kl=terms.kl, recon=terms.recon, log_px=bound.log_px,
     )
 

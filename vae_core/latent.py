@@ -39,6 +39,14 @@ def encode_images(model: VAE, x: torch.Tensor | np.ndarray, batch_size: int = 50
 
 
 @torch.no_grad()
+def sample_posterior(model: VAE, x: torch.Tensor | np.ndarray, n: int, seed: int) -> np.ndarray:
+    """n draws z ~ q(z|x) for one image x (C, H, W), by the reparameterization: (n, D)."""
+    x = torch.as_tensor(x, dtype=torch.float32)[None].to(_device(model))
+    generator = torch.Generator(device=_device(model)).manual_seed(seed)
+    return model.encode(x).rsample_n(n, generator)[:, 0].cpu().numpy()
+
+
+@torch.no_grad()
 def decode_mean(model: VAE, z: np.ndarray) -> np.ndarray:
     """The decoder's mean image for each latent vector, z (N, D) -> (N, C, H, W)."""
     z_tensor = torch.as_tensor(np.asarray(z, dtype=np.float32)).to(_device(model))
