@@ -24,17 +24,31 @@ def hook(page, call: str, arg=None):
     return page.locator(EXPLORER).evaluate(f"(el, arg) => el.latentLab.{call}", arg)
 
 
-def wait_in_page(page, timeout: float = 60) -> None:
-    """Until the page decodes the active model (its weights arrived, Python switched layout)."""
+def wait_in_page(page, model_key: str | None = None, timeout: float = 60) -> None:
+    """Until the page decodes the active model (its weights arrived, Python switched layout);
+    with `model_key` (e.g. "asset:mnist2d"), until it decodes that model, not the one before."""
     deadline = time.monotonic() + timeout
     explorer = page.locator(EXPLORER)
     while time.monotonic() < deadline:
         with contextlib.suppress(PlaywrightError):  # it may remount as the layout switches
-            if explorer.count() == 1 and explorer.evaluate("el => el.latentLab?.status().inPage"):
+            status = explorer.evaluate("el => el.latentLab?.status()") if explorer.count() == 1 \
+                else None
+            if status and status["inPage"] and (
+                    model_key is None or (status["version"] or "").startswith(f"{model_key}@")):
                 wait_for_idle(page)
                 return
         page.wait_for_timeout(100)
     raise TimeoutError(f"the page did not start decoding within {timeout} s")
+
+
+def wait_sent(page, timeout: float = 10) -> None:
+    """Until no slider move waits in the page's throttle, and the rerun it caused is done."""
+    deadline = time.monotonic() + timeout
+    while hook(page, "status()")["pending"]:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"a slider move still waits to be sent after {timeout} s")
+        page.wait_for_timeout(50)
+    wait_for_idle(page)
 
 
 def pick_model(page, label: str) -> None:
@@ -46,7 +60,9 @@ def pick_model(page, label: str) -> None:
 
 def thumb_center(page, index: int = 0) -> tuple[float, float, float]:
     """(x, y, width) of a slider's track centre (its thumb at z = 0)."""
-    box = page.locator(RANGES).nth(index).bounding_box()
+    slider = page.locator(RANGES).nth(index)
+    slider.wait_for(state="visible")
+    box = slider.bounding_box()
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"]
 
 

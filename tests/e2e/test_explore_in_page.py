@@ -69,7 +69,7 @@ def _open(page, app, name: str) -> None:
     open_page(page, app, "Explore")
     if name != "mnist16":
         pick_model(page, f"{name} (shipped)")
-    wait_in_page(page)
+    wait_in_page(page, f"asset:{name}")  # the new model's explorer, not mnist16's
 
 
 def _drag_a_little(page) -> None:

@@ -12,6 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.explorer import wait_sent
 from tests.e2e.harness import navigate, open_page
 
 pytestmark = pytest.mark.e2e
@@ -72,6 +73,7 @@ def test_a_run_trains_in_the_background_and_becomes_the_active_model(served_app,
     page.keyboard.press("ArrowRight")
     expect(image).not_to_have_attribute("src", start)
     assert json.loads((served_app.runs / RUN / "status.json").read_text())["state"] == "running"
+    wait_sent(page)  # the second key's z may wait in the throttle: leave after it is sent
 
     navigate(page, "Train")
     card = run_card(page)

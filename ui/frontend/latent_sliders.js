@@ -249,8 +249,9 @@ function createController(parent) {
     frames: () => c.frames,
     frameTimes: () => c.frameTimes.slice(),
     lastFrame: () => ({ z: c.lastDrawn, mean: c.lastMean ? Array.from(c.lastMean) : null }),
-    status: () => ({ inPage: Boolean(c.parts), entry: c.entry && { error: c.entry.error ?? null,
-      loadMs: c.entry.loadMs ?? null, bytes: c.entry.bytes ?? null } }),
+    status: () => ({ inPage: Boolean(c.parts), version: c.control?.version ?? null,
+      pending: c.trailing !== null, entry: c.entry && { error: c.entry.error ?? null,
+        loadMs: c.entry.loadMs ?? null, bytes: c.entry.bytes ?? null } }),
   };
   return c;
 }
