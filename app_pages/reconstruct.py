@@ -18,13 +18,15 @@ from ui.reconstruct_helpers import (
     prepare_upload,
     preview,
     strip_gif,
+    strip_layout,
 )
 from ui.render import display_scale, grid_image, to_image
 from vae_core.data import ImageDataset, ImageInputError
 
 TEST, UPLOAD = "Test image", "Upload"
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
-STRIP_PX = 900  # an interpolation strip's width on the page
+STRIP_PX = 900  # an interpolation strip's width on the page; longer strips wrap into rows
+FRAME_PX = 84  # each interpolation frame at least this big (an integer upscale of the image)
 
 
 def _random_index(key: str, count: int) -> None:
@@ -132,10 +134,10 @@ def interpolation_section(active: ActiveModel, data: ImageDataset | None) -> Non
         return
     a, b = analyse(active, xa), analyse(active, xb)
     height, width = active.image_shape[1:]
-    strip_scale = max(1, STRIP_PX // (steps * (width + 1)))
+    per_row, scale = strip_layout(steps, height, width, STRIP_PX, FRAME_PX)
     for mode in ("linear", "spherical"):
         images = interpolation(active, a, b, steps, mode)
-        st.image(grid_image(images, steps, strip_scale), caption=mode, output_format="PNG")
+        st.image(grid_image(images, per_row, scale), caption=mode, output_format="PNG")
         st.download_button(f"Download the {mode} path as a GIF", key=f"gif_{mode}",
                            data=strip_gif(images, display_scale(height, 160)),
                            file_name=f"interpolation-{mode}.gif", mime="image/gif")

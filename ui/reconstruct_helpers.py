@@ -28,7 +28,7 @@ from vae_core.latent import (
 
 from .active_model import ActiveModel
 from .gif import encode_gif
-from .render import to_image
+from .render import display_scale, to_image
 
 ELBO_SAMPLES = 64  # posterior draws averaged for one image's -ELBO: one draw is too noisy
 IW_SAMPLES = 200
@@ -103,17 +103,29 @@ def compute_analysis(model, x: np.ndarray, seed: int = 0) -> Analysis:
     )
 
 
+POSTERIOR_TITLE = "q(z|x): μ ± σ per latent dimension; grey band: the prior's ±1σ"
+
+
 def posterior_figure(mu: np.ndarray, sigma: np.ndarray) -> go.Figure:
-    """mu_j with +-sigma_j error bars per latent dimension, over the prior's +-1 band."""
+    """mu_j with +-sigma_j error bars per latent dimension, over the prior's +-1 band.
+
+    The band is named in the title: a label inside it hid behind the bars."""
     dims = [f"z{j}" for j in range(mu.size)]
     fig = go.Figure(go.Bar(x=dims, y=mu, error_y=dict(type="data", array=sigma),
                            name="q(z|x): μ ± σ",
                            hovertemplate="%{x}: μ %{y:.2f} ± %{error_y.array:.2f}<extra></extra>"))
-    fig.add_hrect(y0=-1, y1=1, fillcolor="grey", opacity=0.15, line_width=0,
-                  annotation_text="prior ±1σ", annotation_position="top left")
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), yaxis_title="z",
-                      showlegend=False)
+    fig.add_hrect(y0=-1, y1=1, fillcolor="grey", opacity=0.15, line_width=0)
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), yaxis_title="z",
+                      showlegend=False, title=dict(text=POSTERIOR_TITLE, font=dict(size=14)))
     return fig
+
+
+def strip_layout(steps: int, height: int, width: int, strip_px: int, frame_px: int) -> tuple:
+    """(frames per row, integer scale) for an interpolation strip: every frame is upscaled to
+    about `frame_px` however many steps there are, and rows wrap within `strip_px`."""
+    scale = display_scale(height, frame_px)
+    per_row = max(1, min(steps, strip_px // ((width + 1) * scale)))  # make_grid: 1 px gaps
+    return per_row, scale
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

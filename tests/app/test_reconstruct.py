@@ -174,3 +174,21 @@ def test_strip_gif_runs_there_and_back_at_the_given_scale():
     gif = Image.open(io.BytesIO(strip_gif(images, scale=3)))
     assert gif.size == (24, 24) and gif.n_frames == 6  # 0 1 2 3 2 1
     assert np.asarray(gif.convert("L")).max() == 0  # first frame: the first (black) image
+
+
+def test_interpolation_frames_keep_a_readable_size_and_wrap_into_rows():
+    from ui.reconstruct_helpers import strip_layout
+
+    for steps in (3, 10, 16):
+        per_row, scale = strip_layout(steps, 28, 28, strip_px=900, frame_px=84)
+        assert 28 * scale >= 84 and per_row * 29 * scale <= 900
+        assert per_row == min(steps, 900 // (29 * scale))
+    assert strip_layout(16, 28, 28, 900, 84) == (10, 3)  # 16 frames: rows of 10 at 84 px
+
+
+def test_the_posterior_chart_has_a_title_naming_the_prior_band():
+    from ui.reconstruct_helpers import posterior_figure
+
+    fig = posterior_figure(np.zeros(4), np.ones(4))
+    assert "μ ± σ" in fig.layout.title.text and "prior's ±1σ" in fig.layout.title.text
+    assert not fig.layout.annotations  # no label left to hide behind a bar
