@@ -9,6 +9,7 @@ copy, and a newer checkpoint, or one overwritten in place, is loaded afresh.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +69,19 @@ def run_models() -> list[ModelEntry]:
 def uploaded_model(key: str) -> ModelEntry | None:
     """This session's upload of that key; another session's upload is not found."""
     path = session_dir() / key.removeprefix("upload:")
-    return ModelEntry(key, f"uploaded {path.name[:8]}", path) if path.is_dir() else None
+    return ModelEntry(key, _upload_label(path), path) if path.is_dir() else None
+
+
+def _upload_label(path: Path) -> str:
+    """'uploaded: mnist5k · latent 16 (460f3263)': named by its card, as the sidebar shows it.
+
+    The config was validated when it was uploaded; this only reads two fields of it."""
+    try:
+        config = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
+        card = f"{config['data']['name']} · latent {int(config['model']['latent_dim'])} "
+    except (OSError, ValueError, KeyError, TypeError):
+        card = ""
+    return f"uploaded: {card}({path.name[:8]})"
 
 
 def find_entry(key: str) -> ModelEntry | None:

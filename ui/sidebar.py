@@ -93,10 +93,13 @@ def render_checkpoint_upload() -> None:
             _accept_upload(by_suffix["safetensors"].getvalue(), by_suffix["json"].getvalue(),
                            file_ids)
         outcome = st.session_state[UPLOADED_FILES_KEY][1]
-        if outcome.startswith("upload:"):
+        if not outcome.startswith("upload:"):
+            st.error(outcome)
+        # The picker's new value is in its state before it is drawn (below this expander).
+        elif outcome == st.session_state.get(PICKER_KEY, active_key()):
             st.success("Checkpoint loaded and active; it is in the Model box above.")
         else:
-            st.error(outcome)
+            st.info("Checkpoint loaded; pick it in the Model box above to use it again.")
 
 
 def _accept_upload(weights: bytes, config_json: bytes, file_ids: tuple) -> None:

@@ -52,8 +52,20 @@ def test_uploading_a_checkpoint_makes_it_the_active_model(app_env, tmp_path):
     make_tiny_checkpoint(tmp_path / "mine", "shapes", seed=3)
     at = _upload_checkpoint(_app().run(), _checkpoint_files(tmp_path / "mine"))
     assert not at.exception and not at.sidebar.error
-    assert at.sidebar.selectbox(key="model_picker").value.startswith("upload:")
+    picker = at.sidebar.selectbox(key="model_picker")
+    assert picker.value.startswith("upload:")
     assert "shapes" in at.sidebar.markdown[0].value
+    label = picker.format_func(picker.value)
+    assert label.startswith("uploaded: shapes · latent 3 (")  # named by its card
+    assert "loaded and active" in at.sidebar.success[0].value
+
+
+def test_the_upload_message_stays_true_after_switching_model(app_env, tmp_path):
+    make_tiny_checkpoint(tmp_path / "mine", "shapes", seed=3)
+    at = _upload_checkpoint(_app().run(), _checkpoint_files(tmp_path / "mine"))
+    at.sidebar.selectbox(key="model_picker").set_value("asset:mnist16").run()
+    assert not at.exception and not at.sidebar.success
+    assert "pick it in the Model box" in at.sidebar.info[0].value
 
 
 def test_a_pickle_or_half_a_checkpoint_is_refused_with_a_message(app_env, tmp_path):
