@@ -14,6 +14,7 @@ from vae_core.latent import per_dimension_kl
 from .model_registry import DEFAULT_MODEL, ModelEntry, find_entry, load_entry, shipped_models
 
 MODEL_KEY = "model_key"
+GONE_KEY = "model_gone"  # the chosen model's key after it was deleted
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,22 @@ def active_key() -> str:
     key = st.session_state.get(MODEL_KEY)
     if key and find_entry(key) is not None:
         return key
+    if key:  # chosen, then deleted (by another session, or on disk): say so, don't hide it
+        st.session_state[GONE_KEY] = key
+        del st.session_state[MODEL_KEY]
     shipped = shipped_models()
     return shipped[0].key if shipped else DEFAULT_MODEL
 
 
+def gone_model() -> str | None:
+    """The key of the model this session was using until it disappeared, until another is
+    chosen."""
+    return st.session_state.get(GONE_KEY)
+
+
 def set_active(key: str) -> None:
     st.session_state[MODEL_KEY] = key
+    st.session_state.pop(GONE_KEY, None)
 
 
 def active_model() -> ActiveModel | None:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from vae_core.checkpoint import CheckpointError
 
-from .active_model import ActiveModel, active_key, active_model, set_active
+from .active_model import ActiveModel, active_key, active_model, gone_model, set_active
 from .deployment import CHECKPOINT_UPLOAD, allowed
 from .model_registry import find_entry, run_models, save_upload, shipped_models
 
@@ -28,7 +28,16 @@ def render_sidebar() -> ActiveModel | None:
     active = active_model()
     with card_area:
         render_model_card(active)
+        _gone_notice(active)
     return active
+
+
+def _gone_notice(active: ActiveModel | None) -> None:
+    gone = gone_model()
+    if gone is not None and active is not None:
+        kind, name = gone.split(":", 1)
+        st.warning(f"The {kind} {name} you were using is no longer here (it was deleted); "
+                   f"showing {active.entry.label} instead.")
 
 
 def choose_model(key: str) -> None:

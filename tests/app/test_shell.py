@@ -78,3 +78,20 @@ def test_a_pickle_or_half_a_checkpoint_is_refused_with_a_message(app_env, tmp_pa
     assert not at.exception
     assert "cannot be used" in at.sidebar.error[0].value
     assert at.sidebar.selectbox(key="model_picker").value == "asset:mnist16"
+
+
+def test_a_deleted_run_in_use_is_named_when_the_default_takes_its_place(app_env):
+    import shutil
+
+    from tests.app.test_model_identity import _write_run
+
+    _write_run(app_env)  # a run named "mine"
+    at = _app().run()
+    at.sidebar.selectbox(key="model_picker").set_value("run:mine").run()
+    shutil.rmtree(app_env / "mine")  # as another session's Delete would
+    at.run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="model_picker").value == "asset:mnist16"
+    assert "The run mine you were using is no longer here" in at.sidebar.warning[0].value
+    at.sidebar.selectbox(key="model_picker").set_value("asset:shapes").run()
+    assert not at.sidebar.warning  # said until another model is chosen
