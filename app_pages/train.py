@@ -10,9 +10,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.active_model import active_key, active_model
 from ui.deployment import ALLOW_VARIABLE, TRAINING, allowed
 from ui.model_registry import runs_dir
-from ui.sidebar import choose_model
+from ui.sidebar import checkpoint_in_use, choose_model
 from ui.train_figures import checkpoint_previews, latest_checkpoint, loss_curves
 from vae_core.checkpoint import CheckpointError
 from vae_core.config import (
@@ -218,6 +219,8 @@ def render_run(info: RunInfo) -> None:
         for note in info.data_notes:
             st.warning(note, icon=":material/warning:")
         st.progress(info.progress, text=_progress_text(info))
+        if active_key() == f"run:{info.name}" and (active := active_model()) is not None:
+            st.caption(f"In use: {checkpoint_in_use(active)}")
         if info.message and info.state in ("failed", "crashed", "cancelled"):
             st.caption(info.message)
         _run_buttons(info)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from vae_core.checkpoint import CheckpointError
+from vae_core.runs import run_info
 
 from .active_model import ActiveModel, active_key, active_model, gone_model, set_active
 from .deployment import CHECKPOINT_UPLOAD, allowed
@@ -83,6 +84,18 @@ def render_model_card(active: ActiveModel | None) -> None:
         f"test -ELBO **{_figure(test.get('neg_elbo'))}** · "
         f"-log p(x) **{_figure(test.get('log_px'), negate=True)}** nats/image"
     )
+    if active.entry.key.startswith("run:"):
+        st.caption(checkpoint_in_use(active))
+
+
+def checkpoint_in_use(active: ActiveModel) -> str:
+    """'Epoch 3 of 10; the run is still training: the next epochs replace it as they finish.'"""
+    epoch = active.checkpoint.metadata.get("epoch")
+    info = run_info(active.entry.path)
+    text = f"Epoch {epoch} of {info.epochs}" if info.epochs else f"Epoch {epoch}"
+    if info.live:
+        return f"{text}; the run is still training: the next epochs replace it as they finish."
+    return f"{text}, the run's latest checkpoint."
 
 
 def render_checkpoint_upload() -> None:

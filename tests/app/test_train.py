@@ -98,6 +98,8 @@ def test_a_started_run_appears_in_the_list_finishes_and_can_be_used_then_deleted
     at.button(key="use-tiny").click().run()
     assert at.sidebar.selectbox(key="model_picker").value == "run:tiny"
     assert "digits" in at.sidebar.markdown[0].value and "latent 2" in at.sidebar.markdown[0].value
+    assert "Epoch 2 of 2, the run's latest checkpoint." in [c.value for c in at.sidebar.caption]
+    assert any(c.value.startswith("In use: Epoch 2 of 2") for c in at.caption)
 
     at.button(key="delete-tiny").click().run()
     assert "Delete tiny" in at.warning[0].value and (runs / "tiny").is_dir()
@@ -134,3 +136,13 @@ def test_a_run_card_shows_the_schedule_and_the_files_its_data_loader_skipped(run
     summary = next(c.value for c in at.caption if c.value.startswith("images · mlp"))
     assert "12 epochs · KL warm-up 3 epochs · free bits 0.5 nats/dim" in summary
     assert [w.value for w in at.warning] == [note]
+
+
+def test_using_a_run_still_training_says_which_epoch_is_in_use(runs):
+    at = _submit(_train_page(), train_name="live", train_epochs=500)
+    wait_until(lambda: run_info(runs / "live").has_checkpoint, timeout=60)
+    at.run()
+    at.button(key="use-live").click().run()
+    (caption,) = [c.value for c in at.sidebar.caption if c.value.startswith("Epoch")]
+    assert " of 500; the run is still training" in caption
+    assert any(c.value.startswith("In use: Epoch") for c in at.caption)
