@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from ui.active_model import ActiveModel, active_dataset, active_model
+from ui.familiarity import familiarity_note, test_neg_elbos
 from ui.random_picks import next_pick_rng
 from ui.reconstruct_helpers import (
     IW_SAMPLES,
@@ -117,6 +118,9 @@ def reconstruction_section(active: ActiveModel, data: ImageDataset | None) -> No
     result = analyse(active, x, seed)
     show_images(active, result, original, caption)
     show_figures(result)
+    if data is not None:
+        far, text = familiarity_note(result.neg_elbo, test_neg_elbos(active.version, active, data))
+        (st.warning if far else st.caption)(text)
     show_samples(active, result)
 
 

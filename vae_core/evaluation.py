@@ -61,3 +61,13 @@ def evaluate(
         neg_elbo=sums["neg_elbo"] / n, kl=sums["kl"] / n, recon=sums["recon"] / n,
         log_px=log_px_mean, log_px_stderr=log_px_err, iw_samples=iw_samples, n_images=n,
     )
+
+
+@torch.no_grad()
+def per_image_neg_elbo(model: VAE, x: torch.Tensor, batch_size: int = 250,
+                       seed: int = 0) -> torch.Tensor:
+    """-ELBO of each image in x (N, C, H, W), nats, (N,): one posterior sample each, seeded."""
+    device = next(model.parameters()).device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    return torch.cat([elbo_terms(model, batch.to(device), generator=generator).neg_elbo.cpu()
+                      for batch in _batches(x, batch_size)])

@@ -4,6 +4,7 @@ import io
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
@@ -192,3 +193,31 @@ def test_the_posterior_chart_has_a_title_naming_the_prior_band():
     fig = posterior_figure(np.zeros(4), np.ones(4))
     assert "μ ± σ" in fig.layout.title.text and "prior's ±1σ" in fig.layout.title.text
     assert not fig.layout.annotations  # no label left to hide behind a bar
+
+
+def test_an_image_is_placed_among_the_test_images_by_its_elbo(app_env):
+    at = _page()
+    notes = [c.value for c in at.caption] + [w.value for w in at.warning]
+    assert any("of the test images'" in note for note in notes)
+
+
+def test_only_an_image_beyond_almost_every_test_image_is_called_far():
+    from ui.familiarity import familiarity_note
+
+    test_values = np.arange(1000, dtype=float)  # -ELBOs 0..999
+    far, text = familiarity_note(2000.0, test_values)
+    assert far and "higher than 100.0% of the test images'" in text
+    far, text = familiarity_note(500.0, test_values)
+    assert not far and "higher than 50% of the test images'" in text
+    assert not familiarity_note(949.5, test_values)[0]  # 95.0%: still within
+    assert familiarity_note(960.5, test_values)[0]
+
+
+def test_per_image_elbos_average_to_the_evaluation_figure():
+    from vae_core.evaluation import evaluate, per_image_neg_elbo
+
+    checkpoint = load_checkpoint(PROJECT_DIR / "assets" / "mnist2d")
+    x = torch.rand(300, 1, 28, 28)
+    values = per_image_neg_elbo(checkpoint.model, x)
+    assert values.shape == (300,)
+    assert values.mean().item() == pytest.approx(evaluate(checkpoint.model, x).neg_elbo, rel=1e-6)
