@@ -193,20 +193,22 @@ def _confirm_delete(info: RunInfo) -> None:
 
 
 def _run_buttons(info: RunInfo) -> None:
+    """'Use this model' first, so it stays under the pointer while the others come and go
+    (Cancel gives way to Resume and Delete when a run stops)."""
     row = st.container(horizontal=True)
     manage = allowed(TRAINING)
-    if manage and info.live:
-        row.button("Cancel", key=f"cancel-{info.name}", on_click=_act,
-                      args=(cancel_run, info.path))
-    if manage and info.can_resume:
-        row.button("Resume", key=f"resume-{info.name}", on_click=_act,
-                      args=(resume_run, info.path))
     if info.has_checkpoint and row.button("Use this model", key=f"use-{info.name}",
                                           on_click=choose_model, args=(f"run:{info.name}",)):
         st.rerun(scope="app")  # a fragment rerun would leave the sidebar's card behind
+    if manage and info.live:
+        row.button("Cancel", key=f"cancel-{info.name}", on_click=_act,
+                   args=(cancel_run, info.path))
+    if manage and info.can_resume:
+        row.button("Resume", key=f"resume-{info.name}", on_click=_act,
+                   args=(resume_run, info.path))
     if manage and not info.live:
         row.button("Delete", key=f"delete-{info.name}", on_click=_ask_delete,
-                      args=(info.name,))
+                   args=(info.name,))
     if st.session_state.get(CONFIRM_KEY) == info.name:
         _confirm_delete(info)
 

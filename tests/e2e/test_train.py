@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.explorer import wait_sent
-from tests.e2e.harness import navigate, open_page
+from tests.e2e.harness import navigate, open_page, wait_for_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -79,6 +79,8 @@ def test_a_run_trains_in_the_background_and_becomes_the_active_model(served_app,
     card = run_card(page)
     card.get_by_role("button", name="Cancel").click()
     expect(card.get_by_text("cancelled").first).to_be_visible()
+    expect(card.get_by_role("button", name="Resume")).to_be_visible()  # the card has settled
+    wait_for_idle(page)
     card.get_by_role("button", name="Use this model").click()
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_role("combobox", name="Model")).to_have_value(f"{RUN} (run)")
