@@ -51,17 +51,17 @@ class ActiveModel:
 def active_key() -> str:
     key = st.session_state.get(MODEL_KEY)
     if key and find_entry(key) is not None:
+        st.session_state.pop(GONE_KEY, None)
         return key
     if key:  # chosen, then deleted (by another session, or on disk): say so, don't hide it
         st.session_state[GONE_KEY] = key
-        del st.session_state[MODEL_KEY]
     shipped = shipped_models()
     return shipped[0].key if shipped else DEFAULT_MODEL
 
 
 def gone_model() -> str | None:
-    """The key of the model this session was using until it disappeared, until another is
-    chosen."""
+    """The key of the model this session chose that is not there now (the default stands in;
+    the choice holds, should it come back), until another is chosen."""
     return st.session_state.get(GONE_KEY)
 
 
