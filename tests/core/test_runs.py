@@ -201,10 +201,11 @@ def _png(value: int) -> bytes:
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
+    """A zip whose bytes depend only on `members`: a fixed member date, not the clock's."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in members.items():
-            archive.writestr(name, data)
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data)
     return buffer.getvalue()
 
 
