@@ -111,6 +111,27 @@ def checked_metadata(metadata: Any, latent_dim: int) -> dict[str, Any]:
         _require(isinstance(kl, list) and len(kl) == latent_dim and all(map(_finite, kl)),
                  f"metadata.kl_per_dimension must be {latent_dim} finite numbers")
         kept["kl_per_dimension"] = [float(v) for v in kl]
+    kept.update(_checked_disentanglement(metadata, latent_dim))
+    return kept
+
+
+def _checked_disentanglement(metadata: dict[str, Any], latent_dim: int) -> dict[str, Any]:
+    """The active-units variances and the disentanglement report, when present, checked."""
+    from .disentanglement_report import report_from_dict
+
+    kept: dict[str, Any] = {}
+    variance = metadata.get("posterior_mean_variance")
+    if variance is not None:
+        _require(isinstance(variance, list) and len(variance) == latent_dim
+                 and all(_finite(v) and v >= 0 for v in variance),
+                 f"metadata.posterior_mean_variance must be {latent_dim} numbers >= 0")
+        kept["posterior_mean_variance"] = [float(v) for v in variance]
+    report = metadata.get("disentanglement")
+    if report is not None:
+        try:
+            kept["disentanglement"] = report_from_dict(report, latent_dim).as_dict()
+        except ValueError as error:
+            raise CheckpointError(f"config.json: {error}") from error
     return kept
 
 

@@ -1,4 +1,4 @@
-"""python -m vae_core train | eval | sample | reconstruct."""
+"""python -m vae_core train | eval | sample | reconstruct | export | disentanglement."""
 
 from __future__ import annotations
 
@@ -70,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     export_parser = commands.add_parser("export", help="a run's model as a shippable asset")
     export_parser.add_argument("run", type=Path, help="run directory")
     export_parser.add_argument("out", type=Path, help="asset directory to (over)write")
+    scores_parser = commands.add_parser(
+        "disentanglement", help="MIG, DCI and active units on the data set's known factors")
+    scores_parser.add_argument("checkpoint", type=Path, help="run or checkpoint directory")
+    scores_parser.add_argument("--seed", type=int, default=0, help="DCI's and the probe's split")
+    scores_parser.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
@@ -153,10 +158,25 @@ def _command_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_disentanglement(args: argparse.Namespace) -> int:
+    from .disentanglement_report import MissingFactorsError, disentanglement_report, report_text
+
+    checkpoint = load_checkpoint(args.checkpoint)
+    try:
+        report = disentanglement_report(checkpoint.model, load_dataset(checkpoint.data_config),
+                                        seed=args.seed)
+    except MissingFactorsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(report.as_dict()) if args.json else report_text(report))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"train": _command_train, "eval": _command_eval, "sample": _command_images,
-                "reconstruct": _command_images, "export": _command_export}
+                "reconstruct": _command_images, "export": _command_export,
+                "disentanglement": _command_disentanglement}
     try:
         return handlers[args.command](args)
     except (ConfigError, CheckpointError, DatasetError, OSError, json.JSONDecodeError) as error:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from .active_units import ACTIVE_UNIT_VARIANCE, count_active, model_posterior_mean_variance
 from .checkpoint import check_replaceable, load_checkpoint, resolve_checkpoint_dir, save_checkpoint
 from .data import load_dataset
+from .disentanglement_card import disentanglement_metadata, disentanglement_rows
 from .latent import per_dimension_kl
 from .run_files import RUN_CONFIG_FILE
-
-ACTIVE_DIMENSION_NATS = 0.01  # a dimension whose average KL is below this is unused
 
 
 def export_run(run_dir: Path, out_dir: Path, name: str | None = None) -> Path:
@@ -24,22 +24,25 @@ def export_run(run_dir: Path, out_dir: Path, name: str | None = None) -> Path:
     checkpoint = load_checkpoint(resolve_checkpoint_dir(run_dir))
     data = load_dataset(checkpoint.data_config)
     kl = per_dimension_kl(checkpoint.model, data.test_x)
-    metadata = {**checkpoint.metadata, "kl_per_dimension": [round(float(v), 4) for v in kl]}
+    metadata = {**checkpoint.metadata, "kl_per_dimension": [round(float(v), 4) for v in kl],
+                "posterior_mean_variance": model_posterior_mean_variance(checkpoint.model,
+                                                                         data.test_x),
+                **disentanglement_metadata(checkpoint.model, data)}
     # Half-precision weights halve what ships; loading casts them back to float32.
     checkpoint.model.half()
     save_checkpoint(out_dir, checkpoint.model, checkpoint.data_config, checkpoint.train_config,
                     metadata={**metadata, "weights_dtype": "float16"})
     checkpoint.model.float()
     shutil.copyfile(run_dir / RUN_CONFIG_FILE, out_dir / "train.json")
-    card = model_card(name or out_dir.name, checkpoint, kl, out_dir)
+    card = model_card(name or out_dir.name, checkpoint, metadata, out_dir)
     (out_dir / "MODEL_CARD.md").write_text(card)
     return out_dir
 
 
-def model_card(name: str, checkpoint, kl, out_dir: Path) -> str:
+def model_card(name: str, checkpoint, meta: dict, out_dir: Path) -> str:
     model, data, train = checkpoint.model_config, checkpoint.data_config, checkpoint.train_config
-    meta, test = checkpoint.metadata, checkpoint.metadata.get("test", {})
-    active = int((kl > ACTIVE_DIMENSION_NATS).sum())
+    test = meta.get("test", {})
+    active = count_active(meta["posterior_mean_variance"])
     n_params = sum(p.numel() for p in checkpoint.model.parameters())
     log_px = test.get("log_px")
     log_px_text = (f"{-log_px:.2f} ± {test.get('log_px_stderr', 0):.2f} "
@@ -57,8 +60,8 @@ A VAE trained by Latent Lab's own CLI on **{data.name}**.
 | training time | {meta.get('train_seconds', 0):.0f} s on {meta.get('device', '?')} |
 | test -ELBO | {test.get('neg_elbo', float('nan')):.2f} nats/image (KL {test.get('kl', float('nan')):.2f}, reconstruction {test.get('recon', float('nan')):.2f}) |
 | test -log p(x) | {log_px_text} nats/image |
-| active dimensions | {active} of {model.latent_dim} (average KL > {ACTIVE_DIMENSION_NATS} nats) |
-
+| active units | {active} of {model.latent_dim} (variance of the posterior mean over the test set > {ACTIVE_UNIT_VARIANCE}, Burda et al. 2016) |
+{disentanglement_rows(meta.get("disentanglement"))}
 Reproduce (same code, CPU, seed fixed):
 
 ```

@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from .active_units import model_posterior_mean_variance
 from .checkpoint import (
     load_checkpoint,
     load_optimizer_state,
@@ -295,7 +296,9 @@ def _end_epoch(session: _Session, epoch: int, is_last: bool) -> dict[str, Any]:
     session.metrics.append(record)
     metadata = {"epoch": epoch, "step": session.step, "train_seconds": session.train_seconds,
                 "device": str(session.device), "test": test.as_dict(),
-                "n_train": int(session.data.train_x.shape[0])}
+                "n_train": int(session.data.train_x.shape[0]),
+                "posterior_mean_variance": model_posterior_mean_variance(session.model,
+                                                                         session.data.test_x)}
     save_run_checkpoint(session.run_dir, epoch, model=session.model,
                         data_config=session.config.data, train_config=cfg, metadata=metadata,
                         optimizer_state=session.optimizer.state_dict())
