@@ -34,6 +34,8 @@ start_sweeper()  # deletes the uploads of sessions that have ended
 PAGES = [
     st.Page("app_pages/explore.py", title="Explore", icon=":material/tune:", default=True),
     st.Page("app_pages/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
+    st.Page("app_pages/disentanglement.py", title="Disentanglement",
+            icon=":material/grid_view:"),
     st.Page("app_pages/sampling.py", title="Sampling", icon=":material/casino:"),
     st.Page("app_pages/reconstruct.py", title="Reconstruct", icon=":material/image:"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),

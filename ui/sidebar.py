@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from vae_core.active_units import count_active
 from vae_core.checkpoint import CheckpointError
 from vae_core.runs import run_info
 
@@ -74,6 +75,15 @@ def _figure(value: float | None, negate: bool = False) -> str:
     return f"{-value if negate else value:.1f}"
 
 
+def active_units_text(metadata: dict, latent_dim: int) -> str:
+    """'active units 3 of 8': dimensions whose posterior mean varies over the test images by
+    more than 0.01 (Burda et al. 2016), as training and export record it."""
+    variance = metadata.get("posterior_mean_variance")
+    if variance is None:
+        return "active units: not recorded (a checkpoint from before they were)"
+    return f"active units **{count_active(variance)} of {latent_dim}**"
+
+
 def render_model_card(active: ActiveModel | None) -> None:
     if active is None:
         return
@@ -82,7 +92,8 @@ def render_model_card(active: ActiveModel | None) -> None:
     st.markdown(
         f"**{data.name}** · {config.arch} · latent {config.latent_dim} · {config.likelihood}  \n"
         f"test -ELBO **{_figure(test.get('neg_elbo'))}** · "
-        f"-log p(x) **{_figure(test.get('log_px'), negate=True)}** nats/image"
+        f"-log p(x) **{_figure(test.get('log_px'), negate=True)}** nats/image  \n"
+        f"{active_units_text(active.checkpoint.metadata, config.latent_dim)}"
     )
     if active.entry.key.startswith("run:"):
         st.caption(checkpoint_in_use(active))

@@ -1,0 +1,94 @@
+"""Disentanglement: how the active model's latent dimensions line up with known factors, and a
+shipped beta sweep that shows what a larger KL weight does to that alignment."""
+
+import streamlit as st
+
+from ui.active_model import active_dataset, active_model
+from ui.disentanglement_view import (
+    factor_table,
+    heat_map,
+    model_report,
+    sweep_members,
+    sweep_table,
+    traversal_dims,
+)
+from ui.render import traversal_png
+
+TRAVERSAL_STEPS = 9
+
+st.title("Disentanglement")
+st.caption(
+    "A code is disentangled when each known factor of the images (shape, scale, rotation, "
+    "position) lives in one latent dimension and each dimension holds one factor. Scores are "
+    "computed on the test images' posterior means: **MIG** (mutual information gap, 0 to 1: "
+    "for each factor, the gap between the two dimensions that know most about it, over the "
+    "factor's entropy), **DCI** (disentanglement, completeness, informativeness, from the "
+    "feature importances of a gradient-boosting predictor per factor) and **active units** "
+    "(dimensions whose posterior mean varies over the images by more than 0.01)."
+)
+
+
+def show_active_model() -> None:
+    active = active_model()
+    if active is None:
+        return
+    data = active_dataset(active)
+    name = active.checkpoint.data_config.name
+    st.subheader(f"The active model ({active.entry.label})")
+    if data is None:
+        return
+    if not data.test_factors:
+        st.info(f"The active model's data set ('{name}') has no known generative factors, so "
+                "there is nothing to score its dimensions against. Pick a model trained on "
+                "shapes in the sidebar, or compare the shipped beta sweep below.")
+        return
+    report = model_report(active, data)
+    columns = st.columns(6)
+    figures = [("MIG", f"{report.mig:.3f}"),
+               ("DCI disentanglement", f"{report.dci_disentanglement:.3f}"),
+               ("DCI completeness", f"{report.dci_completeness:.3f}"),
+               ("DCI informativeness", f"{report.dci_informativeness:.3f}"),
+               ("active units", f"{report.active_units} of {active.latent_dim}")]
+    figures += [(f"linear probe: {k}", f"{v:.1%}") for k, v in report.probe_accuracy.items()]
+    for column, (label, value) in zip(columns, figures, strict=False):
+        column.metric(label, value)
+    left, right = st.columns([1.6, 1], gap="medium")
+    with left:
+        st.markdown("**How much of each factor each dimension holds**: I(z_j; factor) / "
+                    "H(factor), 20-bin histogram estimate")
+        st.plotly_chart(heat_map(report), key="mi_heat_map", config={"displayModeBar": False})
+    with right:
+        st.markdown("**Per factor**")
+        st.dataframe(factor_table(report), hide_index=True)
+        st.caption(f"On {report.n_images} test images. A rotation of a square by 90 degrees "
+                   "looks the same, so no code can hold all of rotation.")
+
+
+def show_sweep() -> None:
+    st.subheader("The shipped beta sweep on shapes")
+    members, problems = sweep_members()
+    for problem in problems:
+        st.warning(f"A sweep model could not be used: {problem}")
+    if not members:
+        st.info("No sweep is shipped here (assets/shapes-sweep/beta-N); the README says how to "
+                "train and export one.")
+        return
+    st.caption("The same architecture, data and seed, trained by the CLI with KL weight beta. "
+               "A larger beta pushes the posterior towards the prior: fewer active units and a "
+               "worse -ELBO (nats/image), in exchange for dimensions that each hold less of "
+               "the others' factors.")
+    st.dataframe(sweep_table(members), hide_index=True)
+    st.markdown(f"**Traversals**: each active dimension from -3 to 3 ({TRAVERSAL_STEPS} steps) "
+                "with the others at 0, named by the factor it holds most of")
+    for column, member in zip(st.columns(len(members)), members, strict=True):
+        with column:
+            st.markdown(f"**beta = {member.beta:g}**")
+            zero = tuple([0.0] * member.active.latent_dim)
+            for dim, factor in traversal_dims(member.report):
+                st.caption(f"z{dim}: {factor}")
+                st.image(traversal_png(member.active.version, zero, dim, TRAVERSAL_STEPS,
+                                       member.active.model), output_format="PNG")
+
+
+show_active_model()
+show_sweep()
