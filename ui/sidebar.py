@@ -6,6 +6,7 @@ import streamlit as st
 
 from vae_core.active_units import count_active
 from vae_core.checkpoint import CheckpointError
+from vae_core.discretization import bits_per_dim
 from vae_core.runs import run_info
 
 from .active_model import ActiveModel, active_key, active_model, gone_model, set_active
@@ -75,6 +76,13 @@ def _figure(value: float | None, negate: bool = False) -> str:
     return f"{-value if negate else value:.1f}"
 
 
+def _bits_per_dim(test: dict) -> str:
+    """' (1.23 bits/dim)' of -log p(x) when the figures say their pixel count (newer models)."""
+    if test.get("log_px") is None or not test.get("n_dims"):
+        return ""
+    return f" ({bits_per_dim(-test['log_px'], test['n_dims']):.3f} bits/dim)"
+
+
 def active_units_text(metadata: dict, latent_dim: int) -> str:
     """'active units 3 of 8': dimensions whose posterior mean varies over the test images by
     more than 0.01 (Burda et al. 2016), as training and export record it."""
@@ -92,9 +100,13 @@ def render_model_card(active: ActiveModel | None) -> None:
     st.markdown(
         f"**{data.name}** · {config.arch} · latent {config.latent_dim} · {config.likelihood}  \n"
         f"test -ELBO **{_figure(test.get('neg_elbo'))}** · "
-        f"-log p(x) **{_figure(test.get('log_px'), negate=True)}** nats/image  \n"
+        f"-log p(x) **{_figure(test.get('log_px'), negate=True)}** nats/image"
+        f"{_bits_per_dim(test)}  \n"
         f"{active_units_text(active.checkpoint.metadata, config.latent_dim)}"
     )
+    if test.get("data"):
+        st.caption(f"On the {test['data']} test images ({test.get('n_images')}); "
+                   f"log p(x) by importance sampling, k = {test.get('iw_samples')}.")
     if active.entry.key.startswith("run:"):
         st.caption(checkpoint_in_use(active))
 

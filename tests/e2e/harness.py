@@ -26,7 +26,8 @@ CHROMIUM_ARGS = [
 ]
 # URL paths st.navigation gives the pages (from their file names); Explore is the default at "/".
 PAGE_PATHS = {"Explore": "", "Latent map": "latent_map", "Sampling": "sampling",
-              "Reconstruct": "reconstruct", "Train": "train"}
+              "Reconstruct": "reconstruct", "Train": "train",
+              "Disentanglement": "disentanglement"}
 
 
 @dataclass(frozen=True)
