@@ -52,7 +52,7 @@ def show_active_model() -> None:
     figures += [(f"linear probe: {k}", f"{v:.1%}") for k, v in report.probe_accuracy.items()]
     for column, (label, value) in zip(columns, figures, strict=False):
         column.metric(label, value)
-    left, right = st.columns([1.6, 1], gap="medium")
+    left, right = st.columns([1.4, 1], gap="medium")
     with left:
         st.markdown("**How much of each factor each dimension holds**: I(z_j; factor) / "
                     "H(factor), 20-bin histogram estimate")
@@ -60,8 +60,10 @@ def show_active_model() -> None:
     with right:
         st.markdown("**Per factor**")
         st.dataframe(factor_table(report), hide_index=True)
-        st.caption(f"On {report.n_images} test images. A rotation of a square by 90 degrees "
-                   "looks the same, so no code can hold all of rotation.")
+        st.caption(f"On {report.n_images} test images. A square turned by 90 degrees looks "
+                   "the same, so no code can hold all of rotation. The histogram estimate "
+                   "is biased upwards on few images, and it is scale-free: even an inactive "
+                   "dimension's tiny wobble shows some mutual information.")
 
 
 def show_sweep() -> None:
@@ -84,7 +86,10 @@ def show_sweep() -> None:
         with column:
             st.markdown(f"**beta = {member.beta:g}**")
             zero = tuple([0.0] * member.active.latent_dim)
-            for dim, factor in traversal_dims(member.report):
+            dims = traversal_dims(member.report)
+            if not dims:
+                st.caption("No active dimension: every image gets the same code.")
+            for dim, factor in dims:
                 st.caption(f"z{dim}: {factor}")
                 st.image(traversal_png(member.active.version, zero, dim, TRAVERSAL_STEPS,
                                        member.active.model), output_format="PNG")

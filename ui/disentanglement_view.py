@@ -15,6 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from vae_core.active_units import ACTIVE_UNIT_VARIANCE
 from vae_core.checkpoint import CheckpointError
 from vae_core.data import ImageDataset
 from vae_core.disentanglement_report import (
@@ -49,7 +50,11 @@ def model_report(active: ActiveModel, data: ImageDataset) -> DisentanglementRepo
 def heat_map(report: DisentanglementReport) -> go.Figure:
     """Factors (rows) x latent dimensions (columns) of I(z_j; v_k) / H(v_k), 0 to 1."""
     values = report.normalized_mutual_information()
-    dims = [f"z{j}" for j in range(values.shape[1])]
+    variance = report.posterior_mean_variance
+    # Binning is scale-free: an inactive dimension's tiny wobble still fills 20 bins, so say
+    # which columns the decoder cannot read.
+    dims = [f"z{j}" if v > ACTIVE_UNIT_VARIANCE else f"z{j} (inactive)"
+            for j, v in enumerate(variance)]
     figure = go.Figure(go.Heatmap(
         z=values, x=dims, y=report.factor_names, zmin=0.0, zmax=1.0, colorscale="Blues",
         text=np.round(values, 2), texttemplate="%{text}",
@@ -67,7 +72,7 @@ def factor_table(report: DisentanglementReport) -> dict[str, list]:
     best = np.argmax(report.normalized_mutual_information(), axis=1)
     return {
         "factor": report.factor_names,
-        "top dimension": [f"z{j}" for j in best],
+        "top z": [f"z{j}" for j in best],
         "MIG gap": [round(v, 3) for v in report.mig_per_factor],
         "informativeness": [round(v, 3) for v in report.informativeness_per_factor],
     }
@@ -125,5 +130,5 @@ def traversal_dims(report: DisentanglementReport, limit: int = 5) -> list[tuple[
     """The active dimensions, most varied first, each named by the factor it holds most of."""
     variance = np.asarray(report.posterior_mean_variance)
     normalized = report.normalized_mutual_information()
-    order = [int(j) for j in np.argsort(-variance) if variance[j] > 0.01][:limit]
+    order = [int(j) for j in np.argsort(-variance) if variance[j] > ACTIVE_UNIT_VARIANCE][:limit]
     return [(j, report.factor_names[int(np.argmax(normalized[:, j]))]) for j in order]

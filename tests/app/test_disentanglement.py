@@ -67,7 +67,12 @@ def test_a_shapes_model_gets_scores_a_heat_map_and_the_sweep(monkeypatch, sweep_
     heat = json.loads(charts[0].proto.spec)["data"][0]
     assert heat["type"] == "heatmap"
     assert heat["y"] == ["shape", "scale", "rotation", "x", "y"]
-    assert heat["x"] == ["z0", "z1", "z2"]  # the tiny shapes model has 3 dimensions
+    assert [x.split()[0] for x in heat["x"]] == ["z0", "z1", "z2"]  # tiny: 3 dimensions
+    # Columns of dimensions whose posterior mean does not move are marked as such.
+    inactive = [x.endswith("(inactive)") for x in heat["x"]]
+    assert labels.count("active units") == 1
+    active_units = int(at.metric[4].value.split()[0])
+    assert inactive.count(False) == active_units
 
     factors, sweep = at.dataframe[0].value, at.dataframe[1].value
     assert list(factors["factor"]) == ["shape", "scale", "rotation", "x", "y"]
