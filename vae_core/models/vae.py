@@ -11,7 +11,6 @@ from .conv import ConvDecoder, ConvEncoder
 from .heads import Head, likelihood_head
 from .mlp import MLPDecoder, MLPEncoder
 
-
 LOG_VAR_MIN, LOG_VAR_MAX = -30.0, 20.0
 
 
