@@ -6,8 +6,9 @@ step and the run keeps its last finished epoch; a non-finite loss stops the run 
 the last good checkpoint kept. A held-out validation part of the training split is evaluated
 after every epoch: the best epoch so far is kept as checkpoints/best, and `patience` epochs
 without improvement stop the run early. Batches are discretized as the likelihood requires
-(vae_core.discretization): binarized afresh for Bernoulli models, dequantized otherwise. Shuffling and noise come from generators re-seeded per epoch from
-(seed, epoch), so a resumed run draws what an uninterrupted one would have.
+(vae_core.discretization): binarized afresh for Bernoulli models, dequantized otherwise, after
+an optional random shift (vae_core.augment). Shuffling and noise come from generators re-seeded
+per epoch from (seed, epoch), so a resumed run draws what an uninterrupted one would have.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 import torch
 
 from .active_units import model_posterior_mean_variance
+from .augment import random_shift
 from .checkpoint import (
     best_checkpoint_dir,
     load_checkpoint,
@@ -37,8 +39,8 @@ from .checkpoint import (
 from .checkpoint_checks import expected_shapes
 from .config import ConfigError, RunConfig
 from .data import ImageDataset, load_dataset, validation_split
-from .discretization import discretize, offset_nats
 from .devices import select_device
+from .discretization import discretize, offset_nats
 from .evaluation import evaluate
 from .models import VAE
 from .objectives import elbo_terms, kl_weight
@@ -265,6 +267,7 @@ def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool)
             _close(bar)
             return False
         batch = x_all[order[i * cfg.batch_size : (i + 1) * cfg.batch_size]].to(session.device)
+        batch = random_shift(batch, cfg.augment_shift, noise)
         batch = discretize(batch, session.config.model.likelihood, noise)
         weight = kl_weight(cfg.beta, cfg.warmup_epochs, (epoch - 1) + i / n_steps)
         terms = _step(session, batch, weight, noise)
@@ -316,7 +319,8 @@ def _print_epoch(record: dict[str, Any], epochs: int) -> None:
     log_px = record["test_log_px"]
     tail = f"  test log p(x) {log_px:.2f}" if log_px is not None else ""
     if record["val_neg_elbo"] is not None:
-        tail += f"  validation -ELBO {record['val_neg_elbo']:.2f} (best epoch {record['best_epoch']})"
+        tail += (f"  validation -ELBO {record['val_neg_elbo']:.2f} "
+                 f"(best epoch {record['best_epoch']})")
     tqdm.write(f"epoch {record['epoch']}/{epochs}  train -ELBO {record['train_neg_elbo']:.2f}  "
                f"test -ELBO {record['test_neg_elbo']:.2f}  (KL {record['test_kl']:.2f}, "
                f"recon {record['test_recon']:.2f}){tail}")
