@@ -10,6 +10,10 @@ log p(x): with k = 10 instead of the card's 1000, to stay fast. The IWAE bound r
 the k = 10 figure must lie between the card's ELBO and its k = 1000 figure, each within 3
 stated standard errors (measured: 0.5 to 15 nats below the k = 1000 figures). About 30-50 s
 for the four models on one thread, most of it the k = 10 importance samples.
+
+Models on data with known factors (shapes and the beta sweep in assets/shapes-sweep/) also store
+disentanglement scores: the float16 model's MIG and active units must reproduce them, and the
+README's disentanglement table must state them.
 """
 
 from pathlib import Path
@@ -19,17 +23,30 @@ import torch
 from safetensors.torch import load_file
 
 from tests.conftest import PROJECT_DIR
+from vae_core.active_units import active_units
 from vae_core.checkpoint import load_checkpoint
 from vae_core.data import load_dataset
 from vae_core.discretization import bits_per_dim
+from vae_core.disentanglement import mutual_information_gap
+from vae_core.disentanglement_report import factor_matrix
 from vae_core.evaluation import evaluate
+from vae_core.latent import encode_images
 
-ASSETS = sorted(p for p in (PROJECT_DIR / "assets").iterdir() if (p / "config.json").is_file())
+ASSETS_DIR = PROJECT_DIR / "assets"
+ASSETS = sorted(p.parent for p in [*ASSETS_DIR.glob("*/config.json"),
+                                   *ASSETS_DIR.glob("shapes-sweep/*/config.json")])
+SCORED = [p for p in ASSETS if p.name == "shapes" or p.parent.name == "shapes-sweep"]
 K = 10
 
 
-def test_the_four_shipped_models_are_there():
-    assert [p.name for p in ASSETS] == ["mnist16", "mnist16-gaussian", "mnist2d", "shapes"]
+def _name(asset: Path) -> str:
+    return asset.relative_to(ASSETS_DIR).as_posix()
+
+
+def test_the_shipped_models_are_there():
+    assert [_name(p) for p in ASSETS] == [
+        "mnist16", "mnist16-gaussian", "mnist2d", "shapes", "shapes-sweep/beta-1",
+        "shapes-sweep/beta-2", "shapes-sweep/beta-4", "shapes-sweep/beta-8"]
 
 
 def _card_states(asset: Path, stated: dict) -> None:
@@ -51,7 +68,7 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-@pytest.mark.parametrize("asset", ASSETS, ids=lambda p: p.name)
+@pytest.mark.parametrize("asset", ASSETS, ids=_name)
 def test_a_shipped_model_reproduces_its_card(asset, one_thread):
     stored = load_file(asset / "model.safetensors")
     assert {tensor.dtype for tensor in stored.values()} == {torch.float16}
@@ -67,3 +84,23 @@ def test_a_shipped_model_reproduces_its_card(asset, one_thread):
     assert found.neg_elbo == pytest.approx(stated["neg_elbo"], abs=tolerance)
     assert found.kl == pytest.approx(stated["kl"], abs=tolerance)
     assert -stated["neg_elbo"] - tolerance <= found.log_px <= stated["log_px"] + tolerance
+
+
+@pytest.mark.parametrize("asset", SCORED, ids=_name)
+def test_a_shipped_model_reproduces_its_disentanglement_scores(asset, one_thread):
+    checkpoint = load_checkpoint(asset)
+    stated = checkpoint.metadata["disentanglement"]
+    assert f"| MIG | {stated['mig']:.3f} " in (asset / "MODEL_CARD.md").read_text()
+    data = load_dataset(checkpoint.data_config)
+    _, factors = factor_matrix(data)
+    codes = encode_images(checkpoint.model, data.test_x).mean.astype("float64")
+    assert len(codes) == stated["n_images"]
+    # Scored before the float16 rounding: a code can cross a histogram bin edge, no more.
+    assert mutual_information_gap(codes, factors).score == pytest.approx(stated["mig"], abs=0.02)
+    assert active_units(codes) == stated["active_units"]
+
+    train, latent_dim = checkpoint.train_config, checkpoint.model_config.latent_dim
+    row = (f"| `{_name(asset)}` | {train.beta:g} | {train.epochs} | {stated['mig']:.3f} | "
+           f"{stated['dci_disentanglement']:.3f} | {stated['dci_completeness']:.3f} | "
+           f"{stated['dci_informativeness']:.3f} | {stated['active_units']} of {latent_dim} |")
+    assert row in (PROJECT_DIR / "README.md").read_text()
