@@ -1,4 +1,7 @@
-"""Test-set figures in nats per image: -ELBO, its KL and reconstruction terms, and log p(x)."""
+"""Test-set figures in nats per image: -ELBO, its KL and reconstruction terms, and log p(x).
+
+A plain autoencoder has only the reconstruction term; its other figures are None (see
+vae_core.model_kinds for why)."""
 
 from __future__ import annotations
 
@@ -6,19 +9,20 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from .models import VAE
-from .objectives import elbo_terms, iwae_log_px
+from .models import VAE, LatentModel
+from .objectives import TERMS, elbo_terms, iwae_log_px, loss_terms
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    neg_elbo: float
-    kl: float
+    neg_elbo: float | None  # None for a plain autoencoder, as is kl
+    kl: float | None
     recon: float
     log_px: float | None  # importance-weighted estimate; None when not computed
     log_px_stderr: float | None
     iw_samples: int
     n_images: int
+    kind: str = "vae"  # the model kind (ModelConfig.kind)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -31,22 +35,23 @@ def _batches(x: torch.Tensor, batch_size: int):
 
 @torch.no_grad()
 def evaluate(
-    model: VAE, x: torch.Tensor, iw_samples: int = 0, batch_size: int = 250, seed: int = 0
+    model: LatentModel, x: torch.Tensor, iw_samples: int = 0, batch_size: int = 250, seed: int = 0
 ) -> Evaluation:
-    """Average figures over the images x (N, C, H, W); iw_samples=0 skips log p(x).
+    """Average figures over the images x (N, C, H, W); iw_samples=0 skips log p(x) (an
+    autoencoder always skips it: it has none).
 
     The ELBO terms use one posterior sample per image with a fixed seed, so repeated
     evaluations of one model agree exactly.
     """
     device = next(model.parameters()).device
     generator = torch.Generator(device=device).manual_seed(seed)
-    sums = {"neg_elbo": 0.0, "kl": 0.0, "recon": 0.0}
+    sums: dict[str, float | None] = dict.fromkeys(TERMS, 0.0)
+    iw_samples = iw_samples if model.is_variational else 0
     log_px = []
     for batch in _batches(x, batch_size):
         batch = batch.to(device)
-        terms = elbo_terms(model, batch, generator=generator)
-        for key in sums:
-            sums[key] += getattr(terms, key).sum().item()
+        for key, value in loss_terms(model, batch, generator=generator).sums().items():
+            sums[key] = None if value is None else sums[key] + value
         if iw_samples > 0:
             # ~5,000 decoded images per chunk keeps conv activations to ~100 MB.
             chunk = max(1, 5000 // batch.shape[0])
@@ -57,10 +62,9 @@ def evaluate(
         values = torch.cat(log_px).double()
         log_px_mean = values.mean().item()
         log_px_err = (values.std() / n**0.5).item() if n > 1 else 0.0
-    return Evaluation(
-        neg_elbo=sums["neg_elbo"] / n, kl=sums["kl"] / n, recon=sums["recon"] / n,
-        log_px=log_px_mean, log_px_stderr=log_px_err, iw_samples=iw_samples, n_images=n,
-    )
+    means = {key: None if value is None else value / n for key, value in sums.items()}
+    return Evaluation(**means, log_px=log_px_mean, log_px_stderr=log_px_err,
+                      iw_samples=iw_samples, n_images=n, kind=model.config.kind)
 
 
 @torch.no_grad()

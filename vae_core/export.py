@@ -12,6 +12,7 @@ from pathlib import Path
 from .checkpoint import check_replaceable, load_checkpoint, resolve_checkpoint_dir, save_checkpoint
 from .data import load_dataset
 from .latent import per_dimension_kl
+from .model_kinds import NOT_FOR_AE, kind_name
 from .run_files import RUN_CONFIG_FILE
 
 ACTIVE_DIMENSION_NATS = 0.01  # a dimension whose average KL is below this is unused
@@ -22,9 +23,10 @@ def export_run(run_dir: Path, out_dir: Path, name: str | None = None) -> Path:
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     check_replaceable(out_dir)  # before the slow part: `export runs/x assets` fails at once
     checkpoint = load_checkpoint(resolve_checkpoint_dir(run_dir))
-    data = load_dataset(checkpoint.data_config)
-    kl = per_dimension_kl(checkpoint.model, data.test_x)
-    metadata = {**checkpoint.metadata, "kl_per_dimension": [round(float(v), 4) for v in kl]}
+    metadata, kl = dict(checkpoint.metadata), None
+    if checkpoint.model.is_variational:  # a plain autoencoder has no KL per dimension
+        kl = per_dimension_kl(checkpoint.model, load_dataset(checkpoint.data_config).test_x)
+        metadata["kl_per_dimension"] = [round(float(v), 4) for v in kl]
     # Half-precision weights halve what ships; loading casts them back to float32.
     checkpoint.model.half()
     save_checkpoint(out_dir, checkpoint.model, checkpoint.data_config, checkpoint.train_config,
@@ -39,7 +41,6 @@ def export_run(run_dir: Path, out_dir: Path, name: str | None = None) -> Path:
 def model_card(name: str, checkpoint, kl, out_dir: Path) -> str:
     model, data, train = checkpoint.model_config, checkpoint.data_config, checkpoint.train_config
     meta, test = checkpoint.metadata, checkpoint.metadata.get("test", {})
-    active = int((kl > ACTIVE_DIMENSION_NATS).sum())
     n_params = sum(p.numel() for p in checkpoint.model.parameters())
     log_px = test.get("log_px")
     log_px_text = (f"{-log_px:.2f} ± {test.get('log_px_stderr', 0):.2f} "
@@ -47,7 +48,7 @@ def model_card(name: str, checkpoint, kl, out_dir: Path) -> str:
     rel = out_dir.as_posix()
     return f"""# Model card: {name}
 
-A VAE trained by Latent Lab's own CLI on **{data.name}**.
+A {kind_name(model)} trained by Latent Lab's own CLI on **{data.name}**.
 
 | | |
 |---|---|
@@ -55,9 +56,7 @@ A VAE trained by Latent Lab's own CLI on **{data.name}**.
 | model | {model.arch}, hidden {list(model.hidden)}, latent {model.latent_dim}, likelihood {model.likelihood}, {n_params:,} parameters |
 | training | {meta.get('epoch')} epochs, batch {train.batch_size}, Adam lr {train.lr}, beta {train.beta}, warm-up {train.warmup_epochs}, free bits {train.free_bits}, seed {train.seed} |
 | training time | {meta.get('train_seconds', 0):.0f} s on {meta.get('device', '?')} |
-| test -ELBO | {test.get('neg_elbo', float('nan')):.2f} nats/image (KL {test.get('kl', float('nan')):.2f}, reconstruction {test.get('recon', float('nan')):.2f}) |
-| test -log p(x) | {log_px_text} nats/image |
-| active dimensions | {active} of {model.latent_dim} (average KL > {ACTIVE_DIMENSION_NATS} nats) |
+{_figure_rows(checkpoint, kl, log_px_text)}
 
 Reproduce (same code, CPU, seed fixed):
 
@@ -66,3 +65,18 @@ python -m vae_core train --config {rel}/train.json --out runs/{name}
 python -m vae_core export runs/{name} {rel}
 ```
 """
+
+
+def _figure_rows(checkpoint, kl, log_px_text: str) -> str:
+    """The card's test figures: the -ELBO family for a VAE, reconstruction only for an AE."""
+    test, latent_dim = checkpoint.metadata.get("test", {}), checkpoint.model_config.latent_dim
+    recon = f"{test.get('recon', float('nan')):.2f}"
+    if kl is None:
+        return (f"| test reconstruction | {recon} nats/image (-log p(x|z) at each image's code) |\n"
+                f"| -ELBO, KL, log p(x) | do not apply: {NOT_FOR_AE['kl']} |")
+    active = int((kl > ACTIVE_DIMENSION_NATS).sum())
+    return (f"| test -ELBO | {test.get('neg_elbo', float('nan')):.2f} nats/image (KL "
+            f"{test.get('kl', float('nan')):.2f}, reconstruction {recon}) |\n"
+            f"| test -log p(x) | {log_px_text} nats/image |\n"
+            f"| active dimensions | {active} of {latent_dim} (average KL > "
+            f"{ACTIVE_DIMENSION_NATS} nats) |")

@@ -33,8 +33,8 @@ from .config import ConfigError, RunConfig
 from .data import ImageDataset, load_dataset
 from .devices import select_device
 from .evaluation import evaluate
-from .models import VAE
-from .objectives import elbo_terms, kl_weight
+from .models import LatentModel, build_model
+from .objectives import TERMS, kl_weight, loss_terms
 from .run_files import RUN_CONFIG_FILE, MetricsLog, read_status, write_status
 
 HEARTBEAT_SECONDS = 1.0  # at most one status.json write per second while training
@@ -80,7 +80,7 @@ class _Session:
 
     config: RunConfig
     run_dir: Path
-    model: VAE
+    model: LatentModel
     optimizer: torch.optim.Optimizer
     data: ImageDataset
     device: torch.device
@@ -88,7 +88,8 @@ class _Session:
     start_epoch: int
     step: int
     train_seconds: float
-    last_train_totals: list[float] = dataclasses.field(default_factory=list)  # neg_elbo, kl, recon
+    # Per-image train figures of the last epoch by term; None where the kind has no such term.
+    last_train_means: dict[str, float | None] = dataclasses.field(default_factory=dict)
     last_heartbeat: float = 0.0  # time.monotonic() of the last status write
 
 
@@ -147,7 +148,7 @@ def _open_session(config: RunConfig, run_dir: Path, resume: bool) -> _Session:
     )
     expected_shapes(config.model)  # a model over the size limit fails here, before it is built
     torch.manual_seed(train_cfg.seed)
-    model = VAE(config.model).to(device)
+    model = build_model(config.model).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=train_cfg.lr)
     run_dir.mkdir(parents=True, exist_ok=True)
     metrics = MetricsLog(run_dir)
@@ -167,7 +168,8 @@ def _check_new_run_dir(run_dir: Path) -> None:
         raise ConfigError(f"{run_dir} already holds a run; resume it or choose another --out")
 
 
-def _restore(run_dir: Path, model: VAE, optimizer: torch.optim.Optimizer, device: torch.device):
+def _restore(run_dir: Path, model: LatentModel, optimizer: torch.optim.Optimizer,
+             device: torch.device):
     """Load the latest checkpoint into model and optimizer; returns (next epoch, step, seconds)."""
     checkpoint_dir = resolve_checkpoint_dir(run_dir)
     saved = load_checkpoint(checkpoint_dir, device)
@@ -223,7 +225,7 @@ def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool)
     bar = _progress_bar(progress, n_steps, epoch, cfg.epochs)
     session.model.train()
     started = time.perf_counter()
-    totals = torch.zeros(3)
+    totals: dict[str, float | None] = dict.fromkeys(TERMS, 0.0)
     for i in range(n_steps):
         if flag.stop:
             _close(bar)
@@ -231,19 +233,19 @@ def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool)
         batch = x_all[order[i * cfg.batch_size : (i + 1) * cfg.batch_size]].to(session.device)
         weight = kl_weight(cfg.beta, cfg.warmup_epochs, (epoch - 1) + i / n_steps)
         terms = _step(session, batch, weight, noise)
-        with torch.no_grad():  # bookkeeping: keep it out of the autograd graph
-            totals += torch.stack([terms.neg_elbo.sum(), terms.kl.sum(), terms.recon.sum()]).cpu()
+        for key, value in terms.sums().items():
+            totals[key] = None if value is None else totals[key] + value
         session.step += 1
         if session.step % cfg.log_every == 0 or i == n_steps - 1:
             _log_step(session, epoch, terms, weight, bar, i + 1, n_steps)
     session.train_seconds += time.perf_counter() - started
-    session.last_train_totals = (totals / n).tolist()
+    session.last_train_means = {k: None if v is None else v / n for k, v in totals.items()}
     _close(bar)
     return True
 
 
 def _step(session: _Session, batch: torch.Tensor, weight: float, noise: torch.Generator):
-    terms = elbo_terms(session.model, batch, weight, session.config.train.free_bits, noise)
+    terms = loss_terms(session.model, batch, weight, session.config.train.free_bits, noise)
     loss = terms.loss.mean()
     if not torch.isfinite(loss):
         raise TrainingDiverged(f"loss is {loss.item()} at step {session.step + 1}")
@@ -254,7 +256,7 @@ def _step(session: _Session, batch: torch.Tensor, weight: float, noise: torch.Ge
 
 
 def _log_step(session: _Session, epoch: int, terms, weight: float, bar, done: int, total: int):
-    values = {k: getattr(terms, k).detach().mean().item() for k in ("neg_elbo", "kl", "recon")}
+    values = {k: None if v is None else v / len(terms.recon) for k, v in terms.sums().items()}
     session.metrics.append({"kind": "step", "epoch": epoch, "step": session.step,
                             "epoch_progress": done / total, "kl_weight": weight, **values,
                             "time": time.time()})
@@ -266,8 +268,7 @@ def _log_step(session: _Session, epoch: int, terms, weight: float, bar, done: in
                         "steps_per_epoch": total, "train_seconds": session.train_seconds})
     if bar is not None:
         bar.update(done - bar.n)
-        bar.set_postfix(neg_elbo=f"{values['neg_elbo']:.1f}", kl=f"{values['kl']:.1f}",
-                        recon=f"{values['recon']:.1f}")
+        bar.set_postfix({k: f"{v:.1f}" for k, v in values.items() if v is not None})
 
 
 def _print_epoch(record: dict[str, Any], epochs: int) -> None:
@@ -275,6 +276,10 @@ def _print_epoch(record: dict[str, Any], epochs: int) -> None:
 
     log_px = record["test_log_px"]
     tail = f"  test log p(x) {log_px:.2f}" if log_px is not None else ""
+    if record["test_neg_elbo"] is None:  # a plain autoencoder: reconstruction only
+        tqdm.write(f"epoch {record['epoch']}/{epochs}  train recon {record['train_recon']:.2f}  "
+                   f"test recon {record['test_recon']:.2f}")
+        return
     tqdm.write(f"epoch {record['epoch']}/{epochs}  train -ELBO {record['train_neg_elbo']:.2f}  "
                f"test -ELBO {record['test_neg_elbo']:.2f}  (KL {record['test_kl']:.2f}, "
                f"recon {record['test_recon']:.2f}){tail}")
@@ -286,9 +291,8 @@ def _end_epoch(session: _Session, epoch: int, is_last: bool) -> dict[str, Any]:
     session.model.eval()
     iw = cfg.iw_samples if is_last else 0
     test = evaluate(session.model, session.data.test_x, iw_samples=iw, seed=cfg.seed)
-    train_neg_elbo, train_kl, train_recon = session.last_train_totals
-    record = {"kind": "epoch", "epoch": epoch, "step": session.step,
-              "train_neg_elbo": train_neg_elbo, "train_kl": train_kl, "train_recon": train_recon,
+    train = {f"train_{k}": v for k, v in session.last_train_means.items()}
+    record = {"kind": "epoch", "epoch": epoch, "step": session.step, **train,
               "test_neg_elbo": test.neg_elbo, "test_kl": test.kl, "test_recon": test.recon,
               "test_log_px": test.log_px, "train_seconds": session.train_seconds,
               "time": time.time()}
