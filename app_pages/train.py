@@ -1,4 +1,5 @@
-"""Train: start a VAE training run in the background and follow every run's progress.
+"""Train: start a VAE (or plain autoencoder) training run in the background and follow every
+run's progress.
 
 Runs are processes writing into run directories (vae_core.runs); this page only starts them and
 polls those directories, so a refresh, another tab or a restarted app sees the same runs.
@@ -26,6 +27,7 @@ from vae_core.config import (
 )
 from vae_core.data import DatasetError
 from vae_core.devices import available_devices
+from vae_core.model_kinds import NOT_FOR_AE
 from vae_core.run_files import read_metrics
 from vae_core.run_uploads import save_uploaded_dataset, uploads_dir
 from vae_core.runs import (
@@ -46,6 +48,7 @@ DATASETS = {
     "shapes": "shapes, synthetic (disentanglement)",
     UPLOAD: "my images (zip upload)",
 }
+KINDS = {"vae": "VAE", "ae": "plain autoencoder (no KL, no prior)"}
 LIKELIHOODS = {
     "bernoulli": "Bernoulli",
     "gaussian": "Gaussian (learned σ)",
@@ -73,7 +76,8 @@ def _data_config(dataset: str, fields: dict) -> DataConfig:
 
 def _run_config(dataset: str, fields: dict) -> RunConfig:
     model = ModelConfig(arch=fields["arch"], hidden=parse_hidden(fields["hidden"]),
-                        latent_dim=fields["latent_dim"], likelihood=fields["likelihood"])
+                        latent_dim=fields["latent_dim"], likelihood=fields["likelihood"],
+                        kind=fields["kind"])
     train = TrainConfig(epochs=fields["epochs"], batch_size=fields["batch_size"],
                         lr=fields["lr"], beta=fields["beta"],
                         warmup_epochs=fields["warmup_epochs"], free_bits=fields["free_bits"],
@@ -97,6 +101,11 @@ def _upload_fields(dataset: str) -> dict:
 def _model_fields() -> dict:
     left, right = st.columns(2)
     return {
+        "kind": st.radio("Model", list(KINDS), format_func=KINDS.get, horizontal=True,
+                         key="train_kind",
+                         help="A plain autoencoder has the same networks, but one code per "
+                              "image and a reconstruction loss only: beta, warm-up and free "
+                              "bits do not apply to it. Compare both on the AE vs VAE page."),
         "arch": left.selectbox("Architecture", ["conv", "mlp"], key="train_arch"),
         "hidden": right.text_input("Hidden sizes", "32,64", key="train_hidden",
                                    help="Comma-separated: layer widths (mlp) or channels "
@@ -244,12 +253,13 @@ def render_details(info: RunInfo) -> None:
     if latest is None:
         return
     try:
-        samples, recon = _previews(*latest)
+        samples, recon, kind = _previews(*latest)
     except (CheckpointError, OSError):
         st.caption("The checkpoint is being replaced; the preview refreshes in a moment.")
         return
     saved = Path(latest[0]).name  # epoch-NNNN
-    st.image(samples, caption=f"{saved}: samples, decoder means at z ~ N(0, I)",
+    note = f" ({NOT_FOR_AE['prior']})" if kind == "ae" else ""
+    st.image(samples, caption=f"{saved}: samples, decoder means at z ~ N(0, I){note}",
              output_format="PNG")
     if recon is not None:
         st.image(recon, caption="test images (top row) and their reconstructions (means)",
@@ -299,8 +309,9 @@ def render_runs() -> None:
 
 
 st.title("Train")
-st.caption("Train a new VAE in the background; the rest of the app stays usable. Finished "
-           "epochs are checkpointed, so a cancelled or crashed run can be resumed.")
+st.caption("Train a new VAE (or a plain autoencoder) in the background; the rest of the app "
+           "stays usable. Finished epochs are checkpointed, so a cancelled or crashed run can be "
+           "resumed.")
 form_column, runs_column = st.columns([2, 3], gap="large")
 with form_column:
     render_new_run_form()

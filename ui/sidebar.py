@@ -79,11 +79,15 @@ def render_model_card(active: ActiveModel | None) -> None:
         return
     config, data = active.checkpoint.model_config, active.checkpoint.data_config
     test = active.checkpoint.metadata.get("test", {})
-    st.markdown(
-        f"**{data.name}** · {config.arch} · latent {config.latent_dim} · {config.likelihood}  \n"
-        f"test -ELBO **{_figure(test.get('neg_elbo'))}** · "
-        f"-log p(x) **{_figure(test.get('log_px'), negate=True)}** nats/image"
-    )
+    shape = f"**{data.name}** · {config.arch} · latent {config.latent_dim} · {config.likelihood}"
+    if active.is_autoencoder:
+        st.markdown(f"{shape} · **plain autoencoder**  \n"
+                    f"test reconstruction **{_figure(test.get('recon'))}** nats/image")
+        st.caption("-ELBO, KL and log p(x) do not apply: it has no prior.")
+    else:
+        st.markdown(f"{shape}  \n"
+                    f"test -ELBO **{_figure(test.get('neg_elbo'))}** · "
+                    f"-log p(x) **{_figure(test.get('log_px'), negate=True)}** nats/image")
     if active.entry.key.startswith("run:"):
         st.caption(checkpoint_in_use(active))
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .distributions import NotApplicable, standard_normal_log_prob
+from .distributions import standard_normal_log_prob
 from .models import VAE, LatentModel
 
 TERMS = ("neg_elbo", "kl", "recon")
@@ -93,8 +93,6 @@ def iwae_log_px(
     It is a lower bound that tightens to log p(x) as k grows; k = 1 gives the ELBO.
     Samples are drawn `chunk` at a time so memory stays flat in k.
     """
-    if not model.is_variational:
-        raise NotApplicable("log p(x) does not apply to a plain autoencoder: it has no prior")
     posterior = model.encode(x)
     log_weights = []
     for start in range(0, k, chunk):
