@@ -37,7 +37,8 @@ _OVERRIDES = {
     "beta": ("train", "beta", float), "warmup_epochs": ("train", "warmup_epochs", int),
     "free_bits": ("train", "free_bits", float), "seed": ("train", "seed", int),
     "device": ("train", "device", str), "threads": ("train", "num_threads", int),
-    "iw_samples": ("train", "iw_samples", int),
+    "iw_samples": ("train", "iw_samples", int), "patience": ("train", "patience", int),
+    "val_fraction": ("data", "val_fraction", float),
 }
 
 
@@ -122,18 +123,19 @@ def _command_eval(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.as_dict()))
         return 0
-    print(f"test set: {result.n_images} images of {checkpoint.data_config.name}, nats per image "
-          f"({kind_name(checkpoint.model_config)})")
+    print(f"test set: {result.n_images} {result.data} images of "
+          f"{checkpoint.data_config.name}; nats per image (bits/dim); "
+          f"{kind_name(checkpoint.model_config)}")
     if result.neg_elbo is None:  # a plain autoencoder
-        print(f"  reconstruction {result.recon:9.2f}")
+        print(f"  reconstruction {result.recon:9.2f} ({result.recon_bits_per_dim:.3f})")
         for figure in ("neg_elbo", "kl", "log_px"):
             print(f"  {NOT_FOR_AE[figure]}")
         return 0
-    print(f"  -ELBO            {result.neg_elbo:9.2f}")
+    print(f"  -ELBO            {result.neg_elbo:9.2f} ({result.neg_elbo_bits_per_dim:.3f})")
     print(f"    KL             {result.kl:9.2f}")
     print(f"    reconstruction {result.recon:9.2f}")
     print(f"  -log p(x) (IWAE, k={args.iw_samples}) {-result.log_px:9.2f} "
-          f"+- {result.log_px_stderr:.2f}")
+          f"+- {result.log_px_stderr:.2f} ({result.neg_log_px_bits_per_dim:.3f})")
     return 0
 
 

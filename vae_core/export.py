@@ -1,4 +1,7 @@
-"""Export a run's latest checkpoint as a shippable model: weights, config and a model card.
+"""Export a run's model as a shippable one: weights, config and a model card.
+
+The model is the run's best by validation -ELBO (checkpoints/best) when it has one, else its
+latest checkpoint.
 
 The exported directory holds model.safetensors + config.json (no optimizer state), the run's
 train.json, and MODEL_CARD.md with the figures and the command that reproduces the model.
@@ -9,8 +12,16 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .checkpoint import check_replaceable, load_checkpoint, resolve_checkpoint_dir, save_checkpoint
+from .checkpoint import (
+    best_checkpoint_dir,
+    check_replaceable,
+    load_checkpoint,
+    resolve_checkpoint_dir,
+    save_checkpoint,
+)
 from .data import load_dataset
+from .discretization import EVALUATION_SEED, bits_per_dim
+from .evaluation import objective_of
 from .latent import per_dimension_kl
 from .model_kinds import NOT_FOR_AE, kind_name
 from .run_files import RUN_CONFIG_FILE
@@ -19,10 +30,10 @@ ACTIVE_DIMENSION_NATS = 0.01  # a dimension whose average KL is below this is un
 
 
 def export_run(run_dir: Path, out_dir: Path, name: str | None = None) -> Path:
-    """Copy the run's latest model into out_dir with a model card; returns out_dir."""
+    """Copy the run's best (else latest) model into out_dir with a model card; returns out_dir."""
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     check_replaceable(out_dir)  # before the slow part: `export runs/x assets` fails at once
-    checkpoint = load_checkpoint(resolve_checkpoint_dir(run_dir))
+    checkpoint = load_checkpoint(best_checkpoint_dir(run_dir) or resolve_checkpoint_dir(run_dir))
     metadata, kl = dict(checkpoint.metadata), None
     if checkpoint.model.is_variational:  # a plain autoencoder has no KL per dimension
         kl = per_dimension_kl(checkpoint.model, load_dataset(checkpoint.data_config).test_x)
@@ -42,9 +53,6 @@ def model_card(name: str, checkpoint, kl, out_dir: Path) -> str:
     model, data, train = checkpoint.model_config, checkpoint.data_config, checkpoint.train_config
     meta, test = checkpoint.metadata, checkpoint.metadata.get("test", {})
     n_params = sum(p.numel() for p in checkpoint.model.parameters())
-    log_px = test.get("log_px")
-    log_px_text = (f"{-log_px:.2f} ± {test.get('log_px_stderr', 0):.2f} "
-                   f"(IWAE, k={test.get('iw_samples')})") if log_px is not None else "not computed"
     rel = out_dir.as_posix()
     return f"""# Model card: {name}
 
@@ -52,11 +60,12 @@ A {kind_name(model)} trained by Latent Lab's own CLI on **{data.name}**.
 
 | | |
 |---|---|
-| data | {data.name}, {meta.get('n_train', '?')} training / {test.get('n_images', '?')} test images, split seed {data.split_seed} |
+| data | {data.name}: {meta.get('n_train', '?')} training, {meta.get('n_validation', 0)} validation (held out of training), {test.get('n_images', '?')} test images, split seed {data.split_seed} |
 | model | {model.arch}, hidden {list(model.hidden)}, latent {model.latent_dim}, likelihood {model.likelihood}, {n_params:,} parameters |
-| training | {meta.get('epoch')} epochs, batch {train.batch_size}, Adam lr {train.lr}, beta {train.beta}, warm-up {train.warmup_epochs}, free bits {train.free_bits}, seed {train.seed} |
+| training | {_training_text(meta, train, model.kind == "ae")} |
 | training time | {meta.get('train_seconds', 0):.0f} s on {meta.get('device', '?')} |
-{_figure_rows(checkpoint, kl, log_px_text)}
+| test data | {_test_data_text(test)} |
+{_figure_rows(test, kl, model.latent_dim)}
 
 Reproduce (same code, CPU, seed fixed):
 
@@ -67,16 +76,55 @@ python -m vae_core export runs/{name} {rel}
 """
 
 
-def _figure_rows(checkpoint, kl, log_px_text: str) -> str:
+def _figure_rows(test: dict, kl, latent_dim: int) -> str:
     """The card's test figures: the -ELBO family for a VAE, reconstruction only for an AE."""
-    test, latent_dim = checkpoint.metadata.get("test", {}), checkpoint.model_config.latent_dim
-    recon = f"{test.get('recon', float('nan')):.2f}"
     if kl is None:
-        return (f"| test reconstruction | {recon} nats/image (-log p(x|z) at each image's code) |\n"
-                f"| -ELBO, KL, log p(x) | do not apply: {NOT_FOR_AE['kl']} |")
+        return (f"| test reconstruction | {figure_text(test.get('recon'), test)} (-log p(x|z) at "
+                f"each image's code) |\n| -ELBO, KL, log p(x) | do not apply: {NOT_FOR_AE['kl']} |")
     active = int((kl > ACTIVE_DIMENSION_NATS).sum())
-    return (f"| test -ELBO | {test.get('neg_elbo', float('nan')):.2f} nats/image (KL "
-            f"{test.get('kl', float('nan')):.2f}, reconstruction {recon}) |\n"
-            f"| test -log p(x) | {log_px_text} nats/image |\n"
+    return (f"| test -ELBO | {figure_text(test.get('neg_elbo'), test)} (KL "
+            f"{test.get('kl', float('nan')):.2f}, reconstruction "
+            f"{test.get('recon', float('nan')):.2f}) |\n"
+            f"| test -log p(x) | {_log_px_text(test)} |\n"
             f"| active dimensions | {active} of {latent_dim} (average KL > "
             f"{ACTIVE_DIMENSION_NATS} nats) |")
+
+
+def figure_text(nats: float | None, test: dict) -> str:
+    """'103.51 nats/image (0.190 bits/dim)': a figure with both of its units."""
+    if nats is None:
+        return "not computed"
+    n_dims = test.get("n_dims") or 0
+    bits = f" ({bits_per_dim(nats, n_dims):.3f} bits/dim)" if n_dims else ""
+    return f"{nats:.2f} nats/image{bits}"
+
+
+def _log_px_text(test: dict) -> str:
+    log_px = test.get("log_px")
+    if log_px is None:
+        return "not computed"
+    return (f"{figure_text(-log_px, test)}, ± {test.get('log_px_stderr', 0):.2f} nats "
+            f"(IWAE, k={test.get('iw_samples')})")
+
+
+def _test_data_text(test: dict) -> str:
+    if test.get("data") == "dequantized 8-bit":
+        return (f"8-bit pixels, uniformly dequantized (one draw, seed {EVALUATION_SEED}); "
+                "figures include the 256-level correction, so they bound -log P of the 8-bit "
+                "image")
+    return f"binarized pixels (one Bernoulli draw per pixel, seed {EVALUATION_SEED})"
+
+
+def _training_text(meta: dict, train, autoencoder: bool) -> str:
+    validation = meta.get("validation")
+    kl_terms = ("" if autoencoder else f"beta {train.beta}, warm-up {train.warmup_epochs}, "
+                f"free bits {train.free_bits}, ")
+    text = (f"{meta.get('epoch')} epochs, batch {train.batch_size}, Adam lr {train.lr}, "
+            f"{kl_terms}seed {train.seed}")
+    if validation:
+        objective = "reconstruction" if autoencoder else "-ELBO"
+        text += (f"; this is the epoch with the best validation {objective} "
+                 f"({objective_of(validation):.2f} nats/image)")
+        if train.patience:
+            text += f", early stopping patience {train.patience}"
+    return text

@@ -3,8 +3,13 @@
 A run directory holds run.json (the RunConfig), status.json, metrics.jsonl and checkpoints/.
 Every finished epoch is checkpointed (model, optimizer); SIGTERM / Ctrl-C stop after the current
 step and the run keeps its last finished epoch; a non-finite loss stops the run as failed with
-the last good checkpoint kept. Shuffling and noise come from generators re-seeded per epoch from
-(seed, epoch), so a resumed run draws what an uninterrupted one would have.
+the last good checkpoint kept. A held-out validation part of the training split is evaluated
+after every epoch: the best epoch so far is kept as checkpoints/best, and `patience` epochs
+without improvement stop the run early. Batches are discretized as the likelihood requires
+(vae_core.discretization): binarized afresh for Bernoulli models, dequantized otherwise.
+Shuffling and noise come from generators re-seeded per epoch from (seed, epoch), so a resumed
+run draws what an uninterrupted one would have. A plain autoencoder (ModelConfig.kind 'ae')
+trains on its reconstruction term alone, which is then also what validation follows.
 """
 
 from __future__ import annotations
@@ -23,20 +28,24 @@ from typing import Any
 import torch
 
 from .checkpoint import (
+    best_checkpoint_dir,
     load_checkpoint,
     load_optimizer_state,
     resolve_checkpoint_dir,
+    save_best_checkpoint,
     save_run_checkpoint,
 )
 from .checkpoint_checks import expected_shapes
 from .config import ConfigError, RunConfig
-from .data import ImageDataset, load_dataset
+from .data import ImageDataset, load_dataset, validation_split
 from .devices import select_device
-from .evaluation import evaluate
+from .discretization import discretize, offset_nats
+from .evaluation import evaluate, objective_of
 from .models import LatentModel, build_model
 from .objectives import TERMS, kl_weight, loss_terms
 from .run_files import RUN_CONFIG_FILE, MetricsLog, read_status, write_status
 
+_OBJECTIVE_NAMES = {False: "-ELBO", True: "reconstruction"}  # by "is a plain autoencoder"
 HEARTBEAT_SECONDS = 1.0  # at most one status.json write per second while training
 
 
@@ -88,9 +97,20 @@ class _Session:
     start_epoch: int
     step: int
     train_seconds: float
+    fit_x: torch.Tensor  # the training split minus the validation part: what is trained on
+    val_x: torch.Tensor  # held out for early stopping and model choice; may be empty
+    # The best validation objective so far (-ELBO; an autoencoder's reconstruction) and its
+    # epoch (0: none).
+    best_val: float = math.inf
+    best_epoch: int = 0
     # Per-image train figures of the last epoch by term; None where the kind has no such term.
     last_train_means: dict[str, float | None] = dataclasses.field(default_factory=dict)
     last_heartbeat: float = 0.0  # time.monotonic() of the last status write
+
+    @property
+    def nats_offset(self) -> float:
+        """Added to logged -ELBO/reconstruction so train figures match test ones in units."""
+        return offset_nats(self.config.model.likelihood, math.prod(self.config.model.image_shape))
 
 
 def train(
@@ -134,6 +154,7 @@ def _status_fields(session: _Session) -> dict[str, Any]:
         "pid": os.getpid(), "device": str(session.device), "epochs": session.config.train.epochs,
         "epoch": session.start_epoch - 1, "message": "", "train_seconds": session.train_seconds,
         "data_notes": list(session.data.notes),  # e.g. skipped files: the run card shows them
+        "best_epoch": session.best_epoch,
     }
 
 
@@ -159,8 +180,23 @@ def _open_session(config: RunConfig, run_dir: Path, resume: bool) -> _Session:
     else:
         _check_new_run_dir(run_dir)
     (run_dir / RUN_CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2))
-    return _Session(config, run_dir, model, optimizer, data, device, metrics, start_epoch, step,
-                    seconds)
+    fit_x, val_x = validation_split(data.train_x, config.data.val_fraction, config.data.split_seed)
+    session = _Session(config, run_dir, model, optimizer, data, device, metrics, start_epoch,
+                       step, seconds, fit_x, val_x)
+    if resume:
+        session.best_val, session.best_epoch = _restore_best(run_dir, start_epoch - 1)
+    return session
+
+
+def _restore_best(run_dir: Path, last_epoch: int) -> tuple[float, int]:
+    """The best validation figure and epoch saved before the run stopped (none: inf, 0)."""
+    directory = best_checkpoint_dir(run_dir)
+    if directory is None:
+        return math.inf, 0
+    meta = load_checkpoint(directory).metadata
+    if meta.get("epoch", 0) > last_epoch:  # saved after the epoch checkpoint we resume from
+        return math.inf, 0
+    return float(objective_of(meta["validation"])), int(meta["epoch"])
 
 
 def _check_new_run_dir(run_dir: Path) -> None:
@@ -182,7 +218,7 @@ def _restore(run_dir: Path, model: LatentModel, optimizer: torch.optim.Optimizer
 
 
 def _run_epochs(session: _Session, flag: _StopFlag, progress: bool) -> TrainResult:
-    epochs = session.config.train.epochs
+    epochs, patience = session.config.train.epochs, session.config.train.patience
     last_done = session.start_epoch - 1
     for epoch in range(session.start_epoch, epochs + 1):
         try:
@@ -196,10 +232,14 @@ def _run_epochs(session: _Session, flag: _StopFlag, progress: bool) -> TrainResu
             return TrainResult("cancelled", last_done,
                                f"stopped during epoch {epoch}; kept epoch {last_done}",
                                session.run_dir)
-        record = _end_epoch(session, epoch, is_last=epoch == epochs)
+        record, stalled = _end_epoch(session, epoch, final=epoch == epochs)
         if progress:
             _print_epoch(record, epochs)
         last_done = epoch
+        if stalled:
+            return TrainResult("finished", epoch, f"stopped early after epoch {epoch}: no better "
+                               f"validation -ELBO for {patience} epochs; best epoch "
+                               f"{session.best_epoch}", session.run_dir)
         if flag.stop and epoch < epochs:
             return TrainResult("cancelled", epoch, f"stopped after epoch {epoch}",
                                session.run_dir)
@@ -217,7 +257,7 @@ def _epoch_generators(session: _Session, epoch: int) -> tuple[torch.Generator, t
 def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool) -> bool:
     """One pass over the training set; False if stopped part-way."""
     cfg = session.config.train
-    x_all = session.data.train_x
+    x_all = session.fit_x
     n = x_all.shape[0]
     shuffle, noise = _epoch_generators(session, epoch)
     order = torch.randperm(n, generator=shuffle)
@@ -231,6 +271,7 @@ def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool)
             _close(bar)
             return False
         batch = x_all[order[i * cfg.batch_size : (i + 1) * cfg.batch_size]].to(session.device)
+        batch = discretize(batch, session.config.model.likelihood, noise)
         weight = kl_weight(cfg.beta, cfg.warmup_epochs, (epoch - 1) + i / n_steps)
         terms = _step(session, batch, weight, noise)
         for key, value in terms.sums().items():
@@ -239,7 +280,8 @@ def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool)
         if session.step % cfg.log_every == 0 or i == n_steps - 1:
             _log_step(session, epoch, terms, weight, bar, i + 1, n_steps)
     session.train_seconds += time.perf_counter() - started
-    session.last_train_means = {k: None if v is None else v / n for k, v in totals.items()}
+    session.last_train_means = _with_offset(session, {k: None if v is None else v / n
+                                                      for k, v in totals.items()})
     _close(bar)
     return True
 
@@ -256,7 +298,8 @@ def _step(session: _Session, batch: torch.Tensor, weight: float, noise: torch.Ge
 
 
 def _log_step(session: _Session, epoch: int, terms, weight: float, bar, done: int, total: int):
-    values = {k: None if v is None else v / len(terms.recon) for k, v in terms.sums().items()}
+    values = _with_offset(session, {k: None if v is None else v / len(terms.recon)
+                                    for k, v in terms.sums().items()})
     session.metrics.append({"kind": "step", "epoch": epoch, "step": session.step,
                             "epoch_progress": done / total, "kl_weight": weight, **values,
                             "time": time.time()})
@@ -271,39 +314,81 @@ def _log_step(session: _Session, epoch: int, terms, weight: float, bar, done: in
         bar.set_postfix({k: f"{v:.1f}" for k, v in values.items() if v is not None})
 
 
+def _with_offset(session: _Session, means: dict[str, float | None]) -> dict[str, float | None]:
+    """Per-image means with the nats offset on the likelihood terms (none on the KL)."""
+    return {k: v if v is None or k == "kl" else v + session.nats_offset for k, v in means.items()}
+
+
 def _print_epoch(record: dict[str, Any], epochs: int) -> None:
     from tqdm import tqdm
 
     log_px = record["test_log_px"]
     tail = f"  test log p(x) {log_px:.2f}" if log_px is not None else ""
+    if record["val_objective"] is not None:
+        tail += (f"  validation {_OBJECTIVE_NAMES[record['test_neg_elbo'] is None]} "
+                 f"{record['val_objective']:.2f} (best epoch {record['best_epoch']})")
     if record["test_neg_elbo"] is None:  # a plain autoencoder: reconstruction only
         tqdm.write(f"epoch {record['epoch']}/{epochs}  train recon {record['train_recon']:.2f}  "
-                   f"test recon {record['test_recon']:.2f}")
+                   f"test recon {record['test_recon']:.2f}{tail}")
         return
     tqdm.write(f"epoch {record['epoch']}/{epochs}  train -ELBO {record['train_neg_elbo']:.2f}  "
                f"test -ELBO {record['test_neg_elbo']:.2f}  (KL {record['test_kl']:.2f}, "
                f"recon {record['test_recon']:.2f}){tail}")
 
 
-def _end_epoch(session: _Session, epoch: int, is_last: bool) -> dict[str, Any]:
-    """Evaluate on the test set, log the epoch, checkpoint it."""
+def _end_epoch(session: _Session, epoch: int, final: bool) -> tuple[dict[str, Any], bool]:
+    """Validate, evaluate on the test set, log the epoch, checkpoint it (and the best so far).
+    Returns the epoch's record and whether the run has stalled (patience used up)."""
     cfg = session.config.train
     session.model.eval()
-    iw = cfg.iw_samples if is_last else 0
+    validation = _validate(session)
+    improved = validation is not None and validation.objective < session.best_val
+    if improved:
+        session.best_val, session.best_epoch = validation.objective, epoch
+    stalled = validation is not None and cfg.patience > 0 and \
+        epoch - session.best_epoch >= cfg.patience
+    iw = cfg.iw_samples if final or stalled else 0
     test = evaluate(session.model, session.data.test_x, iw_samples=iw, seed=cfg.seed)
     train = {f"train_{k}": v for k, v in session.last_train_means.items()}
     record = {"kind": "epoch", "epoch": epoch, "step": session.step, **train,
+              "val_neg_elbo": validation.neg_elbo if validation else None,
+              "val_objective": validation.objective if validation else None,
               "test_neg_elbo": test.neg_elbo, "test_kl": test.kl, "test_recon": test.recon,
-              "test_log_px": test.log_px, "train_seconds": session.train_seconds,
-              "time": time.time()}
+              "test_log_px": test.log_px, "best_epoch": session.best_epoch,
+              "train_seconds": session.train_seconds, "time": time.time()}
     session.metrics.append(record)
     metadata = {"epoch": epoch, "step": session.step, "train_seconds": session.train_seconds,
                 "device": str(session.device), "test": test.as_dict(),
-                "n_train": int(session.data.train_x.shape[0])}
+                "validation": validation.as_dict() if validation else None,
+                "n_train": int(session.fit_x.shape[0]),
+                "n_validation": int(session.val_x.shape[0])}
     save_run_checkpoint(session.run_dir, epoch, model=session.model,
                         data_config=session.config.data, train_config=cfg, metadata=metadata,
                         optimizer_state=session.optimizer.state_dict())
-    return record
+    if improved:
+        save_best_checkpoint(session.run_dir, model=session.model,
+                             data_config=session.config.data, train_config=cfg, metadata=metadata)
+    elif iw and session.best_epoch:
+        _complete_best(session)
+    return record, stalled
+
+
+def _validate(session: _Session):
+    """Figures on the held-out validation images (an Evaluation), or None without them."""
+    if session.val_x.shape[0] == 0:
+        return None
+    return evaluate(session.model, session.val_x, seed=session.config.train.seed)
+
+
+def _complete_best(session: _Session) -> None:
+    """Give checkpoints/best the final test figures (with log p(x)) that its epoch lacked."""
+    directory = best_checkpoint_dir(session.run_dir)
+    best = load_checkpoint(directory, session.device)
+    cfg = session.config.train
+    test = evaluate(best.model.eval(), session.data.test_x, iw_samples=cfg.iw_samples,
+                    seed=cfg.seed)
+    save_best_checkpoint(session.run_dir, model=best.model, data_config=session.config.data,
+                         train_config=cfg, metadata={**best.metadata, "test": test.as_dict()})
 
 
 def _progress_bar(enabled: bool, total: int, epoch: int, epochs: int):

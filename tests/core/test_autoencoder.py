@@ -8,6 +8,7 @@ import torch
 from vae_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from vae_core.config import ConfigError, DataConfig, ModelConfig, RunConfig, from_dict, to_dict
 from vae_core.decoder_export import export_decoder, pack, unpack
+from vae_core.discretization import evaluation_copy
 from vae_core.distributions import NotApplicable
 from vae_core.evaluation import evaluate
 from vae_core.models import VAE, Autoencoder, build_model
@@ -103,7 +104,9 @@ def test_evaluation_says_what_does_not_apply():
     assert result.kind == "ae" and result.n_images == 10
     assert result.neg_elbo is None and result.kl is None and result.log_px is None
     assert result.iw_samples == 0
-    assert result.recon == pytest.approx(loss_terms(model, x).recon.mean().item(), rel=1e-5)
+    copy = evaluation_copy(x, CONFIG.likelihood)  # the fixed binarized copy evaluate() uses
+    assert result.recon == pytest.approx(loss_terms(model, copy).recon.mean().item(), rel=1e-5)
+    assert result.objective == result.recon
 
 
 def test_the_page_decoder_of_an_ae_is_its_decoder():
@@ -115,3 +118,25 @@ def test_the_page_decoder_of_an_ae_is_its_decoder():
 def test_run_config_carries_the_kind():
     config = RunConfig.from_dict({"model": {"kind": "ae"}})
     assert RunConfig.from_dict(config.to_dict()).model.kind == "ae"
+
+
+def test_an_autoencoder_run_validates_and_keeps_its_best_epoch_by_reconstruction(tmp_path):
+    import dataclasses
+
+    from tests.core.test_training import tiny_config
+    from vae_core import training
+    from vae_core.checkpoint import best_checkpoint_dir
+    from vae_core.run_files import read_metrics
+
+    config = tiny_config(epochs=3, patience=2)
+    config = dataclasses.replace(config, model=dataclasses.replace(config.model, kind="ae"))
+    assert training.train(config, tmp_path).state == "finished"
+    epochs = [r for r in read_metrics(tmp_path) if r["kind"] == "epoch"]
+    steps = [r for r in read_metrics(tmp_path) if r["kind"] == "step"]
+    assert all(r["kl"] is None and r["neg_elbo"] is None and r["recon"] > 0 for r in steps)
+    assert all(r["val_neg_elbo"] is None and r["test_neg_elbo"] is None for r in epochs)
+    best = min(epochs, key=lambda r: r["val_objective"])
+    assert epochs[-1]["best_epoch"] == best["epoch"]
+    saved = load_checkpoint(best_checkpoint_dir(tmp_path)).metadata
+    assert saved["epoch"] == best["epoch"]
+    assert saved["validation"]["recon"] == pytest.approx(best["val_objective"])

@@ -65,18 +65,21 @@ def test_two_models_given_one_seed_decode_the_same_z(digits, classifier):
     assert first.seen[0].std() == pytest.approx(1.0, abs=0.3)  # N(0, I) draws
 
 
-def test_reconstruction_error_is_zero_for_a_perfect_decoder_and_counts_squared_pixels():
+def test_reconstruction_error_counts_nats_of_the_discretized_copy_and_squared_grey_pixels():
     from vae_core.config import ModelConfig
+    from vae_core.discretization import evaluation_copy, offset_nats
     from vae_core.models import build_model
     from vae_core.reconstruction_error import reconstruction_error
 
-    model = build_model(ModelConfig(image_shape=(1, 4, 4), arch="mlp", hidden=(8,),
-                                    latent_dim=2, likelihood="gaussian_fixed", kind="ae"))
-    x = torch.rand(6, 1, 4, 4)
-    mean = model.decode(model.encode(x).mode()).mean
-    result = reconstruction_error(model, x, batch_size=4)  # two batches
-    assert result.n_images == 6
-    assert result.mse == pytest.approx(((mean - x) ** 2).mean().item(), rel=1e-5)
-    fixed_std = 0.1  # a Gaussian with std 0.1: nats = sum of squared errors / (2 * 0.01) + const
-    const = 16 * (np.log(fixed_std) + 0.5 * np.log(2 * np.pi))
-    assert result.nats == pytest.approx(16 * result.mse / (2 * fixed_std**2) + const, rel=1e-4)
+    for likelihood in ("bernoulli", "gaussian_fixed"):
+        model = build_model(ModelConfig(image_shape=(1, 4, 4), arch="mlp", hidden=(8,),
+                                        latent_dim=2, likelihood=likelihood, kind="ae"))
+        x = torch.rand(6, 1, 4, 4)
+        copy = evaluation_copy(x, likelihood)
+        mean = model.decode(model.encode(x).mode()).mean
+        nats = -model.decode(model.encode(copy).mode()).log_prob(copy)
+        result = reconstruction_error(model, x, batch_size=4)  # two batches
+        assert result.n_images == 6
+        assert result.mse == pytest.approx(((mean - x) ** 2).mean().item(), rel=1e-5)
+        assert result.nats == pytest.approx(nats.mean().item() + offset_nats(likelihood, 16),
+                                            rel=1e-5)
