@@ -142,6 +142,19 @@ def test_every_page_handles_an_autoencoder(assets_with, page, expected):
     assert expected in _texts(at)
 
 
+def test_explore_says_when_a_code_lies_beyond_the_sliders_range(assets_with):
+    root = assets_with("mnist-ae")
+    model = build_model(AE)
+    with torch.no_grad():
+        model.encoder.net[-1].bias.fill_(10.0)  # every code coordinate near 10, beyond ±3
+    save_checkpoint(root / "mnist-ae", model, DataConfig(name="mnist5k"), TrainConfig(epochs=1),
+                    metadata={"epoch": 1, "test": AE_TEST})
+    at = _page("app_pages/explore.py", "asset:mnist-ae")
+    next(b for b in at.button if b.label == "Use example").click().run()
+    assert not at.exception
+    assert "3 of 3 coordinates clipped to ±3, the sliders' range" in _texts(at)
+
+
 def test_latent_map_turns_off_the_sigma_ellipses_for_an_autoencoder(assets_with):
     assets_with("mnist-ae")
     at = _page("app_pages/latent_map.py", "asset:mnist-ae")
