@@ -38,6 +38,7 @@ _OVERRIDES = {
     "free_bits": ("train", "free_bits", float), "seed": ("train", "seed", int),
     "device": ("train", "device", str), "threads": ("train", "num_threads", int),
     "iw_samples": ("train", "iw_samples", int), "patience": ("train", "patience", int),
+    "augment_shift": ("train", "augment_shift", int),
     "val_fraction": ("data", "val_fraction", float),
 }
 

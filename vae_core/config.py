@@ -137,6 +137,7 @@ class TrainConfig:
     num_threads: int | None = None  # torch intra-op threads; None keeps torch's default
     iw_samples: int = 100  # importance samples for the test log p(x) at the end of training
     patience: int = 0  # stop after this many epochs without a better validation -ELBO; 0: never
+    augment_shift: int = 0  # training images move by up to this many pixels each way
     log_every: int = 10  # steps between metric lines
 
     def __post_init__(self) -> None:
@@ -154,6 +155,7 @@ class TrainConfig:
                  "num_threads must be between 1 and 1024")
         _require(1 <= self.iw_samples <= 100_000, "iw_samples must be between 1 and 100000")
         _require(0 <= self.patience <= 100_000, "patience must be between 0 and 100000")
+        _require(0 <= self.augment_shift <= 8, "augment_shift must be between 0 and 8 pixels")
         _require(self.log_every >= 1, "log_every must be >= 1")
         _require(0 <= self.seed <= MAX_SEED, f"seed must be in 0..{MAX_SEED}")
         _check_finite(self)

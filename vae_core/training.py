@@ -6,10 +6,11 @@ step and the run keeps its last finished epoch; a non-finite loss stops the run 
 the last good checkpoint kept. A held-out validation part of the training split is evaluated
 after every epoch: the best epoch so far is kept as checkpoints/best, and `patience` epochs
 without improvement stop the run early. Batches are discretized as the likelihood requires
-(vae_core.discretization): binarized afresh for Bernoulli models, dequantized otherwise.
-Shuffling and noise come from generators re-seeded per epoch from (seed, epoch), so a resumed
-run draws what an uninterrupted one would have. A plain autoencoder (ModelConfig.kind 'ae')
-trains on its reconstruction term alone, which is then also what validation follows.
+(vae_core.discretization): binarized afresh for Bernoulli models, dequantized otherwise, after
+an optional random shift (vae_core.augment). Shuffling and noise come from generators re-seeded
+per epoch from (seed, epoch), so a resumed run draws what an uninterrupted one would have. A
+plain autoencoder (ModelConfig.kind 'ae') trains on its reconstruction term alone, which is then
+also what validation follows.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 import torch
 
+from .augment import random_shift
 from .checkpoint import (
     best_checkpoint_dir,
     load_checkpoint,
@@ -271,6 +273,7 @@ def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool)
             _close(bar)
             return False
         batch = x_all[order[i * cfg.batch_size : (i + 1) * cfg.batch_size]].to(session.device)
+        batch = random_shift(batch, cfg.augment_shift, noise)
         batch = discretize(batch, session.config.model.likelihood, noise)
         weight = kl_weight(cfg.beta, cfg.warmup_epochs, (epoch - 1) + i / n_steps)
         terms = _step(session, batch, weight, noise)

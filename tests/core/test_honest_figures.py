@@ -8,6 +8,7 @@ import torch
 
 import vae_core.training as training
 from tests.core.test_training import tiny_config
+from vae_core.augment import random_shift
 from vae_core.checkpoint import best_checkpoint_dir, load_checkpoint
 from vae_core.config import ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_core.data import load_dataset, validation_split
@@ -146,3 +147,15 @@ def test_validation_figures_come_from_held_out_training_images_not_the_test_set(
 def test_early_stopping_without_a_validation_split_is_refused():
     with pytest.raises(ConfigError, match="validation split"):
         RunConfig(data=DataConfig(val_fraction=0.0), train=TrainConfig(patience=3))
+
+
+def test_a_random_shift_moves_each_image_by_whole_pixels_within_the_limit():
+    x = torch.zeros(200, 1, 9, 9)
+    x[:, 0, 4, 4] = 1.0
+    moved = random_shift(x, 2, torch.Generator().manual_seed(0))
+    where = moved[:, 0].flatten(1).argmax(1)
+    dy, dx = where // 9 - 4, where % 9 - 4
+    assert moved.sum().item() == 200  # nothing lost at this margin, nothing invented
+    assert dy.abs().max() == 2 and dx.abs().max() == 2
+    assert len(set(zip(dy.tolist(), dx.tolist(), strict=True))) == 25
+    assert torch.equal(random_shift(x, 0, torch.Generator()), x)
