@@ -12,6 +12,8 @@ from .conv import ConvDecoder, ConvEncoder
 from .heads import Head, likelihood_head
 from .mlp import MLPDecoder, MLPEncoder
 
+LOG_VAR_MIN, LOG_VAR_MAX = -30.0, 20.0
+
 
 def _build_networks(config: ModelConfig, n_params: int, stats: int) -> tuple[nn.Module, nn.Module]:
     """Encoder (`stats` outputs per latent dimension) and decoder (`n_params` raw outputs per
@@ -69,7 +71,9 @@ class VAE(LatentModel):
     def encode(self, x: torch.Tensor) -> DiagonalGaussian:
         """x (B, C, H, W) in [0, 1] -> q(z|x) with (B, D) parameters."""
         mean, log_var = self.encoder(x).chunk(2, dim=1)
-        return DiagonalGaussian(mean, log_var)
+        # exp(log_var) overflows float32 above ~88 and a std of e^-15 is already a point:
+        # the clamp keeps a diverging encoder finite (diffusers' VAE does the same).
+        return DiagonalGaussian(mean, log_var.clamp(LOG_VAR_MIN, LOG_VAR_MAX))
 
 
 class Autoencoder(LatentModel):
