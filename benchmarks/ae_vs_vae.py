@@ -4,7 +4,9 @@ For a plain autoencoder and a VAE with the same networks, data and seed (assets/
 assets/mnist-vae by default) it prints one table: the share of prior draws whose decoder means
 a small digit classifier (vae_core.prior_decodes) labels with probability >= 0.9, over several
 seeds of 1,000 draws each (mean and spread), beside the same share on the real test digits; and
-each model's reconstruction error at its best z. It also writes the figure the README shows:
+each model's reconstruction error at its best z; and where the test codes (an AE's codes, a
+VAE's posterior means) sit against the prior: their per-dimension std (N(0, I) has 1) and the
+share of coordinates beyond +-3 (0.27% under N(0, I)). It also writes the figure the README shows:
 the same 16 draws z ~ N(0, I) decoded by the AE (top) and by the VAE (bottom).
 
     python benchmarks/ae_vs_vae.py [--ae assets/mnist-ae] [--vae assets/mnist-vae]
@@ -26,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 from vae_core.checkpoint import load_checkpoint
 from vae_core.data import load_dataset
 from vae_core.images import make_grid
-from vae_core.latent import decode_mean
+from vae_core.latent import decode_mean, encode_images
 from vae_core.prior_decodes import DigitClassifier, prior_decode_score
 from vae_core.reconstruction_error import reconstruction_error
 
@@ -52,16 +54,20 @@ def main() -> None:
     print(f"classifier: test accuracy {100 * classifier.test_accuracy:.1f}%, "
           f"fitted in {time.perf_counter() - started:.0f} s")
     print("| model | prior draws labelled with p >= 0.9 | real test digits (ceiling) | "
-          "reconstruction -log p(x|z), nats/image | MSE per pixel |")
-    print("|---|---:|---:|---:|---:|")
+          "reconstruction -log p(x|z), nats/image | MSE per pixel | test codes' std per "
+          "dimension | coordinates beyond ±3 |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for checkpoint, path in zip(checkpoints, (args.ae, args.vae), strict=True):
         scores = [prior_decode_score(checkpoint.model, classifier, seed=s)
                   for s in range(args.seeds)]
         shares = 100 * np.array([s.share for s in scores])
         error = reconstruction_error(checkpoint.model, data.test_x)
+        codes = encode_images(checkpoint.model, data.test_x).mean
+        spread = codes.std(axis=0)
         print(f"| {path.name} ({checkpoint.model_config.kind}) | {shares.mean():.1f}% "
               f"± {shares.std():.1f} | {100 * scores[0].real_share:.1f}% | {error.nats:.2f} | "
-              f"{error.mse:.4f} |")
+              f"{error.mse:.4f} | {spread.min():.2f} to {spread.max():.2f} | "
+              f"{100 * (np.abs(codes) > 3).mean():.1f}% |")
     _figure([c.model for c in checkpoints], args.figure)
     print(f"wrote {args.figure}")
 
