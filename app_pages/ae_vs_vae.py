@@ -30,6 +30,7 @@ N_DRAWS, STEPS = 16, 10
 SEED_KEY = "ae_vs_vae_seed"
 SCORE_KEY = "ae_vs_vae_scored"  # the pair whose headline figure this session asked for
 NAMES = ("Plain autoencoder", "VAE")
+SHORT_NAMES = ("AE", "VAE")  # where a third of the page's width must hold the label
 
 
 def _load(entry: ModelEntry) -> ActiveModel | None:
@@ -147,8 +148,9 @@ def headline(pair, data: ImageDataset) -> None:
     scores = prior_scores(versions, pair[0].checkpoint.data_config,
                           tuple(m.model for m in pair), data)
     columns = st.columns(3)
-    for column, score, name in zip(columns, scores, NAMES, strict=False):
-        column.metric(f"{name}: prior draws labelled with confidence", f"{100 * score.share:.1f}%")
+    for column, score, name in zip(columns, scores, SHORT_NAMES, strict=False):
+        column.metric(f"{name}: prior draws recognised", f"{100 * score.share:.1f}%",
+                      help="Labelled with probability ≥ 0.9 by the classifier.")
     accuracy = 100 * scores[0].classifier_accuracy
     columns[2].metric("Real test digits (ceiling)", f"{100 * scores[0].real_share:.1f}%",
                       help=f"The classifier's accuracy on them: {accuracy:.1f}%")

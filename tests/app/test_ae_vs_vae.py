@@ -97,9 +97,9 @@ def test_the_headline_figure_is_the_classifier_share_of_the_same_prior_draws(ass
 
     data_config = DataConfig(name="mnist5k")
     classifier = _classifier(repr(data_config), load_dataset(data_config))  # the page's, cached
-    for name, label in (("mnist-ae", "Plain autoencoder"), ("mnist-vae", "VAE")):
+    for name, label in (("mnist-ae", "AE"), ("mnist-vae", "VAE")):
         score = prior_decode_score(load_checkpoint(root / name).model, classifier, 1000)
-        assert shown[f"{label}: prior draws labelled with confidence"] == \
+        assert shown[f"{label}: prior draws recognised"] == \
             f"{100 * score.share:.1f}%"
     assert float(shown["Real test digits (ceiling)"].rstrip("%")) > 50
 
