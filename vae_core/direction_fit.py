@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from .data import ImageDataset, render_shapes, sample_factors
 from .directions import CLASS, VALUE, Direction, Probe, Target, directions_for, fit_probe
@@ -73,14 +74,17 @@ def fit_attribute_directions(model: VAE, data: ImageDataset, limit: int = FIT_LI
         keep &= (target.held_out >= 0) if target.kind == CLASS else np.isfinite(target.held_out)
     held_codes = held_codes[keep]
     targets = [replace(target, held_out=target.held_out[keep]) for target in targets]
+    check = held_codes[:check_codes]
+    check_back = reencode(model, check)  # the unmoved side of every decoded check
     probes, directions = [], []
     for target in targets:
-        probe = fit_probe(fit_codes, held_codes, target)
+        with threadpool_limits(1, user_api="blas"):  # tiny matrices: threads only contend
+            probe = fit_probe(fit_codes, held_codes, target)
         probes.append(probe)
         for direction in directions_for(fit_codes, target, probe):
             amount = check_amount(direction, target)
-            effect = decoded_effect(model, probe, direction, held_codes[:check_codes], amount)
-            directions.append(replace(direction, effect=effect))
+            effect = decoded_effect(model, probe, direction, check, amount, check_back)
+            directions.append(replace(direction, effect=effect, spread=amount))
     return AttributeDirections(tuple(probes), tuple(directions), source, int(keep.sum()))
 
 
@@ -95,17 +99,19 @@ def reencode(model: VAE, codes: np.ndarray) -> np.ndarray:
 
 
 def decoded_effect(model: VAE, probe: Probe, direction: Direction, codes: np.ndarray,
-                   amount: float) -> float:
+                   amount: float, codes_back: np.ndarray | None = None) -> float:
     """Does moving `codes` by `amount` along `direction` change what the probe reads?
 
     Both the moved and the unmoved codes go through decode and encode, so the check compares
-    like with like. VALUE: the measured change of the probe's reading over the intended one
-    (1 = as intended, 0 = no change). CLASS: the share of codes read as another class before
-    that are read as the direction's class after.
+    like with like (`codes_back`: reencode(model, codes), when already known). VALUE: the
+    measured change of the probe's reading over the intended one (1 = as intended, 0 = no
+    change). CLASS: the share of codes read as another class before that are read as the
+    direction's class after.
     """
     codes = np.asarray(codes, dtype=np.float32)
     moved = codes + np.float32(amount) * direction.vector.astype(np.float32)
-    before, after = probe.predict(reencode(model, codes)), probe.predict(reencode(model, moved))
+    codes_back = reencode(model, codes) if codes_back is None else codes_back
+    before, after = probe.predict(codes_back), probe.predict(reencode(model, moved))
     if direction.kind == VALUE:
         return float(np.mean(after - before) / amount) if amount else 0.0
     others = before != direction.class_index

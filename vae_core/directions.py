@@ -58,6 +58,7 @@ class Direction:
     probe_score: float  # held-out: the class's recall (CLASS) or the probe's R^2 (VALUE)
     class_index: int | None = None
     effect: float | None = None  # the decoded check (see decoded_effect), when measured
+    spread: float = 1.0  # a typical move: 1 for a class, the factor's std for a value
 
 
 def fit_probe(fit_codes: np.ndarray, held_out_codes: np.ndarray, target: Target) -> Probe:
