@@ -13,7 +13,7 @@ from .active_model import ActiveModel
 from .render import display_scale, grid_image, png_bytes
 
 N_NEIGHBOURS = 8
-STRIP_PX = 80  # each neighbour's side on the page
+STRIP_PX = 96  # about each neighbour's side on the page (an integer upscale)
 
 
 @st.cache_data(max_entries=8, show_spinner="Encoding the test images...")
@@ -33,18 +33,19 @@ def _label(data: ImageDataset, index: int) -> str:
 
 
 def neighbour_strip(active: ActiveModel, data: ImageDataset, z, k: int = N_NEIGHBOURS):
-    """(PNG bytes of the k nearest test images in a row, their names nearest first)."""
+    """(PNG bytes of the k nearest test images in a row, its width, their names nearest first)."""
     nearest = nearest_codes(test_codes(active, data), np.asarray(z, dtype=np.float32), k)
     images = data.test_x[nearest].numpy()
-    png = png_bytes(grid_image(images, len(nearest), display_scale(images.shape[-2], STRIP_PX)))
-    return png, [_label(data, int(i)) for i in nearest]
+    strip = grid_image(images, len(nearest), display_scale(images.shape[-2], STRIP_PX))
+    return png_bytes(strip), strip.width, [_label(data, int(i)) for i in nearest]
 
 
 def show_neighbours(active: ActiveModel, data: ImageDataset | None, z, what: str) -> None:
     """The strip with a caption; `what` names the z, e.g. 'the current z'."""
     if data is None:
         return
-    png, names = neighbour_strip(active, data, z)
-    st.image(png, output_format="PNG", caption=(
+    png, width, names = neighbour_strip(active, data, z)
+    # At its own width: a browser rescale by a non-integer factor would blur the pixels.
+    st.image(png, output_format="PNG", width=width, caption=(
         f"The {len(names)} test images whose posterior means are closest to {what} "
         f"(Euclidean, nearest first): {', '.join(names)}"))
