@@ -26,6 +26,7 @@ FACTOR_UNITS = {"scale": "scale units", "rotation": "radians", "x": "widths of t
                 "y": "heights of the y range"}
 CLASS_RANGE = (-1.0, 2.0)  # in class-mean differences
 VALUE_SPREADS = 3.0  # a factor's slider spans +/- this many of its standard deviations
+WEAK_R2 = 0.5  # below this held-out R^2, a linear read-out barely finds the factor in z
 
 
 @st.cache_data(max_entries=8, show_spinner="Fitting attribute directions (once per model)...")
@@ -61,6 +62,8 @@ def how_well(direction: Direction) -> str:
                      f"'{name}' (decoded and read again)")
         return text
     text = f"probe R² {direction.probe_score:.2f} on held-out data"
+    if direction.probe_score < WEAK_R2:
+        return text + ": z barely carries this factor linearly, so this slider means little"
     if direction.effect is not None:
         text += (f"; decoded and read again, a move changes the factor by {direction.effect:.0%} "
                  "of what it asks")

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 
 from tests.app.test_explore import _data, _explore, _move, _z_by_dim
+from ui.attributes import factor_label, how_well
 from ui.explore_state import snap
 from vae_core.checkpoint import load_checkpoint
 from vae_core.data import load_dataset
 from vae_core.direction_fit import fit_attribute_directions
-from vae_core.directions import nearest_codes
+from vae_core.directions import CLASS, VALUE, Direction, nearest_codes
 from vae_core.latent import encode_images
 
 
@@ -111,3 +112,16 @@ def test_shapes_get_a_slider_per_factor_with_its_scores(trained_env, tiny_fits):
     expected = snap(10 * step * directions["x"].vector)
     assert expected != [0.0] * 3 and at.session_state["explore_z"] == expected
     assert "move right +" in _captions(at)
+
+
+def test_each_direction_says_how_well_it_works():
+    strong = Direction("x", "x", VALUE, np.ones(2), probe_score=0.97, effect=0.9)
+    assert how_well(strong) == ("probe R² 0.97 on held-out data; decoded and read again, a move "
+                                "changes the factor by 90% of what it asks")
+    weak = Direction("rotation", "rotation", VALUE, np.ones(2), probe_score=0.01, effect=0.2)
+    assert how_well(weak).endswith("z barely carries this factor linearly, so this slider "
+                                   "means little")
+    towards = Direction("towards 8", "class", CLASS, np.ones(2), 0.87, class_index=8, effect=0.24)
+    assert how_well(towards) == ("probe names 87% of held-out '8' images right; one step turns "
+                                 "24% of other held-out images into '8' (decoded and read again)")
+    assert factor_label(strong) == "move right" and factor_label(towards) == "towards 8"
