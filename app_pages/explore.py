@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui.active_model import ActiveModel, active_dataset, active_model, dimension_usage
 from ui.decoder_handoff import PageDecoder, decodes_in_page, page_decoder_error
-from ui.explore_attributes import attribute_z
+from ui.explore_attributes import attribute_z, attributes_drawn
 from ui.explore_state import (
     RANDOM_DRAWS_KEY,
     Z_LIMIT,
@@ -165,8 +165,10 @@ def _explorer(active: ActiveModel, usage, data: ImageDataset | None) -> None:
     else:  # the server draws the mean until the page says it decodes this model
         panel, mean_column, side_column = st.columns([1.2, 1, 1], gap="medium")
     below = st.container()
-    with below:  # drawn below the sliders, but run first: the attribute sliders may move z
-        z = _attributes(active, data, z)
+    early = attributes_drawn(active.version)
+    if early:  # drawn below the sliders, but run first: the attribute sliders may move z
+        with below:
+            z = _attributes(active, data, z)
     # Images before sliders: the browser fetches them while the slider deltas still arrive.
     _decoder_images(active, z, mean_column, side_column, in_page=in_page)
     with panel:
@@ -175,6 +177,8 @@ def _explorer(active: ActiveModel, usage, data: ImageDataset | None) -> None:
             st.warning(f"The decoder does not run in this page ({problem}), so the image "
                        "follows the sliders from the server, a few times a second.")
     with below:
+        if not early:  # first run for this model: at 0, they leave z as it is
+            _attributes(active, data, z)
         show_neighbours(active, data, z, "the current z")
     _traversal(active, z, order, usage)
 

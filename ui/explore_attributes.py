@@ -22,6 +22,15 @@ PREFIX = "explore_attr"
 STATE_KEY = "explore_attr_state"  # (model version, base z, the z the attribute sliders set)
 
 
+def attributes_drawn(version: str) -> bool:
+    """This session has drawn the attribute sliders for this model (so they may have moved).
+
+    Until then they are at 0 and cannot move z, so Explore draws them after the latent sliders:
+    fitting the directions (seconds, once per model) then does not delay the first image.
+    """
+    return st.session_state.get(STATE_KEY, (None,))[0] == version
+
+
 def attribute_z(active: ActiveModel, data: ImageDataset | None, z: list[float]) -> list[float]:
     """Draw the attribute sliders; returns z, moved (and set for Explore) when they ask."""
     result = attribute_directions(active, data)
