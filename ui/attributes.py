@@ -93,19 +93,23 @@ def _slider_names(result: AttributeDirections) -> list[str]:
     return (["class"] if any(d.kind == CLASS for d in result.directions) else []) + values
 
 
-def attribute_controls(prefix: str, version: str, result: AttributeDirections) -> AttributeMove:
-    """One slider for the chosen class and one per factor, each with how well it works."""
+def attribute_controls(prefix: str, version: str, result: AttributeDirections,
+                       columns: int = 1) -> AttributeMove:
+    """One slider for the chosen class and one per factor (in `columns` columns), each with how
+    well it works."""
     offset, words = np.zeros_like(result.directions[0].vector), []
     classes = [d for d in result.directions if d.kind == CLASS]
     if classes:
         offset, words = _class_control(prefix, version, classes, offset, words)
-    for direction in (d for d in result.directions if d.kind != CLASS):
+    factors = [d for d in result.directions if d.kind != CLASS]
+    grid = st.columns(columns, gap="medium") if factors else []
+    for i, direction in enumerate(factors):
         key, spread = widget_key(prefix, direction.name, version), VALUE_SPREADS * direction.spread
         st.session_state.setdefault(key, 0.0)  # the value lives in session state (reset_controls)
-        t = st.slider(factor_label(direction), -spread, spread, step=spread / 30, key=key,
-                      format="%+.2f", help=f"In {FACTOR_UNITS.get(direction.name, 'units')}. "
-                      + how_well(direction) + ".")
-        st.caption(how_well(direction))
+        t = grid[i % columns].slider(
+            factor_label(direction), -spread, spread, step=spread / 30, key=key, format="%+.2f",
+            help=f"In {FACTOR_UNITS.get(direction.name, 'units')}, as read by a linear probe.")
+        grid[i % columns].caption(how_well(direction))
         if t:
             offset = offset + t * direction.vector
             words.append(f"{factor_label(direction)} {t:+.2f}")

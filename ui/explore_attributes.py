@@ -41,7 +41,7 @@ def attribute_z(active: ActiveModel, data: ImageDataset | None, z: list[float]) 
     if version != active.version or shown != tuple(z):  # z was set some other way
         base = tuple(z)
         reset_controls(PREFIX, active.version, result)
-    move = attribute_controls(PREFIX, active.version, result)
+    move = attribute_controls(PREFIX, active.version, result, columns=2)
     target = snap(np.asarray(base) + move.offset)
     if target != z:
         words = move.words or "back to where they started"
