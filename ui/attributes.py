@@ -136,5 +136,5 @@ def _class_control(prefix, version, classes: list[Direction], offset, words):
 def no_directions_note(data: ImageDataset | None) -> str:
     if data is None:
         return "Attribute directions need the model's data set, which is not available here."
-    return (f"The data set '{data.name}' has no labels or known factors, so there are no "
-            "attribute directions to fit.")
+    return (f"The data set '{data.name}' has no known factors and fewer than two labelled "
+            "classes, so there are no attribute directions to fit.")

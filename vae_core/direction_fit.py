@@ -61,10 +61,11 @@ def _label_fit_set(model: VAE, data: ImageDataset, limit: int):
 
 def fit_attribute_directions(model: VAE, data: ImageDataset, limit: int = FIT_LIMIT,
                              check_codes: int = CHECK_CODES) -> AttributeDirections | None:
-    """Probes, directions and decoded checks; None when the data has no labels or factors."""
+    """Probes, directions and decoded checks; None when the data has no factors and fewer than
+    two labelled classes in its training split (nothing to tell apart)."""
     if has_factors(data):
         fit_codes, targets, source = _shape_fit_set(model, data, min(limit, len(data.train_x)))
-    elif data.label_names and bool((data.train_y >= 0).any()):
+    elif data.label_names and len(torch.unique(data.train_y[data.train_y >= 0])) >= 2:
         fit_codes, targets, source = _label_fit_set(model, data, limit)
     else:
         return None

@@ -174,6 +174,9 @@ def test_data_without_labels_or_factors_gives_no_directions():
     x = torch.rand(6, 1, 8, 8)
     unlabelled = ImageDataset("own", x[:4], torch.full((4,), -1), x[4:], torch.full((2,), -1))
     assert fit_attribute_directions(model, unlabelled) is None
+    one_class = ImageDataset("own", x[:4], torch.zeros(4, dtype=torch.int64), x[4:],
+                             torch.zeros(2, dtype=torch.int64), label_names=("cat",))
+    assert fit_attribute_directions(model, one_class) is None  # a probe needs two classes
 
 
 def test_labelled_data_gives_one_direction_per_class():
