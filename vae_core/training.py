@@ -3,8 +3,12 @@
 A run directory holds run.json (the RunConfig), status.json, metrics.jsonl and checkpoints/.
 Every finished epoch is checkpointed (model, optimizer); SIGTERM / Ctrl-C stop after the current
 step and the run keeps its last finished epoch; a non-finite loss stops the run as failed with
-the last good checkpoint kept. Shuffling and noise come from generators re-seeded per epoch from
-(seed, epoch), so a resumed run draws what an uninterrupted one would have.
+the last good checkpoint kept. A held-out validation part of the training split is evaluated
+after every epoch: the best epoch so far is kept as checkpoints/best, and `patience` epochs
+without improvement stop the run early. Batches are discretized as the likelihood requires
+(vae_core.discretization): binarized afresh for Bernoulli models, dequantized otherwise, after
+an optional random shift (vae_core.augment). Shuffling and noise come from generators re-seeded
+per epoch from (seed, epoch), so a resumed run draws what an uninterrupted one would have.
 """
 
 from __future__ import annotations
@@ -22,16 +26,20 @@ from typing import Any
 
 import torch
 
+from .augment import random_shift
 from .checkpoint import (
+    best_checkpoint_dir,
     load_checkpoint,
     load_optimizer_state,
     resolve_checkpoint_dir,
+    save_best_checkpoint,
     save_run_checkpoint,
 )
 from .checkpoint_checks import expected_shapes
 from .config import ConfigError, RunConfig
-from .data import ImageDataset, load_dataset
+from .data import ImageDataset, load_dataset, validation_split
 from .devices import select_device
+from .discretization import discretize, offset_nats
 from .evaluation import evaluate
 from .models import VAE
 from .objectives import elbo_terms, kl_weight
@@ -88,8 +96,17 @@ class _Session:
     start_epoch: int
     step: int
     train_seconds: float
+    fit_x: torch.Tensor  # the training split minus the validation part: what is trained on
+    val_x: torch.Tensor  # held out for early stopping and model choice; may be empty
+    best_val: float = math.inf  # best validation -ELBO so far, and its epoch (0: none)
+    best_epoch: int = 0
     last_train_totals: list[float] = dataclasses.field(default_factory=list)  # neg_elbo, kl, recon
     last_heartbeat: float = 0.0  # time.monotonic() of the last status write
+
+    @property
+    def nats_offset(self) -> float:
+        """Added to logged -ELBO/reconstruction so train figures match test ones in units."""
+        return offset_nats(self.config.model.likelihood, math.prod(self.config.model.image_shape))
 
 
 def train(
@@ -133,6 +150,7 @@ def _status_fields(session: _Session) -> dict[str, Any]:
         "pid": os.getpid(), "device": str(session.device), "epochs": session.config.train.epochs,
         "epoch": session.start_epoch - 1, "message": "", "train_seconds": session.train_seconds,
         "data_notes": list(session.data.notes),  # e.g. skipped files: the run card shows them
+        "best_epoch": session.best_epoch,
     }
 
 
@@ -158,8 +176,23 @@ def _open_session(config: RunConfig, run_dir: Path, resume: bool) -> _Session:
     else:
         _check_new_run_dir(run_dir)
     (run_dir / RUN_CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2))
-    return _Session(config, run_dir, model, optimizer, data, device, metrics, start_epoch, step,
-                    seconds)
+    fit_x, val_x = validation_split(data.train_x, config.data.val_fraction, config.data.split_seed)
+    session = _Session(config, run_dir, model, optimizer, data, device, metrics, start_epoch,
+                       step, seconds, fit_x, val_x)
+    if resume:
+        session.best_val, session.best_epoch = _restore_best(run_dir, start_epoch - 1)
+    return session
+
+
+def _restore_best(run_dir: Path, last_epoch: int) -> tuple[float, int]:
+    """The best validation figure and epoch saved before the run stopped (none: inf, 0)."""
+    directory = best_checkpoint_dir(run_dir)
+    if directory is None:
+        return math.inf, 0
+    meta = load_checkpoint(directory).metadata
+    if meta.get("epoch", 0) > last_epoch:  # saved after the epoch checkpoint we resume from
+        return math.inf, 0
+    return float(meta["validation"]["neg_elbo"]), int(meta["epoch"])
 
 
 def _check_new_run_dir(run_dir: Path) -> None:
@@ -180,7 +213,7 @@ def _restore(run_dir: Path, model: VAE, optimizer: torch.optim.Optimizer, device
 
 
 def _run_epochs(session: _Session, flag: _StopFlag, progress: bool) -> TrainResult:
-    epochs = session.config.train.epochs
+    epochs, patience = session.config.train.epochs, session.config.train.patience
     last_done = session.start_epoch - 1
     for epoch in range(session.start_epoch, epochs + 1):
         try:
@@ -194,10 +227,14 @@ def _run_epochs(session: _Session, flag: _StopFlag, progress: bool) -> TrainResu
             return TrainResult("cancelled", last_done,
                                f"stopped during epoch {epoch}; kept epoch {last_done}",
                                session.run_dir)
-        record = _end_epoch(session, epoch, is_last=epoch == epochs)
+        record, stalled = _end_epoch(session, epoch, final=epoch == epochs)
         if progress:
             _print_epoch(record, epochs)
         last_done = epoch
+        if stalled:
+            return TrainResult("finished", epoch, f"stopped early after epoch {epoch}: no better "
+                               f"validation -ELBO for {patience} epochs; best epoch "
+                               f"{session.best_epoch}", session.run_dir)
         if flag.stop and epoch < epochs:
             return TrainResult("cancelled", epoch, f"stopped after epoch {epoch}",
                                session.run_dir)
@@ -215,7 +252,7 @@ def _epoch_generators(session: _Session, epoch: int) -> tuple[torch.Generator, t
 def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool) -> bool:
     """One pass over the training set; False if stopped part-way."""
     cfg = session.config.train
-    x_all = session.data.train_x
+    x_all = session.fit_x
     n = x_all.shape[0]
     shuffle, noise = _epoch_generators(session, epoch)
     order = torch.randperm(n, generator=shuffle)
@@ -229,6 +266,8 @@ def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool)
             _close(bar)
             return False
         batch = x_all[order[i * cfg.batch_size : (i + 1) * cfg.batch_size]].to(session.device)
+        batch = random_shift(batch, cfg.augment_shift, noise)
+        batch = discretize(batch, session.config.model.likelihood, noise)
         weight = kl_weight(cfg.beta, cfg.warmup_epochs, (epoch - 1) + i / n_steps)
         terms = _step(session, batch, weight, noise)
         with torch.no_grad():  # bookkeeping: keep it out of the autograd graph
@@ -237,7 +276,8 @@ def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool)
         if session.step % cfg.log_every == 0 or i == n_steps - 1:
             _log_step(session, epoch, terms, weight, bar, i + 1, n_steps)
     session.train_seconds += time.perf_counter() - started
-    session.last_train_totals = (totals / n).tolist()
+    session.last_train_totals = (totals / n + torch.tensor([session.nats_offset, 0.0,
+                                                            session.nats_offset])).tolist()
     _close(bar)
     return True
 
@@ -255,6 +295,8 @@ def _step(session: _Session, batch: torch.Tensor, weight: float, noise: torch.Ge
 
 def _log_step(session: _Session, epoch: int, terms, weight: float, bar, done: int, total: int):
     values = {k: getattr(terms, k).detach().mean().item() for k in ("neg_elbo", "kl", "recon")}
+    values["neg_elbo"] += session.nats_offset
+    values["recon"] += session.nats_offset
     session.metrics.append({"kind": "step", "epoch": epoch, "step": session.step,
                             "epoch_progress": done / total, "kl_weight": weight, **values,
                             "time": time.time()})
@@ -275,31 +317,67 @@ def _print_epoch(record: dict[str, Any], epochs: int) -> None:
 
     log_px = record["test_log_px"]
     tail = f"  test log p(x) {log_px:.2f}" if log_px is not None else ""
+    if record["val_neg_elbo"] is not None:
+        tail += (f"  validation -ELBO {record['val_neg_elbo']:.2f} "
+                 f"(best epoch {record['best_epoch']})")
     tqdm.write(f"epoch {record['epoch']}/{epochs}  train -ELBO {record['train_neg_elbo']:.2f}  "
                f"test -ELBO {record['test_neg_elbo']:.2f}  (KL {record['test_kl']:.2f}, "
                f"recon {record['test_recon']:.2f}){tail}")
 
 
-def _end_epoch(session: _Session, epoch: int, is_last: bool) -> dict[str, Any]:
-    """Evaluate on the test set, log the epoch, checkpoint it."""
+def _end_epoch(session: _Session, epoch: int, final: bool) -> tuple[dict[str, Any], bool]:
+    """Validate, evaluate on the test set, log the epoch, checkpoint it (and the best so far).
+    Returns the epoch's record and whether the run has stalled (patience used up)."""
     cfg = session.config.train
     session.model.eval()
-    iw = cfg.iw_samples if is_last else 0
+    validation = _validate(session)
+    improved = validation is not None and validation.neg_elbo < session.best_val
+    if improved:
+        session.best_val, session.best_epoch = validation.neg_elbo, epoch
+    stalled = validation is not None and cfg.patience > 0 and \
+        epoch - session.best_epoch >= cfg.patience
+    iw = cfg.iw_samples if final or stalled else 0
     test = evaluate(session.model, session.data.test_x, iw_samples=iw, seed=cfg.seed)
     train_neg_elbo, train_kl, train_recon = session.last_train_totals
     record = {"kind": "epoch", "epoch": epoch, "step": session.step,
               "train_neg_elbo": train_neg_elbo, "train_kl": train_kl, "train_recon": train_recon,
+              "val_neg_elbo": validation.neg_elbo if validation else None,
               "test_neg_elbo": test.neg_elbo, "test_kl": test.kl, "test_recon": test.recon,
-              "test_log_px": test.log_px, "train_seconds": session.train_seconds,
-              "time": time.time()}
+              "test_log_px": test.log_px, "best_epoch": session.best_epoch,
+              "train_seconds": session.train_seconds, "time": time.time()}
     session.metrics.append(record)
     metadata = {"epoch": epoch, "step": session.step, "train_seconds": session.train_seconds,
                 "device": str(session.device), "test": test.as_dict(),
-                "n_train": int(session.data.train_x.shape[0])}
+                "validation": validation.as_dict() if validation else None,
+                "n_train": int(session.fit_x.shape[0]),
+                "n_validation": int(session.val_x.shape[0])}
     save_run_checkpoint(session.run_dir, epoch, model=session.model,
                         data_config=session.config.data, train_config=cfg, metadata=metadata,
                         optimizer_state=session.optimizer.state_dict())
-    return record
+    if improved:
+        save_best_checkpoint(session.run_dir, model=session.model,
+                             data_config=session.config.data, train_config=cfg, metadata=metadata)
+    elif iw and session.best_epoch:
+        _complete_best(session)
+    return record, stalled
+
+
+def _validate(session: _Session):
+    """-ELBO on the held-out validation images (an Evaluation), or None without them."""
+    if session.val_x.shape[0] == 0:
+        return None
+    return evaluate(session.model, session.val_x, seed=session.config.train.seed)
+
+
+def _complete_best(session: _Session) -> None:
+    """Give checkpoints/best the final test figures (with log p(x)) that its epoch lacked."""
+    directory = best_checkpoint_dir(session.run_dir)
+    best = load_checkpoint(directory, session.device)
+    cfg = session.config.train
+    test = evaluate(best.model.eval(), session.data.test_x, iw_samples=cfg.iw_samples,
+                    seed=cfg.seed)
+    save_best_checkpoint(session.run_dir, model=best.model, data_config=session.config.data,
+                         train_config=cfg, metadata={**best.metadata, "test": test.as_dict()})
 
 
 def _progress_bar(enabled: bool, total: int, epoch: int, epochs: int):
