@@ -2,13 +2,11 @@
 an attribute slider moves (its decoded pixels differ), and Explore's latent sliders follow an
 attribute slider. Saves screenshots of both views at 1280x800 (ATTRIBUTE_SHOTS, else a tmp dir)."""
 
-import io
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from playwright.sync_api import expect
 
 from tests.e2e.explorer import RANGES, wait_in_page
@@ -28,12 +26,23 @@ def shots(tmp_path) -> Path:
     return out
 
 
-def _pixels(page, image) -> np.ndarray:
-    """The decoded image's pixels as the browser received them."""
-    src = image.locator("img").get_attribute("src")
-    body = page.request.get(src if src.startswith("http") else page.url.split("/")[0] + "//"
-                            + page.url.split("/")[2] + src).body()
-    return np.asarray(Image.open(io.BytesIO(body)).convert("L"), dtype=np.int16)
+def _pixels(image) -> np.ndarray:
+    """The decoded image's pixels as the browser shows them: read from the loaded <img>, not
+    fetched again (a rerun may have retired its media URL meanwhile)."""
+    img = image.locator("img").first
+    expect(img).to_have_js_property("complete", True)
+    expect(img).not_to_have_js_property("naturalWidth", 0)  # loaded, not broken
+    width, rgba = img.evaluate(
+        """img => {
+          const canvas = document.createElement('canvas');
+          canvas.width = img.naturalWidth;
+          canvas.height = img.naturalHeight;
+          const context = canvas.getContext('2d');
+          context.drawImage(img, 0, 0);
+          return [canvas.width,
+                  Array.from(context.getImageData(0, 0, canvas.width, canvas.height).data)];
+        }""")
+    return np.asarray(rgba, dtype=np.int16).reshape(-1, width, 4)[..., 0]
 
 
 def _move_slider(page, selector: str, presses: int) -> None:
@@ -51,11 +60,12 @@ def test_an_attribute_slider_changes_an_uploaded_image(served_real_app, page, sh
     upload(page, "seven.png", digit_png(), "image/png")
     edited = page.locator(EDITED)
     expect(edited.filter(has_text="no move yet")).to_be_visible(timeout=60_000)
-    before = _pixels(page, edited)
+    wait_for_idle(page)
+    before = _pixels(edited)
     # Streamlit's sliders step by keyboard; the class slider starts at 0, step 0.1.
     _move_slider(page, CLASS_SLIDER.format(prefix="recon_attr"), 15)
     expect(edited.filter(has_text="decoded μ + move (towards 0 +1.5)")).to_be_visible()
-    after = _pixels(page, edited.filter(has_text="decoded μ + move"))
+    after = _pixels(edited.filter(has_text="decoded μ + move"))
     assert after.shape == before.shape
     assert np.abs(after - before).mean() > 2.0  # grey levels: a visible change, not noise
     edited.first.scroll_into_view_if_needed()
