@@ -151,6 +151,15 @@ def _attributes(active: ActiveModel, data: ImageDataset | None, z: list[float]) 
     return attribute_z(active, data, z)
 
 
+def _columns(in_page: bool) -> tuple:
+    """(slider panel, mean column, side column); no mean column when the page draws the mean."""
+    if in_page:
+        panel, side_column = st.columns([2.2, 1], gap="medium")
+        return panel, None, side_column
+    # The server draws the mean until the page says it decodes this model.
+    return tuple(st.columns([1.2, 1, 1], gap="medium"))
+
+
 @st.fragment
 def _explorer(active: ActiveModel, usage, data: ImageDataset | None) -> None:
     """Sliders and images: a slider move reruns only this, not the data or the KL."""
@@ -159,11 +168,7 @@ def _explorer(active: ActiveModel, usage, data: ImageDataset | None) -> None:
     test_x = None if data is None else data.test_x
     decoder, problem = _page_decoder(active, test_x)
     in_page = decoder is not None and decodes_in_page(sliders_key(active.version), active.version)
-    if in_page:
-        panel, side_column = st.columns([2.2, 1], gap="medium")
-        mean_column = None
-    else:  # the server draws the mean until the page says it decodes this model
-        panel, mean_column, side_column = st.columns([1.2, 1, 1], gap="medium")
+    panel, mean_column, side_column = _columns(in_page)
     below = st.container()
     early = attributes_drawn(active.version)
     if early:  # drawn below the sliders, but run first: the attribute sliders may move z

@@ -69,12 +69,7 @@ def fit_attribute_directions(model: VAE, data: ImageDataset, limit: int = FIT_LI
         fit_codes, targets, source = _label_fit_set(model, data, limit)
     else:
         return None
-    held_codes = encode_images(model, data.test_x).mean
-    keep = np.ones(len(held_codes), dtype=bool)
-    for target in targets:  # unlabelled held-out images (-1) are not scored
-        keep &= (target.held_out >= 0) if target.kind == CLASS else np.isfinite(target.held_out)
-    held_codes = held_codes[keep]
-    targets = [replace(target, held_out=target.held_out[keep]) for target in targets]
+    held_codes, targets = _scored_held_out(model, data, targets)
     check = held_codes[:check_codes]
     check_back = reencode(model, check)  # the unmoved side of every decoded check
     probes, directions = [], []
@@ -86,7 +81,17 @@ def fit_attribute_directions(model: VAE, data: ImageDataset, limit: int = FIT_LI
             amount = check_amount(direction, target)
             effect = decoded_effect(model, probe, direction, check, amount, check_back)
             directions.append(replace(direction, effect=effect, spread=amount))
-    return AttributeDirections(tuple(probes), tuple(directions), source, int(keep.sum()))
+    return AttributeDirections(tuple(probes), tuple(directions), source, len(held_codes))
+
+
+def _scored_held_out(model: VAE, data: ImageDataset, targets: list[Target]):
+    """Posterior means of the test images every target can score, and the targets cut to them:
+    an unlabelled test image (-1) or one without a finite factor value is left out."""
+    keep = np.ones(len(data.test_x), dtype=bool)
+    for target in targets:
+        keep &= (target.held_out >= 0) if target.kind == CLASS else np.isfinite(target.held_out)
+    codes = encode_images(model, data.test_x[torch.from_numpy(keep)]).mean
+    return codes, [replace(target, held_out=target.held_out[keep]) for target in targets]
 
 
 def check_amount(direction: Direction, target: Target) -> float:

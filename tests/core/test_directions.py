@@ -189,3 +189,14 @@ def test_labelled_data_gives_one_direction_per_class():
     assert [d.name for d in result.directions] == ["towards cat", "towards dog"]
     assert result.fit_source == "30 training images"
     assert 0.0 <= result.probes[0].score <= 1.0
+
+
+def test_unlabelled_test_images_are_not_scored():
+    model = VAE(ModelConfig(image_shape=(1, 8, 8), arch="mlp", hidden=(8,), latent_dim=2,
+                            likelihood="bernoulli")).eval()
+    x = torch.rand(40, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+    y = torch.arange(40) % 2
+    y[[31, 35]] = -1  # two test images without a label
+    data = ImageDataset("own", x[:30], y[:30], x[30:], y[30:], label_names=("cat", "dog"))
+    result = fit_attribute_directions(model, data)
+    assert result.n_held_out == 8
