@@ -16,6 +16,7 @@ from tests.e2e.test_reconstruct import digit_png, upload
 pytestmark = pytest.mark.e2e
 
 EDITED = "[data-testid=stMain] [data-testid=stImage]:has-text('decoded μ')"
+INPUT = "[data-testid=stMain] [data-testid=stImage]"
 CLASS_SLIDER = "[class*='st-key-{prefix}_class_'] [data-testid=stSlider] input[type=range]"
 
 
@@ -58,9 +59,12 @@ def test_an_attribute_slider_changes_an_uploaded_image(served_real_app, page, sh
     page.set_viewport_size(VIEWPORT)
     open_page(page, served_real_app, "Reconstruct")
     upload(page, "seven.png", digit_png(), "image/png")
-    edited = page.locator(EDITED)
-    expect(edited.filter(has_text="no move yet")).to_be_visible(timeout=60_000)
+    # Test image #0's edit also says "no move yet": wait for the upload's own run first.
+    expect(page.locator(INPUT, has_text="model input (seven.png)").last).to_be_visible(
+        timeout=60_000)
     wait_for_idle(page)
+    edited = page.locator(EDITED)
+    expect(edited.filter(has_text="no move yet")).to_be_visible()
     before = _pixels(edited)
     # Streamlit's sliders step by keyboard; the class slider starts at 0, step 0.1.
     _move_slider(page, CLASS_SLIDER.format(prefix="recon_attr"), 15)
