@@ -195,3 +195,10 @@ def test_loss_curves_of_an_autoencoder_plot_its_reconstruction_only():
     assert [a.text for a in figure.layout.annotations] == [
         "reconstruction (plain autoencoder: no KL, no -ELBO)"]
     assert [list(t.y) for t in figure.data] == [[200.0], [190.0], [195.0]]
+
+
+def test_attribute_directions_are_fitted_on_an_autoencoders_codes(assets_with):
+    assets_with("mnist-ae")
+    at = _page("app_pages/explore.py", "asset:mnist-ae")
+    assert not at.exception and not at.error
+    assert any((s.key or "").startswith("explore_attr") for s in at.slider)
