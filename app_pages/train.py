@@ -19,6 +19,7 @@ from ui.train_figures import checkpoint_previews, latest_checkpoint, loss_curves
 from vae_core.checkpoint import CheckpointError
 from vae_core.config import (
     ARCHITECTURES,
+    MAX_DENSE,
     ConfigError,
     DataConfig,
     ModelConfig,
@@ -78,12 +79,13 @@ def _data_config(dataset: str, fields: dict) -> DataConfig:
 
 def _run_config(dataset: str, fields: dict) -> RunConfig:
     model = ModelConfig(arch=fields["arch"], hidden=parse_hidden(fields["hidden"]),
-                        latent_dim=fields["latent_dim"], likelihood=fields["likelihood"],
-                        kind=fields["kind"])
+                        dense=fields["dense"], latent_dim=fields["latent_dim"],
+                        likelihood=fields["likelihood"], kind=fields["kind"])
     train = TrainConfig(epochs=fields["epochs"], batch_size=fields["batch_size"],
                         lr=fields["lr"], beta=fields["beta"],
                         warmup_epochs=fields["warmup_epochs"], free_bits=fields["free_bits"],
-                        patience=fields["patience"], device=fields["device"])
+                        patience=fields["patience"], augment_shift=fields["augment_shift"],
+                        device=fields["device"])
     return RunConfig(data=_data_config(dataset, fields), model=model, train=train)
 
 
@@ -114,6 +116,10 @@ def _model_fields() -> dict:
                                    key="train_hidden",
                                    help="Comma-separated: layer widths (mlp) or channels "
                                         "per stride-2 layer (conv)."),
+        "dense": left.number_input("Dense width (conv)", 1, MAX_DENSE, DEFAULT.model.dense,
+                                   key="train_dense",
+                                   help="The fully connected layer next to the latent; the "
+                                        "MLP ignores it."),
         "latent_dim": left.number_input("Latent size", 1, 512, DEFAULT.model.latent_dim,
                                         key="train_latent"),
         "likelihood": right.selectbox("Likelihood p(x|z)", list(LIKELIHOODS),
@@ -145,9 +151,13 @@ def _train_fields() -> dict:
                                        "images, held out) has not improved for this many "
                                        "epochs; 0 trains every epoch. The best epoch is kept "
                                        "either way."),
-        "device": right.selectbox("Device", devices, key="train_device",
+        "augment_shift": right.number_input(
+            "Random shift (pixels)", 0, 8, DEFAULT.train.augment_shift, key="train_shift",
+            help="Each training image moves by up to this many pixels each way, drawn afresh "
+                 "per batch: fewer images overfit less."),
+        "device": left.selectbox("Device", devices, key="train_device",
                                  help="auto = CUDA when present, else MPS, else the CPU."),
-        "name": left.text_input("Run name (optional)", key="train_name",
+        "name": right.text_input("Run name (optional)", key="train_name",
                                  help="Letters, digits, '-' and '_'."),
     }
 
