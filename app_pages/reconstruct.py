@@ -1,5 +1,6 @@
 """Reconstruct: one image through the VAE (input, reconstruction, posterior, samples, -ELBO,
-log p(x)) and the latent path between two images, linear and spherical."""
+log p(x)), the image changed along attribute directions, the latent path between two images
+(linear and spherical) and z(A) - z(B) + z(C)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import streamlit as st
 from ui.active_model import ActiveModel, active_dataset, active_model
 from ui.familiarity import familiarity_note, test_neg_elbos
 from ui.random_picks import next_pick_rng
+from ui.reconstruct_edits import arithmetic_result, edit_section, input_png
 from ui.reconstruct_helpers import (
     IW_SAMPLES,
     N_SAMPLES,
@@ -24,6 +26,7 @@ from ui.reconstruct_helpers import (
 from ui.render import display_scale, grid_image, to_image
 from vae_core.data import ImageDataset, ImageInputError
 from vae_core.discretization import bits_per_dim, data_kind
+from vae_core.model_kinds import NOT_FOR_AE
 
 TEST, UPLOAD = "Test image", "Upload"
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
@@ -89,6 +92,11 @@ def show_images(active: ActiveModel, result: Analysis, original, caption: str) -
 
 
 def show_figures(result: Analysis, likelihood: str) -> None:
+    if result.neg_elbo is None:  # a plain autoencoder
+        st.metric("Reconstruction (nats)", f"{result.recon:.1f}",
+                  help="-log p(x|z) at the image's code z")
+        st.caption(f"{NOT_FOR_AE['neg_elbo']}; {NOT_FOR_AE['log_px']}.")
+        return
     columns = st.columns(5)
     columns[0].metric("-ELBO (nats)", f"{result.neg_elbo:.1f}",
                       help="KL + reconstruction, averaged over 64 posterior draws")
@@ -107,6 +115,11 @@ def show_figures(result: Analysis, likelihood: str) -> None:
 
 def show_samples(active: ActiveModel, result: Analysis) -> None:
     scale = display_scale(active.image_shape[1], 84)
+    if active.is_autoencoder:
+        st.image(grid_image(result.likelihood_draws, N_SAMPLES, scale), output_format="PNG",
+                 caption="samples x ~ p(x|z = the code): the decoder's own pixel noise")
+        st.caption(f"No draws from q(z|x) and no μ ± σ chart: {NOT_FOR_AE['posterior_std']}.")
+        return
     left, right = st.columns(2)
     left.image(grid_image(result.posterior_draws, N_SAMPLES, scale), output_format="PNG",
                caption="decoder means at z ~ q(z|x): what the encoder is unsure about")
@@ -123,16 +136,19 @@ def reconstruction_section(active: ActiveModel, data: ImageDataset | None) -> No
     result = analyse(active, x, seed)
     show_images(active, result, original, caption)
     show_figures(result, active.checkpoint.model_config.likelihood)
-    if data is not None:
+    if data is not None and not active.is_autoencoder:  # the note compares -ELBOs
         far, text = familiarity_note(result.neg_elbo, test_neg_elbos(active.version, active, data))
         (st.warning if far else st.caption)(text)
     show_samples(active, result)
+    st.divider()
+    edit_section(active, data, result.x, result.mu, caption)
 
 
 def interpolation_section(active: ActiveModel, data: ImageDataset | None) -> None:
     st.header("Interpolate")
-    st.caption("Decoder means along the path between two posterior means. Spherical paths keep "
-               "the norm typical of N(0, I) draws; linear ones pass nearer the origin.")
+    st.caption("Decoder means along the path between two posterior means (a plain "
+               "autoencoder: two codes). Spherical paths keep the norm typical of N(0, I) draws; "
+               "linear ones pass nearer the origin.")
     start, end = st.columns(2)
     with start:
         xa, _, _ = pick_image("interp_a", "From", data, active, 0)
@@ -152,6 +168,29 @@ def interpolation_section(active: ActiveModel, data: ImageDataset | None) -> Non
                            file_name=f"interpolation-{mode}.gif", mime="image/gif")
 
 
+def arithmetic_section(active: ActiveModel, data: ImageDataset | None) -> None:
+    st.header("Vector arithmetic")
+    st.caption("z(A) - z(B) + z(C) with posterior means: C plus the way A differs from B "
+               "(e.g. A a thick 7, B a thin 7, C a thin 3: a thick 3, if the model learned "
+               "thickness as a direction).")
+    columns = st.columns(3)
+    images = []
+    for column, (name, default) in zip(columns, (("A", 2), ("B", 3), ("C", 4)), strict=True):
+        with column:
+            x, _, _ = pick_image(f"arith_{name.lower()}", name, data, active, default)
+            if x is not None:
+                st.image(input_png(active, x), output_format="PNG", caption=f"{name}")
+            images.append(x)
+    if any(x is None for x in images):
+        return
+    z, png = arithmetic_result(active, images)
+    left, right = st.columns([1, 2], vertical_alignment="center")
+    left.image(png, output_format="PNG", caption="decoded z(A) - z(B) + z(C)")
+    if right.button("Open this z in Explore", key="arith_explore"):
+        st.session_state["explore_z"] = [float(v) for v in z]
+        st.switch_page("app_pages/explore.py")
+
+
 def main() -> None:
     st.title("Reconstruct")
     active = active_model()
@@ -161,6 +200,8 @@ def main() -> None:
     reconstruction_section(active, data)
     st.divider()
     interpolation_section(active, data)
+    st.divider()
+    arithmetic_section(active, data)
 
 
 main()

@@ -8,7 +8,9 @@ after every epoch: the best epoch so far is kept as checkpoints/best, and `patie
 without improvement stop the run early. Batches are discretized as the likelihood requires
 (vae_core.discretization): binarized afresh for Bernoulli models, dequantized otherwise, after
 an optional random shift (vae_core.augment). Shuffling and noise come from generators re-seeded
-per epoch from (seed, epoch), so a resumed run draws what an uninterrupted one would have.
+per epoch from (seed, epoch), so a resumed run draws what an uninterrupted one would have. A
+plain autoencoder (ModelConfig.kind 'ae') trains on its reconstruction term alone, which is then
+also what validation follows.
 """
 
 from __future__ import annotations
@@ -41,11 +43,12 @@ from .config import ConfigError, RunConfig
 from .data import ImageDataset, load_dataset, validation_split
 from .devices import select_device
 from .discretization import discretize, offset_nats
-from .evaluation import evaluate
-from .models import VAE
-from .objectives import elbo_terms, kl_weight
+from .evaluation import evaluate, objective_of
+from .models import LatentModel, build_model
+from .objectives import TERMS, kl_weight, loss_terms
 from .run_files import RUN_CONFIG_FILE, MetricsLog, read_status, write_status
 
+_OBJECTIVE_NAMES = {False: "-ELBO", True: "reconstruction"}  # by "is a plain autoencoder"
 HEARTBEAT_SECONDS = 1.0  # at most one status.json write per second while training
 
 
@@ -89,7 +92,7 @@ class _Session:
 
     config: RunConfig
     run_dir: Path
-    model: VAE
+    model: LatentModel
     optimizer: torch.optim.Optimizer
     data: ImageDataset
     device: torch.device
@@ -99,9 +102,12 @@ class _Session:
     train_seconds: float
     fit_x: torch.Tensor  # the training split minus the validation part: what is trained on
     val_x: torch.Tensor  # held out for early stopping and model choice; may be empty
-    best_val: float = math.inf  # best validation -ELBO so far, and its epoch (0: none)
+    # The best validation objective so far (-ELBO; an autoencoder's reconstruction) and its
+    # epoch (0: none).
+    best_val: float = math.inf
     best_epoch: int = 0
-    last_train_totals: list[float] = dataclasses.field(default_factory=list)  # neg_elbo, kl, recon
+    # Per-image train figures of the last epoch by term; None where the kind has no such term.
+    last_train_means: dict[str, float | None] = dataclasses.field(default_factory=dict)
     last_heartbeat: float = 0.0  # time.monotonic() of the last status write
 
     @property
@@ -166,7 +172,7 @@ def _open_session(config: RunConfig, run_dir: Path, resume: bool) -> _Session:
     )
     expected_shapes(config.model)  # a model over the size limit fails here, before it is built
     torch.manual_seed(train_cfg.seed)
-    model = VAE(config.model).to(device)
+    model = build_model(config.model).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=train_cfg.lr)
     run_dir.mkdir(parents=True, exist_ok=True)
     metrics = MetricsLog(run_dir)
@@ -193,7 +199,7 @@ def _restore_best(run_dir: Path, last_epoch: int) -> tuple[float, int]:
     meta = load_checkpoint(directory).metadata
     if meta.get("epoch", 0) > last_epoch:  # saved after the epoch checkpoint we resume from
         return math.inf, 0
-    return float(meta["validation"]["neg_elbo"]), int(meta["epoch"])
+    return float(objective_of(meta["validation"])), int(meta["epoch"])
 
 
 def _check_new_run_dir(run_dir: Path) -> None:
@@ -201,7 +207,8 @@ def _check_new_run_dir(run_dir: Path) -> None:
         raise ConfigError(f"{run_dir} already holds a run; resume it or choose another --out")
 
 
-def _restore(run_dir: Path, model: VAE, optimizer: torch.optim.Optimizer, device: torch.device):
+def _restore(run_dir: Path, model: LatentModel, optimizer: torch.optim.Optimizer,
+             device: torch.device):
     """Load the latest checkpoint into model and optimizer; returns (next epoch, step, seconds)."""
     checkpoint_dir = resolve_checkpoint_dir(run_dir)
     saved = load_checkpoint(checkpoint_dir, device)
@@ -261,7 +268,7 @@ def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool)
     bar = _progress_bar(progress, n_steps, epoch, cfg.epochs)
     session.model.train()
     started = time.perf_counter()
-    totals = torch.zeros(3)
+    totals: dict[str, float | None] = dict.fromkeys(TERMS, 0.0)
     for i in range(n_steps):
         if flag.stop:
             _close(bar)
@@ -271,20 +278,20 @@ def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool)
         batch = discretize(batch, session.config.model.likelihood, noise)
         weight = kl_weight(cfg.beta, cfg.warmup_epochs, (epoch - 1) + i / n_steps)
         terms = _step(session, batch, weight, noise)
-        with torch.no_grad():  # bookkeeping: keep it out of the autograd graph
-            totals += torch.stack([terms.neg_elbo.sum(), terms.kl.sum(), terms.recon.sum()]).cpu()
+        for key, value in terms.sums().items():
+            totals[key] = None if value is None else totals[key] + value
         session.step += 1
         if session.step % cfg.log_every == 0 or i == n_steps - 1:
             _log_step(session, epoch, terms, weight, bar, i + 1, n_steps)
     session.train_seconds += time.perf_counter() - started
-    session.last_train_totals = (totals / n + torch.tensor([session.nats_offset, 0.0,
-                                                            session.nats_offset])).tolist()
+    session.last_train_means = _with_offset(session, {k: None if v is None else v / n
+                                                      for k, v in totals.items()})
     _close(bar)
     return True
 
 
 def _step(session: _Session, batch: torch.Tensor, weight: float, noise: torch.Generator):
-    terms = elbo_terms(session.model, batch, weight, session.config.train.free_bits, noise)
+    terms = loss_terms(session.model, batch, weight, session.config.train.free_bits, noise)
     loss = terms.loss.mean()
     if not torch.isfinite(loss):
         raise TrainingDiverged(f"loss is {loss.item()} at step {session.step + 1}")
@@ -295,9 +302,8 @@ def _step(session: _Session, batch: torch.Tensor, weight: float, noise: torch.Ge
 
 
 def _log_step(session: _Session, epoch: int, terms, weight: float, bar, done: int, total: int):
-    values = {k: getattr(terms, k).detach().mean().item() for k in ("neg_elbo", "kl", "recon")}
-    values["neg_elbo"] += session.nats_offset
-    values["recon"] += session.nats_offset
+    values = _with_offset(session, {k: None if v is None else v / len(terms.recon)
+                                    for k, v in terms.sums().items()})
     session.metrics.append({"kind": "step", "epoch": epoch, "step": session.step,
                             "epoch_progress": done / total, "kl_weight": weight, **values,
                             "time": time.time()})
@@ -309,8 +315,12 @@ def _log_step(session: _Session, epoch: int, terms, weight: float, bar, done: in
                         "steps_per_epoch": total, "train_seconds": session.train_seconds})
     if bar is not None:
         bar.update(done - bar.n)
-        bar.set_postfix(neg_elbo=f"{values['neg_elbo']:.1f}", kl=f"{values['kl']:.1f}",
-                        recon=f"{values['recon']:.1f}")
+        bar.set_postfix({k: f"{v:.1f}" for k, v in values.items() if v is not None})
+
+
+def _with_offset(session: _Session, means: dict[str, float | None]) -> dict[str, float | None]:
+    """Per-image means with the nats offset on the likelihood terms (none on the KL)."""
+    return {k: v if v is None or k == "kl" else v + session.nats_offset for k, v in means.items()}
 
 
 def _print_epoch(record: dict[str, Any], epochs: int) -> None:
@@ -318,9 +328,13 @@ def _print_epoch(record: dict[str, Any], epochs: int) -> None:
 
     log_px = record["test_log_px"]
     tail = f"  test log p(x) {log_px:.2f}" if log_px is not None else ""
-    if record["val_neg_elbo"] is not None:
-        tail += (f"  validation -ELBO {record['val_neg_elbo']:.2f} "
-                 f"(best epoch {record['best_epoch']})")
+    if record["val_objective"] is not None:
+        tail += (f"  validation {_OBJECTIVE_NAMES[record['test_neg_elbo'] is None]} "
+                 f"{record['val_objective']:.2f} (best epoch {record['best_epoch']})")
+    if record["test_neg_elbo"] is None:  # a plain autoencoder: reconstruction only
+        tqdm.write(f"epoch {record['epoch']}/{epochs}  train recon {record['train_recon']:.2f}  "
+                   f"test recon {record['test_recon']:.2f}{tail}")
+        return
     tqdm.write(f"epoch {record['epoch']}/{epochs}  train -ELBO {record['train_neg_elbo']:.2f}  "
                f"test -ELBO {record['test_neg_elbo']:.2f}  (KL {record['test_kl']:.2f}, "
                f"recon {record['test_recon']:.2f}){tail}")
@@ -332,17 +346,17 @@ def _end_epoch(session: _Session, epoch: int, final: bool) -> tuple[dict[str, An
     cfg = session.config.train
     session.model.eval()
     validation = _validate(session)
-    improved = validation is not None and validation.neg_elbo < session.best_val
+    improved = validation is not None and validation.objective < session.best_val
     if improved:
-        session.best_val, session.best_epoch = validation.neg_elbo, epoch
+        session.best_val, session.best_epoch = validation.objective, epoch
     stalled = validation is not None and cfg.patience > 0 and \
         epoch - session.best_epoch >= cfg.patience
     iw = cfg.iw_samples if final or stalled else 0
     test = evaluate(session.model, session.data.test_x, iw_samples=iw, seed=cfg.seed)
-    train_neg_elbo, train_kl, train_recon = session.last_train_totals
-    record = {"kind": "epoch", "epoch": epoch, "step": session.step,
-              "train_neg_elbo": train_neg_elbo, "train_kl": train_kl, "train_recon": train_recon,
+    train = {f"train_{k}": v for k, v in session.last_train_means.items()}
+    record = {"kind": "epoch", "epoch": epoch, "step": session.step, **train,
               "val_neg_elbo": validation.neg_elbo if validation else None,
+              "val_objective": validation.objective if validation else None,
               "test_neg_elbo": test.neg_elbo, "test_kl": test.kl, "test_recon": test.recon,
               "test_log_px": test.log_px, "best_epoch": session.best_epoch,
               "train_seconds": session.train_seconds, "time": time.time()}
@@ -366,7 +380,7 @@ def _end_epoch(session: _Session, epoch: int, final: bool) -> tuple[dict[str, An
 
 
 def _validate(session: _Session):
-    """-ELBO on the held-out validation images (an Evaluation), or None without them."""
+    """Figures on the held-out validation images (an Evaluation), or None without them."""
     if session.val_x.shape[0] == 0:
         return None
     return evaluate(session.model, session.val_x, seed=session.config.train.seed)

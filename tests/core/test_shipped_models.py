@@ -11,11 +11,16 @@ the k = 10 figure must lie between the card's ELBO and its k = 1000 figure, each
 stated standard errors (measured: 0.5 to 15 nats below the k = 1000 figures). About 30-50 s
 for the four models on one thread, most of it the k = 10 importance samples.
 
+A plain autoencoder (mnist-ae) has only its reconstruction term, at each image's one code on
+the same fixed binarized test copy: no draw is involved, so only the float16 rounding of the
+weights separates it from the card (measured: 0.0006 nats), and RECON_TOLERANCE is tight.
+
 Models on data with known factors (shapes and the beta sweep in assets/shapes-sweep/) also store
 disentanglement scores: the float16 model's MIG and active units must reproduce them, and the
 README's disentanglement table must state them.
 """
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -37,6 +42,7 @@ ASSETS = sorted(p.parent for p in [*ASSETS_DIR.glob("*/config.json"),
                                    *ASSETS_DIR.glob("shapes-sweep/*/config.json")])
 SCORED = [p for p in ASSETS if p.name == "shapes" or p.parent.name == "shapes-sweep"]
 K = 10
+RECON_TOLERANCE = 0.05  # nats/image: an AE's figure is deterministic up to float16 weights
 
 
 def _name(asset: Path) -> str:
@@ -45,12 +51,31 @@ def _name(asset: Path) -> str:
 
 def test_the_shipped_models_are_there():
     assert [_name(p) for p in ASSETS] == [
-        "mnist16", "mnist16-gaussian", "mnist2d", "shapes", "shapes-sweep/beta-1",
-        "shapes-sweep/beta-2", "shapes-sweep/beta-4", "shapes-sweep/beta-8"]
+        "mnist-ae", "mnist-vae", "mnist16", "mnist16-gaussian", "mnist2d", "shapes",
+        "shapes-sweep/beta-1", "shapes-sweep/beta-2", "shapes-sweep/beta-4", "shapes-sweep/beta-8"]
+
+
+def test_the_ae_vs_vae_pair_differs_only_in_kind():
+    ae, vae = (load_checkpoint(PROJECT_DIR / "assets" / name) for name in ("mnist-ae", "mnist-vae"))
+    assert (ae.model_config.kind, vae.model_config.kind) == ("ae", "vae")
+    assert dataclasses.replace(ae.model_config, kind="vae") == vae.model_config
+    assert ae.data_config == vae.data_config
+    assert ae.train_config == vae.train_config
+
+
+def test_the_ae_vs_vae_pair_is_small():
+    for name in ("mnist-ae", "mnist-vae"):
+        folder = PROJECT_DIR / "assets" / name
+        assert sum(f.stat().st_size for f in folder.iterdir()) < 1_800_000, name  # bytes
 
 
 def _card_states(asset: Path, stated: dict) -> None:
     card = (asset / "MODEL_CARD.md").read_text()
+    if stated.get("kind") == "ae":
+        assert (f"test reconstruction | {stated['recon']:.2f} nats/image "
+                f"({bits_per_dim(stated['recon'], stated['n_dims']):.3f} bits/dim)") in card
+        assert "-ELBO, KL, log p(x) | do not apply" in card
+        return
     assert f"test -ELBO | {stated['neg_elbo']:.2f} nats/image" in card
     assert (f"test -log p(x) | {-stated['log_px']:.2f} nats/image "
             f"({bits_per_dim(-stated['log_px'], stated['n_dims']):.3f} bits/dim), "
@@ -80,6 +105,10 @@ def test_a_shipped_model_reproduces_its_card(asset, one_thread):
     assert data.test_x.shape[0] == stated["n_images"]  # the card's figures are on this set
 
     found = evaluate(checkpoint.model, data.test_x, iw_samples=K, seed=checkpoint.train_config.seed)
+    if stated.get("kind") == "ae":
+        assert (found.neg_elbo, found.kl, found.log_px) == (None, None, None)
+        assert found.recon == pytest.approx(stated["recon"], abs=RECON_TOLERANCE)
+        return
     tolerance = 3 * stated["log_px_stderr"]
     assert found.neg_elbo == pytest.approx(stated["neg_elbo"], abs=tolerance)
     assert found.kl == pytest.approx(stated["kl"], abs=tolerance)
