@@ -5,13 +5,22 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
 import torch
 
 from .checkpoint import CheckpointError, load_checkpoint
-from .config import DATASETS, DEVICES, LIKELIHOODS, ConfigError, RunConfig, parse_hidden
+from .config import (
+    DATASETS,
+    DEVICES,
+    LIKELIHOODS,
+    PRECISIONS,
+    ConfigError,
+    RunConfig,
+    parse_hidden,
+)
 from .data import DatasetError, load_dataset
 from .devices import select_device
 from .evaluation import evaluate
@@ -28,6 +37,18 @@ _OVERRIDES = {
     "free_bits": ("train", "free_bits", float), "seed": ("train", "seed", int),
     "device": ("train", "device", str), "threads": ("train", "num_threads", int),
     "iw_samples": ("train", "iw_samples", int),
+    "loader_workers": ("data", "loader_workers", int), "precision": ("train", "precision", str),
+    "log_every": ("train", "log_every", int),
+}
+# On/off flags (store_true): flag -> (section, field, help).
+_SWITCHES = {
+    "stream": ("data", "stream", "images: decode from disk in DataLoader workers, batch by "
+               "batch, instead of loading the whole set into memory"),
+    "compile": ("train", "compile", "torch.compile the model (GPU speed path)"),
+    "channels_last": ("train", "channels_last", "conv: channels-last memory format (GPU)"),
+    "pin_memory": ("train", "pin_memory", "pinned batches, non-blocking copies (GPU)"),
+    "deterministic": ("train", "deterministic", "deterministic kernels (reproducible GPU runs)"),
+    "tensorboard": ("train", "tensorboard", "also write TensorBoard event files into --out"),
 }
 
 
@@ -42,10 +63,15 @@ def _add_train_parser(commands) -> None:
     parser.add_argument("--hidden", help="comma-separated widths (mlp) or channels (conv)")
     parser.add_argument("--likelihood", choices=LIKELIHOODS)
     parser.add_argument("--device", choices=DEVICES)
+    parser.add_argument("--precision", choices=PRECISIONS,
+                        help="autocast: bf16, or fp16 with a gradient scaler (default fp32)")
     for flag, (_, _, kind) in _OVERRIDES.items():
         name = "--" + flag.replace("_", "-")
-        if flag not in ("dataset", "data_path", "arch", "likelihood", "device"):
+        if flag not in ("dataset", "data_path", "arch", "likelihood", "device", "precision"):
             parser.add_argument(name, type=kind)
+    for flag, (_, _, text) in _SWITCHES.items():
+        parser.add_argument("--" + flag.replace("_", "-"), action="store_true", default=None,
+                            help=text)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -78,7 +104,7 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
     values = json.loads(args.config.read_text()) if args.config else {}
     config = RunConfig.from_dict(values)
     sections = {"data": {}, "model": {}, "train": {}}
-    for flag, (section, field, _) in _OVERRIDES.items():
+    for flag, (section, field, _) in {**_OVERRIDES, **_SWITCHES}.items():
         value = getattr(args, flag, None)
         if value is not None:
             sections[section][field] = value
@@ -99,7 +125,8 @@ def _command_train(args: argparse.Namespace) -> int:
     else:
         config = run_config_from_args(args)
     result = train(config, args.out, resume=args.resume, progress=not args.quiet)
-    print(f"{result.state}: {result.message} -> {args.out}")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun: once, from rank 0
+        print(f"{result.state}: {result.message} -> {args.out}")
     return 0 if result.state == "finished" else 1 if result.state == "failed" else 130
 
 

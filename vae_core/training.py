@@ -3,8 +3,10 @@
 A run directory holds run.json (the RunConfig), status.json, metrics.jsonl and checkpoints/.
 Every finished epoch is checkpointed (model, optimizer); SIGTERM / Ctrl-C stop after the current
 step and the run keeps its last finished epoch; a non-finite loss stops the run as failed with
-the last good checkpoint kept. Shuffling and noise come from generators re-seeded per epoch from
-(seed, epoch), so a resumed run draws what an uninterrupted one would have.
+the last good checkpoint kept (finiteness is checked every log_every steps, not every step: a
+check is a host-device sync). Shuffling and noise come from generators re-seeded per epoch from
+(seed, epoch), so a resumed run draws what an uninterrupted one would have. Under torchrun the
+same loop runs in every process (vae_core/distributed.py); rank 0 alone writes the run's files.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
+from . import distributed, speed
+from .batches import EpochBatches
 from .checkpoint import (
     load_checkpoint,
     load_optimizer_state,
@@ -31,11 +36,13 @@ from .checkpoint import (
 from .checkpoint_checks import expected_shapes
 from .config import ConfigError, RunConfig
 from .data import ImageDataset, load_dataset
+from .data.streaming import StreamedDataset, load_streamed
 from .devices import select_device
 from .evaluation import evaluate
 from .models import VAE
 from .objectives import elbo_terms, kl_weight
 from .run_files import RUN_CONFIG_FILE, MetricsLog, read_status, write_status
+from .tracking import open_tracker
 
 HEARTBEAT_SECONDS = 1.0  # at most one status.json write per second while training
 
@@ -82,12 +89,18 @@ class _Session:
     run_dir: Path
     model: VAE
     optimizer: torch.optim.Optimizer
-    data: ImageDataset
+    data: ImageDataset | StreamedDataset
     device: torch.device
     metrics: MetricsLog
     start_epoch: int
     step: int
     train_seconds: float
+    cluster: distributed.Cluster
+    epochs_done: int  # the last finished (checkpointed) epoch
+    step_model: nn.Module  # what the step calls: the model, or DDP / torch.compile around it
+    batches: EpochBatches
+    scaler: torch.amp.GradScaler | None = None
+    tracker: Any = None  # TensorBoard writer when asked for
     last_train_totals: list[float] = dataclasses.field(default_factory=list)  # neg_elbo, kl, recon
     last_heartbeat: float = 0.0  # time.monotonic() of the last status write
 
@@ -97,29 +110,48 @@ def train(
 ) -> TrainResult:
     """Train (or resume) the run in `run_dir`; returns how it ended. Errors in the config or
     data are raised before anything is written when the run is new."""
+    cluster = distributed.Cluster()
     try:
-        session = _open_session(config, Path(run_dir), resume)
+        cluster, device = distributed.join(select_device(config.train.device))
+        session = _open_session(config, Path(run_dir), resume, cluster, device)
     except Exception as error:
         _report_setup_failure(Path(run_dir), config, error)
+        distributed.leave(cluster)
         raise
+    try:
+        return _train_session(session, progress)
+    finally:
+        if session.tracker is not None:
+            session.tracker.close()
+        distributed.leave(cluster)
+
+
+def _train_session(session: _Session, progress: bool) -> TrainResult:
     status = _status_fields(session)
-    write_status(session.run_dir, "running", **status)
+    _write_status(session, "running", **status)
     try:
         with _StopFlag() as flag:
             result = _run_epochs(session, flag, progress)
     except Exception as error:
-        status["message"] = f"{type(error).__name__}: {error}"
-        write_status(session.run_dir, "failed", **status)
+        status.update(message=distributed.describe_failure(error, session.cluster),
+                      epoch=session.epochs_done)
+        _write_status(session, "failed", **status)
         raise
-    write_status(session.run_dir, result.state,
-                 **{**_status_fields(session), "epoch": result.epochs_done,
-                    "message": result.message})
+    _write_status(session, result.state, **{**_status_fields(session),
+                                            "epoch": result.epochs_done, "message": result.message})
     return result
+
+
+def _write_status(session: _Session, state: str, **fields: Any) -> None:
+    if session.cluster.is_main:
+        write_status(session.run_dir, state, **fields)
 
 
 def _report_setup_failure(run_dir: Path, config: RunConfig, error: Exception) -> None:
     """A run a launcher announced as "starting" (the app does) must not stay so forever when
     its config or data is bad; other run directories are left as they were."""
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 reports
+        return
     previous = read_status(run_dir)
     if previous is not None and previous.get("state") == "starting":
         kept = {k: v for k, v in previous.items() if k not in ("state", "updated")}
@@ -136,30 +168,40 @@ def _status_fields(session: _Session) -> dict[str, Any]:
     }
 
 
-def _open_session(config: RunConfig, run_dir: Path, resume: bool) -> _Session:
+def _open_session(config: RunConfig, run_dir: Path, resume: bool,
+                  cluster: distributed.Cluster, device: torch.device) -> _Session:
     train_cfg = config.train
     if train_cfg.num_threads:
         torch.set_num_threads(train_cfg.num_threads)
-    device = select_device(train_cfg.device)
-    data = load_dataset(config.data)
+    speed.apply_determinism(train_cfg)
+    local_batch = distributed.per_process_batch(train_cfg.batch_size, cluster)
+    data = load_streamed(config.data) if config.data.stream else load_dataset(config.data)
     config = dataclasses.replace(
         config, model=dataclasses.replace(config.model, image_shape=data.image_shape)
     )
     expected_shapes(config.model)  # a model over the size limit fails here, before it is built
     torch.manual_seed(train_cfg.seed)
-    model = VAE(config.model).to(device)
+    model = speed.prepare_model(VAE(config.model).to(device), train_cfg)
     optimizer = torch.optim.Adam(model.parameters(), lr=train_cfg.lr)
-    run_dir.mkdir(parents=True, exist_ok=True)
     metrics = MetricsLog(run_dir)
     start_epoch, step, seconds = 1, 0, 0.0
     if resume:
         start_epoch, step, seconds = _restore(run_dir, model, optimizer, device)
-        metrics.truncate_after_epoch(start_epoch - 1)
     else:
         _check_new_run_dir(run_dir)
-    (run_dir / RUN_CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2))
+    if cluster.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if resume:
+            metrics.truncate_after_epoch(start_epoch - 1)
+        record = {**config.to_dict(), "distributed": distributed.run_record(config, cluster)}
+        (run_dir / RUN_CONFIG_FILE).write_text(json.dumps(record, indent=2))
+    tracker = open_tracker(run_dir, is_main=cluster.is_main) if train_cfg.tensorboard else None
+    step_model = speed.compiled(distributed.for_training(model, cluster, device), train_cfg)
+    batches = EpochBatches(data.train_x, cluster, local_batch, train_cfg.seed,
+                           speed.pin(train_cfg, device), config.data.loader_workers)
     return _Session(config, run_dir, model, optimizer, data, device, metrics, start_epoch, step,
-                    seconds)
+                    seconds, cluster, start_epoch - 1, step_model, batches, speed.grad_scaler(train_cfg, device),
+                    tracker)
 
 
 def _check_new_run_dir(run_dir: Path) -> None:
@@ -195,69 +237,105 @@ def _run_epochs(session: _Session, flag: _StopFlag, progress: bool) -> TrainResu
                                f"stopped during epoch {epoch}; kept epoch {last_done}",
                                session.run_dir)
         record = _end_epoch(session, epoch, is_last=epoch == epochs)
-        if progress:
+        if progress and record:
             _print_epoch(record, epochs)
-        last_done = epoch
-        if flag.stop and epoch < epochs:
+        last_done = session.epochs_done = epoch
+        if epoch < epochs and _stop_agreed(session, flag):
             return TrainResult("cancelled", epoch, f"stopped after epoch {epoch}",
                                session.run_dir)
     return TrainResult("finished", last_done, f"finished {last_done} epochs", session.run_dir)
 
 
 def _epoch_generators(session: _Session, epoch: int) -> tuple[torch.Generator, torch.Generator]:
-    """(shuffle on the CPU, noise on the device), seeded from (seed, epoch)."""
+    """(shuffle on the CPU, noise on the device), seeded from (seed, epoch). The shuffle itself
+    is drawn by the batches' sampler from the same seed (vae_core/batches.py)."""
     seed = session.config.train.seed * 1_000_003 + epoch
     shuffle = torch.Generator().manual_seed(seed)
     noise = torch.Generator(device=session.device).manual_seed(seed + 7)
     return shuffle, noise
 
 
+def _stop_agreed(session: _Session, flag: _StopFlag) -> bool:
+    """One process: the flag. Several: stop when any was asked to, all at the same step."""
+    return distributed.agree_to_stop(flag.stop, session.cluster, session.device)
+
+
+# Per-step sums kept on the device (no host sync per step): loss, -ELBO, KL, reconstruction.
+N_TOTALS = 4
+
+
 def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool) -> bool:
     """One pass over the training set; False if stopped part-way."""
     cfg = session.config.train
-    x_all = session.data.train_x
-    n = x_all.shape[0]
-    shuffle, noise = _epoch_generators(session, epoch)
-    order = torch.randperm(n, generator=shuffle)
-    n_steps = math.ceil(n / cfg.batch_size)
-    bar = _progress_bar(progress, n_steps, epoch, cfg.epochs)
-    session.model.train()
+    batches = session.batches.for_epoch(epoch)
+    _, noise = _epoch_generators(session, epoch)
+    n_steps = len(batches)
+    bar = _progress_bar(progress and session.cluster.is_main, n_steps, epoch, cfg.epochs)
+    session.step_model.train()
     started = time.perf_counter()
-    totals = torch.zeros(3)
-    for i in range(n_steps):
-        if flag.stop:
+    totals = torch.zeros(N_TOTALS, device=session.device)
+    for i, batch in enumerate(batches):
+        stop = (_stop_agreed(session, flag) if session.step % cfg.log_every == 0
+                else flag.stop and not session.cluster.distributed)
+        if stop:
             _close(bar)
             return False
-        batch = x_all[order[i * cfg.batch_size : (i + 1) * cfg.batch_size]].to(session.device)
         weight = kl_weight(cfg.beta, cfg.warmup_epochs, (epoch - 1) + i / n_steps)
-        terms = _step(session, batch, weight, noise)
-        with torch.no_grad():  # bookkeeping: keep it out of the autograd graph
-            totals += torch.stack([terms.neg_elbo.sum(), terms.kl.sum(), terms.recon.sum()]).cpu()
+        step_sums = _step(session, batch, weight, noise, totals)
         session.step += 1
         if session.step % cfg.log_every == 0 or i == n_steps - 1:
-            _log_step(session, epoch, terms, weight, bar, i + 1, n_steps)
+            _log_step(session, epoch, totals, step_sums, weight, bar, i + 1, n_steps)
     session.train_seconds += time.perf_counter() - started
-    session.last_train_totals = (totals / n).tolist()
+    totals = distributed.all_sum(totals, session.cluster)
+    session.last_train_totals = (totals[1:] / session.data.train_x.shape[0]).tolist()
     _close(bar)
     return True
 
 
-def _step(session: _Session, batch: torch.Tensor, weight: float, noise: torch.Generator):
-    terms = elbo_terms(session.model, batch, weight, session.config.train.free_bits, noise)
-    loss = terms.loss.mean()
-    if not torch.isfinite(loss):
-        raise TrainingDiverged(f"loss is {loss.item()} at step {session.step + 1}")
+def _step(session: _Session, batch: torch.Tensor, weight: float, noise: torch.Generator | None,
+          totals: torch.Tensor) -> torch.Tensor:
+    """One optimizer step; adds its sums to `totals` and returns them with the batch size,
+    (N_TOTALS + 1,), all on the device: nothing here waits for the device."""
+    cfg = session.config.train
+    batch = speed.to_device(batch, session.device, cfg)
+    with speed.autocast(cfg, session.device):
+        terms = elbo_terms(session.step_model, batch, weight, cfg.free_bits, noise)
+        loss = terms.loss.mean()
     session.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    session.optimizer.step()
-    return terms
+    if session.scaler is None:
+        loss.backward()
+        session.optimizer.step()
+    else:
+        session.scaler.scale(loss).backward()
+        session.scaler.step(session.optimizer)
+        session.scaler.update()
+    with torch.no_grad():  # bookkeeping: keep it out of the autograd graph
+        sums = torch.stack([terms.loss.sum(), terms.neg_elbo.sum(), terms.kl.sum(),
+                            terms.recon.sum()]).float()
+        totals += sums
+        return torch.cat([sums, sums.new_tensor([batch.shape[0]])])
 
 
-def _log_step(session: _Session, epoch: int, terms, weight: float, bar, done: int, total: int):
-    values = {k: getattr(terms, k).detach().mean().item() for k in ("neg_elbo", "kl", "recon")}
+def _check_finite(session: _Session, totals: torch.Tensor) -> None:
+    """The epoch's summed loss so far; every process sees the same (all-summed) figure."""
+    if not math.isfinite(loss := float(totals[0])):
+        raise TrainingDiverged(f"loss is {loss} by step {session.step}")
+
+
+def _log_step(session: _Session, epoch: int, totals: torch.Tensor, step_sums: torch.Tensor,
+              weight: float, bar, done: int, total: int):
+    both = distributed.all_sum(torch.cat([totals, step_sums]), session.cluster).tolist()
+    _check_finite(session, torch.tensor(both[:N_TOTALS]))
+    count = both[-1]
+    values = {k: v / count for k, v in zip(("neg_elbo", "kl", "recon"),
+                                           both[N_TOTALS + 1 : 2 * N_TOTALS], strict=True)}
+    if not session.cluster.is_main:
+        return
     session.metrics.append({"kind": "step", "epoch": epoch, "step": session.step,
                             "epoch_progress": done / total, "kl_weight": weight, **values,
                             "time": time.time()})
+    if session.tracker is not None:
+        session.tracker.step(session.step, values, weight)
     # Readers poll every few seconds; a status write per logged step cost the loop ~2%.
     if time.monotonic() - session.last_heartbeat >= HEARTBEAT_SECONDS or done == total:
         session.last_heartbeat = time.monotonic()
@@ -284,6 +362,8 @@ def _end_epoch(session: _Session, epoch: int, is_last: bool) -> dict[str, Any]:
     """Evaluate on the test set, log the epoch, checkpoint it."""
     cfg = session.config.train
     session.model.eval()
+    if not session.cluster.is_main:  # rank 0 evaluates and writes; the others go on
+        return {}
     iw = cfg.iw_samples if is_last else 0
     test = evaluate(session.model, session.data.test_x, iw_samples=iw, seed=cfg.seed)
     train_neg_elbo, train_kl, train_recon = session.last_train_totals
@@ -293,6 +373,8 @@ def _end_epoch(session: _Session, epoch: int, is_last: bool) -> dict[str, Any]:
               "test_log_px": test.log_px, "train_seconds": session.train_seconds,
               "time": time.time()}
     session.metrics.append(record)
+    if session.tracker is not None:
+        session.tracker.epoch(epoch, record, session.model)
     metadata = {"epoch": epoch, "step": session.step, "train_seconds": session.train_seconds,
                 "device": str(session.device), "test": test.as_dict(),
                 "n_train": int(session.data.train_x.shape[0])}

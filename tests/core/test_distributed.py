@@ -1,0 +1,120 @@
+"""torchrun + DDP on the CPU (Gloo): 2 processes train what 1 process trains, only rank 0
+writes, and a lost rank fails the run with a message and a loadable checkpoint.
+
+Real `python -m torch.distributed.run --standalone --nproc_per_node=2 -m vae_core train` runs
+(torchrun is that module's console script), on 200 digits with a tiny MLP. Every wait is
+bounded: the process group's own timeout (LATENT_LAB_DIST_TIMEOUT) and the test's, so a hung
+group fails the test instead of hanging CI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import PROJECT_DIR
+from vae_core.checkpoint import load_checkpoint
+from vae_core.run_files import read_metrics, read_status
+
+TRAIN_FLAGS = ["--dataset", "digits", "--n-samples", "200", "--arch", "mlp", "--hidden", "16",
+               "--latent-dim", "2", "--batch-size", "32", "--iw-samples", "5", "--threads", "1",
+               "--log-every", "2", "--quiet"]
+TIMEOUT = 120  # seconds; a healthy run here takes ~5-20 s depending on the machine's load
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1", "LATENT_LAB_DIST_TIMEOUT": "60",
+            "PYTHONPATH": str(PROJECT_DIR)}
+
+
+def _torchrun(out: Path, *flags: str) -> list[str]:
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+            "-m", "vae_core", "train", "--out", str(out), *TRAIN_FLAGS, *flags]
+
+
+def _single(out: Path, *flags: str) -> list[str]:
+    return [sys.executable, "-m", "vae_core", "train", "--out", str(out), *TRAIN_FLAGS, *flags]
+
+
+def _run(command: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(command, env=_env(), cwd=PROJECT_DIR, capture_output=True, text=True,
+                          timeout=TIMEOUT)
+
+
+def test_two_processes_train_the_model_one_process_trains_and_only_rank_0_writes(tmp_path):
+    single = _run(_single(tmp_path / "one", "--epochs", "2"))
+    assert single.returncode == 0, single.stderr
+    pair = _run(_torchrun(tmp_path / "two", "--epochs", "2"))
+    assert pair.returncode == 0, pair.stderr
+    one, two = load_checkpoint(tmp_path / "one"), load_checkpoint(tmp_path / "two")
+    # 10 Adam steps with the same global batches and noise: equal up to float rounding (the
+    # gradient is summed in another order). Another shuffle or noise moves weights by ~1e-3.
+    for key, value in one.model.state_dict().items():
+        torch.testing.assert_close(two.model.state_dict()[key], value, rtol=0, atol=1e-6)
+    assert two.metadata["test"] == pytest.approx(one.metadata["test"], rel=1e-4)
+    # Rank 0 alone wrote: one record per step and epoch, the same files as one process.
+    def keys(run):
+        return [(r["kind"], r["epoch"], r["step"]) for r in read_metrics(tmp_path / run)]
+    assert keys("two") == keys("one")
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == sorted(
+        p.name for p in (tmp_path / "one").iterdir())
+    record = json.loads((tmp_path / "two" / "run.json").read_text())["distributed"]
+    assert record == {"world_size": 2, "backend": "gloo", "global_batch_size": 32,
+                      "per_process_batch_size": 16, "lr": 0.001}
+    status = read_status(tmp_path / "two")
+    assert status["state"] == "finished" and pair.stdout.count("finished 2 epochs") == 1
+
+
+def _rank_pids(launcher: int) -> dict[int, int]:
+    """rank -> pid of torchrun's worker processes (its children, by their RANK variable)."""
+    found = {}
+    for task in Path(f"/proc/{launcher}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            rank = [v.split(b"=", 1)[1] for v in environ if v.startswith(b"RANK=")]
+            if rank:
+                found[int(rank[0])] = int(pid)
+    return found
+
+
+def _wait_for(predicate, timeout: float):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout} s")
+
+
+def test_killing_one_rank_fails_the_run_with_a_message_and_keeps_a_loadable_checkpoint(
+    tmp_path,
+):
+    out = tmp_path / "run"
+    launcher = subprocess.Popen(_torchrun(out, "--epochs", "2000"), env=_env(), cwd=PROJECT_DIR,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+    try:
+        _wait_for(lambda: (out / "checkpoints" / "latest").exists(), TIMEOUT)
+        ranks = _wait_for(lambda: len(pids := _rank_pids(launcher.pid)) == 2 and pids, 10)
+        os.kill(ranks[1], signal.SIGKILL)
+        launcher.wait(timeout=TIMEOUT)
+    finally:
+        if launcher.poll() is None:
+            os.killpg(launcher.pid, signal.SIGKILL)
+            launcher.wait()
+    assert launcher.returncode != 0
+    status = read_status(out)
+    assert status["state"] == "failed", status
+    assert "a training process stopped or lost contact" in status["message"]
+    assert status["pid"] == ranks[0]
+    checkpoint = load_checkpoint(out)
+    assert checkpoint.metadata["epoch"] >= 1
+    assert status["epoch"] == checkpoint.metadata["epoch"]  # the status names what was kept
