@@ -200,8 +200,8 @@ def _open_session(config: RunConfig, run_dir: Path, resume: bool,
     batches = EpochBatches(data.train_x, cluster, local_batch, train_cfg.seed,
                            speed.pin(train_cfg, device), config.data.loader_workers)
     return _Session(config, run_dir, model, optimizer, data, device, metrics, start_epoch, step,
-                    seconds, cluster, start_epoch - 1, step_model, batches, speed.grad_scaler(train_cfg, device),
-                    tracker)
+                    seconds, cluster, start_epoch - 1, step_model, batches,
+                    speed.grad_scaler(train_cfg, device), tracker)
 
 
 def _check_new_run_dir(run_dir: Path) -> None:

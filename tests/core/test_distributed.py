@@ -118,3 +118,46 @@ def test_killing_one_rank_fails_the_run_with_a_message_and_keeps_a_loadable_chec
     checkpoint = load_checkpoint(out)
     assert checkpoint.metadata["epoch"] >= 1
     assert status["epoch"] == checkpoint.metadata["epoch"]  # the status names what was kept
+
+
+def test_the_app_cancels_and_resumes_a_two_process_run_like_any_other(tmp_path, monkeypatch):
+    from tests.core.test_training_process import kill_live_runs, tiny_config, wait_until
+    from vae_core.runs import cancel_run, run_info, start_run
+
+    monkeypatch.setenv("LATENT_LAB_DIST_TIMEOUT", "60")
+    root = tmp_path / "runs"
+    try:
+        run_dir = start_run(tiny_config(epochs=300), root, processes=2)
+        wait_until(lambda: run_info(run_dir).epoch >= 1, timeout=TIMEOUT)
+        cancel_run(run_dir)
+        info = wait_until(lambda: (i := run_info(run_dir)).state == "cancelled" and i,
+                          timeout=TIMEOUT)
+        assert info.can_resume and "stopped" in info.message
+        kept = load_checkpoint(run_dir).metadata["epoch"]
+        # torchrun and its workers take a few seconds to exit after the status says so; the
+        # app then says "still exiting; try again in a moment", and a person tries again.
+        wait_until(lambda: _resumed(run_dir), timeout=TIMEOUT, interval=0.5)
+        wait_until(lambda: run_info(run_dir).epoch > kept, timeout=TIMEOUT)
+        assert b"torch.distributed.run" in _cmdline(run_dir)  # relaunched on 2 processes
+        cancel_run(run_dir)
+        wait_until(lambda: run_info(run_dir).state == "cancelled", timeout=TIMEOUT)
+    finally:
+        kill_live_runs(root)
+    epochs = [r["epoch"] for r in read_metrics(run_dir) if r["kind"] == "epoch"]
+    assert epochs == list(range(1, len(epochs) + 1))  # each epoch once: no second writer
+
+
+def _resumed(run_dir: Path) -> bool:
+    from vae_core.runs import RunError, resume_run
+
+    try:
+        resume_run(run_dir)
+    except RunError as error:
+        assert "still exiting" in str(error)
+        return False
+    return True
+
+
+def _cmdline(run_dir: Path) -> bytes:
+    pid = json.loads((run_dir / "launch.json").read_text())["pid"]
+    return Path(f"/proc/{pid}/cmdline").read_bytes()

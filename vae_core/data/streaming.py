@@ -3,8 +3,9 @@
 Only names and labels are held; pixels are decoded and resized when a batch needs them, in
 DataLoader worker processes for training (see vae_core/batches.py) and batch by batch for
 evaluation. The split is the in-memory loader's, so when every file is readable both paths
-train and test on the same images. Unlike the in-memory path, which skips unreadable files and names them, a file that cannot be
-decoded mid-run stops the run with its name (the listing alone cannot tell).
+train and test on the same images. Unlike the in-memory path, which skips unreadable files and
+names them, a file that cannot be decoded mid-run stops the run with its name (the listing
+alone cannot tell).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class StreamedImages(torch.utils.data.Dataset):
         except ImageInputError as error:
             raise DatasetError(f"{name!r}: {error}") from error
         chw = pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
-        return torch.from_numpy(np.ascontiguousarray(chw)).float().div_(255.0)
+        return torch.from_numpy(np.array(chw)).float().div_(255.0)  # a writable copy
 
     def _open(self) -> ImageSource:
         if self._source is None:
