@@ -189,13 +189,13 @@ def _open_session(config: RunConfig, run_dir: Path, resume: bool,
         start_epoch, step, seconds = _restore(run_dir, model, optimizer, device)
     else:
         _check_new_run_dir(run_dir)
+    tracker = open_tracker(run_dir, is_main=cluster.is_main) if train_cfg.tensorboard else None
     if cluster.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         if resume:
             metrics.truncate_after_epoch(start_epoch - 1)
         record = {**config.to_dict(), "distributed": distributed.run_record(config, cluster)}
         (run_dir / RUN_CONFIG_FILE).write_text(json.dumps(record, indent=2))
-    tracker = open_tracker(run_dir, is_main=cluster.is_main) if train_cfg.tensorboard else None
     step_model = speed.compiled(distributed.for_training(model, cluster, device), train_cfg)
     batches = EpochBatches(data.train_x, cluster, local_batch, train_cfg.seed,
                            speed.pin(train_cfg, device), config.data.loader_workers)
