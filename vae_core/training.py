@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from . import distributed, speed
-from .batches import EpochBatches
+from .batches import SHUFFLE_SEED_FACTOR, EpochBatches
 from .checkpoint import (
     load_checkpoint,
     load_optimizer_state,
@@ -246,13 +246,11 @@ def _run_epochs(session: _Session, flag: _StopFlag, progress: bool) -> TrainResu
     return TrainResult("finished", last_done, f"finished {last_done} epochs", session.run_dir)
 
 
-def _epoch_generators(session: _Session, epoch: int) -> tuple[torch.Generator, torch.Generator]:
-    """(shuffle on the CPU, noise on the device), seeded from (seed, epoch). The shuffle itself
-    is drawn by the batches' sampler from the same seed (vae_core/batches.py)."""
-    seed = session.config.train.seed * 1_000_003 + epoch
-    shuffle = torch.Generator().manual_seed(seed)
-    noise = torch.Generator(device=session.device).manual_seed(seed + 7)
-    return shuffle, noise
+def _noise_generator(session: _Session, epoch: int) -> torch.Generator:
+    """The epoch's noise on the device, seeded from (seed, epoch); the shuffle is drawn by the
+    batches' sampler from (seed, epoch) too (vae_core/batches.py)."""
+    seed = session.config.train.seed * SHUFFLE_SEED_FACTOR + epoch
+    return torch.Generator(device=session.device).manual_seed(seed + 7)
 
 
 def _stop_agreed(session: _Session, flag: _StopFlag) -> bool:
@@ -268,7 +266,7 @@ def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool)
     """One pass over the training set; False if stopped part-way."""
     cfg = session.config.train
     batches = session.batches.for_epoch(epoch)
-    _, noise = _epoch_generators(session, epoch)
+    noise = _noise_generator(session, epoch)
     n_steps = len(batches)
     bar = _progress_bar(progress and session.cluster.is_main, n_steps, epoch, cfg.epochs)
     session.step_model.train()
