@@ -23,6 +23,7 @@ from ui.reconstruct_helpers import (
 )
 from ui.render import display_scale, grid_image, to_image
 from vae_core.data import ImageDataset, ImageInputError
+from vae_core.discretization import bits_per_dim, data_kind
 
 TEST, UPLOAD = "Test image", "Upload"
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
@@ -87,7 +88,7 @@ def show_images(active: ActiveModel, result: Analysis, original, caption: str) -
         column.image(image, caption=text, output_format="PNG", width=image.width)
 
 
-def show_figures(result: Analysis) -> None:
+def show_figures(result: Analysis, likelihood: str) -> None:
     columns = st.columns(5)
     columns[0].metric("-ELBO (nats)", f"{result.neg_elbo:.1f}",
                       help="KL + reconstruction, averaged over 64 posterior draws")
@@ -98,6 +99,10 @@ def show_figures(result: Analysis) -> None:
                       help="Importance-weighted estimate; a lower bound that tightens with k")
     columns[4].metric("Gap log p(x) - ELBO", f"{result.log_px + result.neg_elbo:.1f}",
                       help="≈ KL(q(z|x) ‖ p(z|x)): how far the encoder is from the true posterior")
+    n_dims = int(np.prod(result.x.shape[-3:]))
+    st.caption(f"Nats per image of the {data_kind(likelihood)} model input (one fixed draw, "
+               f"as for the test figures): -log p(x) is "
+               f"{bits_per_dim(-result.log_px, n_dims):.3f} bits/dim.")
 
 
 def show_samples(active: ActiveModel, result: Analysis) -> None:
@@ -117,7 +122,7 @@ def reconstruction_section(active: ActiveModel, data: ImageDataset | None) -> No
     seed = st.columns([1, 2])[0].number_input("Sample seed", 0, 10_000, 0, key="recon_seed")
     result = analyse(active, x, seed)
     show_images(active, result, original, caption)
-    show_figures(result)
+    show_figures(result, active.checkpoint.model_config.likelihood)
     if data is not None:
         far, text = familiarity_note(result.neg_elbo, test_neg_elbos(active.version, active, data))
         (st.warning if far else st.caption)(text)

@@ -18,6 +18,7 @@ from ui.train_figures import checkpoint_previews, latest_checkpoint, loss_curves
 from vae_core import devices
 from vae_core.checkpoint import CheckpointError
 from vae_core.config import (
+    ARCHITECTURES,
     ConfigError,
     DataConfig,
     ModelConfig,
@@ -27,6 +28,7 @@ from vae_core.config import (
 )
 from vae_core.data import DatasetError
 from vae_core.devices import available_devices
+from vae_core.recipes import TRAIN_PAGE_DEFAULT as DEFAULT
 from vae_core.run_files import read_metrics
 from vae_core.run_uploads import save_uploaded_dataset, uploads_dir
 from vae_core.runs import (
@@ -78,7 +80,7 @@ def _run_config(dataset: str, fields: dict) -> RunConfig:
     train = TrainConfig(epochs=fields["epochs"], batch_size=fields["batch_size"],
                         lr=fields["lr"], beta=fields["beta"],
                         warmup_epochs=fields["warmup_epochs"], free_bits=fields["free_bits"],
-                        device=fields["device"])
+                        patience=fields["patience"], device=fields["device"])
     return RunConfig(data=_data_config(dataset, fields), model=model, train=train)
 
 
@@ -98,11 +100,14 @@ def _upload_fields(dataset: str) -> dict:
 def _model_fields() -> dict:
     left, right = st.columns(2)
     return {
-        "arch": left.selectbox("Architecture", ["conv", "mlp"], key="train_arch"),
-        "hidden": right.text_input("Hidden sizes", "32,64", key="train_hidden",
+        "arch": left.selectbox("Architecture", ARCHITECTURES, key="train_arch",
+                               index=ARCHITECTURES.index(DEFAULT.model.arch)),
+        "hidden": right.text_input("Hidden sizes", ",".join(map(str, DEFAULT.model.hidden)),
+                                   key="train_hidden",
                                    help="Comma-separated: layer widths (mlp) or channels "
                                         "per stride-2 layer (conv)."),
-        "latent_dim": left.number_input("Latent size", 1, 512, 16, key="train_latent"),
+        "latent_dim": left.number_input("Latent size", 1, 512, DEFAULT.model.latent_dim,
+                                        key="train_latent"),
         "likelihood": right.selectbox("Likelihood p(x|z)", list(LIKELIHOODS),
                                       format_func=LIKELIHOODS.get, key="train_likelihood",
                                       help="Bernoulli treats pixels as probabilities (digits); "
@@ -114,17 +119,27 @@ def _train_fields() -> dict:
     left, right = st.columns(2)
     devices = ["auto", *available_devices()]
     return {
-        "beta": left.number_input("beta (KL weight)", 0.0, 100.0, 1.0, key="train_beta"),
-        "warmup_epochs": right.number_input("KL warm-up epochs", 0, 1000, 0, key="train_warmup"),
-        "free_bits": left.number_input("Free bits (nats/dim)", 0.0, 10.0, 0.0,
-                                       key="train_free_bits"),
-        "epochs": right.number_input("Epochs", 1, 1000, 20, key="train_epochs"),
-        "batch_size": left.number_input("Batch size", 1, 4096, 128, key="train_batch"),
-        "lr": right.number_input("Learning rate", 1e-6, 1.0, 1e-3, step=1e-4, format="%.1e",
-                                 key="train_lr"),
-        "device": left.selectbox("Device", devices, key="train_device",
+        "beta": left.number_input("beta (KL weight)", 0.0, 100.0, DEFAULT.train.beta,
+                                  key="train_beta"),
+        "warmup_epochs": right.number_input("KL warm-up epochs", 0, 1000,
+                                            DEFAULT.train.warmup_epochs, key="train_warmup"),
+        "free_bits": left.number_input("Free bits (nats/dim)", 0.0, 10.0,
+                                       DEFAULT.train.free_bits, key="train_free_bits"),
+        "epochs": right.number_input("Epochs", 1, 1000, DEFAULT.train.epochs,
+                                     key="train_epochs"),
+        "batch_size": left.number_input("Batch size", 1, 4096, DEFAULT.train.batch_size,
+                                        key="train_batch"),
+        "lr": right.number_input("Learning rate", 1e-6, 1.0, DEFAULT.train.lr, step=1e-4,
+                                 format="%.1e", key="train_lr"),
+        "patience": left.number_input(
+            "Early stopping patience (epochs)", 0, 1000, DEFAULT.train.patience,
+            key="train_patience", help="Stop when the validation -ELBO (10% of the training "
+                                       "images, held out) has not improved for this many "
+                                       "epochs; 0 trains every epoch. The best epoch is kept "
+                                       "either way."),
+        "device": right.selectbox("Device", devices, key="train_device",
                                  help="auto = CUDA when present, else MPS, else the CPU."),
-        "name": right.text_input("Run name (optional)", key="train_name",
+        "name": left.text_input("Run name (optional)", key="train_name",
                                  help="Letters, digits, '-' and '_'."),
         **_processes_field(left),
     }
@@ -252,6 +267,10 @@ def render_details(info: RunInfo) -> None:
     records = read_metrics(info.path)
     if records:
         st.plotly_chart(loss_curves(records), key=f"curves-{info.name}")
+        st.caption("Nats per image of discrete data: binarized images for a Bernoulli "
+                   "likelihood, 8-bit images (dequantized, with the 256-level correction) for a "
+                   "Gaussian one. The validation -ELBO, on 10% of the training images held "
+                   "out, is what early stopping and the kept best epoch go by.")
     else:
         st.caption("No metrics yet: the first ones appear after a few training steps.")
     latest = latest_checkpoint(info.path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from vae_core.checkpoint import CheckpointError
+from vae_core.discretization import bits_per_dim
 from vae_core.runs import run_info
 
 from .active_model import ActiveModel, active_key, active_model, gone_model, set_active
@@ -74,6 +75,13 @@ def _figure(value: float | None, negate: bool = False) -> str:
     return f"{-value if negate else value:.1f}"
 
 
+def _bits_per_dim(test: dict) -> str:
+    """' (1.23 bits/dim)' of -log p(x) when the figures say their pixel count (newer models)."""
+    if test.get("log_px") is None or not test.get("n_dims"):
+        return ""
+    return f" ({bits_per_dim(-test['log_px'], test['n_dims']):.3f} bits/dim)"
+
+
 def render_model_card(active: ActiveModel | None) -> None:
     if active is None:
         return
@@ -83,7 +91,11 @@ def render_model_card(active: ActiveModel | None) -> None:
         f"**{data.name}** · {config.arch} · latent {config.latent_dim} · {config.likelihood}  \n"
         f"test -ELBO **{_figure(test.get('neg_elbo'))}** · "
         f"-log p(x) **{_figure(test.get('log_px'), negate=True)}** nats/image"
+        f"{_bits_per_dim(test)}"
     )
+    if test.get("data"):
+        st.caption(f"On the {test['data']} test images ({test.get('n_images')}); "
+                   f"log p(x) by importance sampling, k = {test.get('iw_samples')}.")
     if active.entry.key.startswith("run:"):
         st.caption(checkpoint_in_use(active))
 

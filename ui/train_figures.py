@@ -28,7 +28,8 @@ TILE_PIXELS = 56  # each preview tile is upscaled (nearest) to about this size
 
 def loss_curves(records: list[dict]) -> go.Figure:
     """-ELBO, KL and reconstruction (nats per image) against epochs: the training batches'
-    values per logged step, the training average per epoch, and the test set per epoch."""
+    values per logged step, the training average per epoch, the test set per epoch and, when
+    the run holds one out, the validation -ELBO."""
     steps = [r for r in records if r.get("kind") == "step"]
     steps = steps[:: max(1, len(steps) // MAX_STEP_POINTS)]
     epochs = [r for r in records if r.get("kind") == "epoch"]
@@ -48,6 +49,12 @@ def loss_curves(records: list[dict]) -> go.Figure:
         figure.add_scatter(x=epoch_x, y=[r[f"test_{key}"] for r in epochs], name="test",
                            mode="lines+markers", line={"color": "#d62728"},
                            legendgroup="test", showlegend=first, row=1, col=col)
+    validation = [r for r in epochs if r.get("val_neg_elbo") is not None]
+    if validation:  # runs that hold a validation split out: what early stopping watches
+        figure.add_scatter(x=[r["epoch"] for r in validation],
+                           y=[r["val_neg_elbo"] for r in validation], name="validation",
+                           mode="lines+markers", line={"color": "#2ca02c", "dash": "dot"},
+                           row=1, col=1)
     figure.update_xaxes(title_text="epoch")
     figure.update_yaxes(title_text="nats per image", row=1, col=1)
     figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10},

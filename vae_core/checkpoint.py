@@ -47,6 +47,7 @@ OPTIMIZER_FILE = "optimizer.safetensors"
 # Everything save_checkpoint and export write: a folder holding only these may be replaced.
 OWN_FILES = frozenset({WEIGHTS_FILE, CONFIG_FILE, OPTIMIZER_FILE, "train.json", "MODEL_CARD.md"})
 KEEP_CHECKPOINTS = 2
+BEST_CHECKPOINT = "best"
 
 @dataclass
 class Checkpoint:
@@ -168,6 +169,18 @@ def save_run_checkpoint(run_dir: Path, epoch: int, **kwargs: Any) -> Path:
     for old in _epoch_dirs(root)[:-KEEP_CHECKPOINTS]:
         shutil.rmtree(old, ignore_errors=True)
     return path
+
+
+def save_best_checkpoint(run_dir: Path, **kwargs: Any) -> Path:
+    """Save the run's best model so far (by validation -ELBO) as checkpoints/best; pruning of
+    epoch checkpoints never touches it. No optimizer state: it is for use, not for resuming."""
+    return save_checkpoint(Path(run_dir) / "checkpoints" / BEST_CHECKPOINT, **kwargs)
+
+
+def best_checkpoint_dir(run_dir: Path) -> Path | None:
+    """checkpoints/best of a run directory, when the run has validated any epoch."""
+    path = Path(run_dir) / "checkpoints" / BEST_CHECKPOINT
+    return path if (path / WEIGHTS_FILE).is_file() else None
 
 
 def _epoch_dirs(root: Path) -> list[Path]:

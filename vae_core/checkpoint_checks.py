@@ -86,10 +86,11 @@ def _check_header_size(weights_file: Path, name: str) -> None:
 
 # --- metadata: what training wrote, and what the pages print ---------------------------------
 
-_COUNTS = ("epoch", "step", "n_train", "iw_samples", "n_images")
+_COUNTS = ("epoch", "step", "n_train", "n_validation", "iw_samples", "n_images", "n_dims")
 _NUMBERS = ("train_seconds", "neg_elbo", "kl", "recon")
 _OPTIONAL_NUMBERS = ("log_px", "log_px_stderr")
-_TEXTS = ("device", "weights_dtype")
+_TEXTS = ("device", "weights_dtype", "data")
+_FIGURE_SETS = ("test", "validation")  # Evaluation.as_dict() of the test / validation split
 
 
 def checked_metadata(metadata: Any, latent_dim: int) -> dict[str, Any]:
@@ -101,11 +102,12 @@ def checked_metadata(metadata: Any, latent_dim: int) -> dict[str, Any]:
         return {}
     _require(isinstance(metadata, dict), "metadata must be a JSON object")
     kept = {k: _checked(k, v) for k, v in metadata.items() if k in (*_COUNTS, *_NUMBERS, *_TEXTS)}
-    test = metadata.get("test")
-    if test is not None:
-        _require(isinstance(test, dict), "metadata.test must be a JSON object")
-        kept["test"] = {k: _checked(f"test.{k}", v) for k, v in test.items()
-                        if k in (*_COUNTS, *_NUMBERS, *_OPTIONAL_NUMBERS)}
+    for section in _FIGURE_SETS:
+        figures = metadata.get(section)
+        if figures is not None:
+            _require(isinstance(figures, dict), f"metadata.{section} must be a JSON object")
+            kept[section] = {k: _checked(f"{section}.{k}", v) for k, v in figures.items()
+                             if k in (*_COUNTS, *_NUMBERS, *_OPTIONAL_NUMBERS, *_TEXTS)}
     kl = metadata.get("kl_per_dimension")
     if kl is not None:
         _require(isinstance(kl, list) and len(kl) == latent_dim and all(map(_finite, kl)),

@@ -36,7 +36,9 @@ _OVERRIDES = {
     "beta": ("train", "beta", float), "warmup_epochs": ("train", "warmup_epochs", int),
     "free_bits": ("train", "free_bits", float), "seed": ("train", "seed", int),
     "device": ("train", "device", str), "threads": ("train", "num_threads", int),
-    "iw_samples": ("train", "iw_samples", int),
+    "iw_samples": ("train", "iw_samples", int), "patience": ("train", "patience", int),
+    "augment_shift": ("train", "augment_shift", int),
+    "val_fraction": ("data", "val_fraction", float),
     "loader_workers": ("data", "loader_workers", int), "precision": ("train", "precision", str),
     "log_every": ("train", "log_every", int),
 }
@@ -137,12 +139,13 @@ def _command_eval(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.as_dict()))
         return 0
-    print(f"test set: {result.n_images} images of {checkpoint.data_config.name}, nats per image")
-    print(f"  -ELBO            {result.neg_elbo:9.2f}")
+    print(f"test set: {result.n_images} {result.data} images of "
+          f"{checkpoint.data_config.name}; nats per image (bits/dim)")
+    print(f"  -ELBO            {result.neg_elbo:9.2f} ({result.neg_elbo_bits_per_dim:.3f})")
     print(f"    KL             {result.kl:9.2f}")
     print(f"    reconstruction {result.recon:9.2f}")
     print(f"  -log p(x) (IWAE, k={args.iw_samples}) {-result.log_px:9.2f} "
-          f"+- {result.log_px_stderr:.2f}")
+          f"+- {result.log_px_stderr:.2f} ({result.neg_log_px_bits_per_dim:.3f})")
     return 0
 
 

@@ -59,6 +59,7 @@ class DataConfig:
     image_size: int = 28  # 'images' are resized to image_size x image_size
     grayscale: bool = True  # 'images' are converted to L (True) or RGB (False)
     test_fraction: float = 0.2
+    val_fraction: float = 0.1  # of the training split, held out for early stopping / model choice
     split_seed: int = 0
     n_samples: int | None = None  # 'shapes': how many to generate; others: optional cap
     stream: bool = False
@@ -70,6 +71,7 @@ class DataConfig:
         _require(not needs_path or bool(self.path), f"dataset {self.name!r} needs a path")
         _require(4 <= self.image_size <= 256, "image_size must be between 4 and 256")
         _require(0.0 < self.test_fraction < 1.0, "test_fraction must be in (0, 1)")
+        _require(0.0 <= self.val_fraction < 1.0, "val_fraction must be in [0, 1)")
         _require(self.n_samples is None or self.n_samples >= 10, "n_samples must be >= 10")
         _require(self.name != "shapes" or (self.n_samples or 0) <= MAX_SHAPES,
                  f"'shapes' n_samples must be at most {MAX_SHAPES}")
@@ -137,6 +139,8 @@ class TrainConfig:
     device: str = "auto"
     num_threads: int | None = None  # torch intra-op threads; None keeps torch's default
     iw_samples: int = 100  # importance samples for the test log p(x) at the end of training
+    patience: int = 0  # stop after this many epochs without a better validation -ELBO; 0: never
+    augment_shift: int = 0  # training images move by up to this many pixels each way
     log_every: int = 10  # steps between metric lines (and finiteness checks of the loss)
     # Speed paths (see vae_core/speed.py); the defaults are the plain, exact fp32 loop.
     precision: str = "fp32"  # fp32 | bf16 | fp16 autocast (fp16 with a gradient scaler)
@@ -160,6 +164,8 @@ class TrainConfig:
         _require(self.num_threads is None or 1 <= self.num_threads <= 1024,
                  "num_threads must be between 1 and 1024")
         _require(1 <= self.iw_samples <= 100_000, "iw_samples must be between 1 and 100000")
+        _require(0 <= self.patience <= 100_000, "patience must be between 0 and 100000")
+        _require(0 <= self.augment_shift <= 8, "augment_shift must be between 0 and 8 pixels")
         _require(self.log_every >= 1, "log_every must be >= 1")
         _require(0 <= self.seed <= MAX_SEED, f"seed must be in 0..{MAX_SEED}")
         _require(self.precision in PRECISIONS, f"precision must be one of {PRECISIONS}")
@@ -235,6 +241,10 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        _require(self.train.patience == 0 or self.data.val_fraction > 0,
+                 "early stopping (patience) needs a validation split: set val_fraction > 0")
 
     def to_dict(self) -> dict[str, Any]:
         return {name: to_dict(getattr(self, name)) for name in ("data", "model", "train")}

@@ -9,9 +9,10 @@ What makes N processes train the same model as one process with the same global 
 - `batch_size` is the global batch; each process takes batch_size / N examples per step.
 - A DistributedSampler, seeded as the single-process shuffle is, deals every epoch's order out
   round-robin: step i of the N processes together covers exactly step i of one process.
-- The reparameterization noise is drawn for the whole global batch on every process (same
-  generator, same seed) and each keeps its own rows (`ShardedNoise`), so every example gets the
-  noise it would get in one process.
+- The random draws of a step (shift, binarization, reparameterization noise) are made for the
+  whole global batch on every process (same generator, same seed) and each keeps its own rows
+  (`as_in_global_batch`, `ShardedNoise`), so every example gets the draws it would get in one
+  process.
 - DDP averages the gradients, which equals the gradient of the global batch mean.
 `free_bits` (a batch-level term) is computed per process batch, so with free bits the runs differ.
 """
@@ -127,6 +128,27 @@ def for_training(model: nn.Module, cluster: Cluster, device: torch.device) -> nn
         return model
     ids = [device.index] if device.type == "cuda" else None
     return DistributedDataParallel(ShardedNoise(model, cluster), device_ids=ids)
+
+
+def as_in_global_batch(draw, batch: torch.Tensor, cluster: Cluster) -> torch.Tensor:
+    """draw(x) for a random transform of a batch (shift, binarization): applied to the global
+    batch with this process's rows in the round-robin places, so the generator is used as in one
+    process, and this process's rows returned. One process: draw(batch)."""
+    if not cluster.distributed:
+        return draw(batch)
+    world = cluster.world_size
+    full = batch.new_zeros((batch.shape[0] * world, *batch.shape[1:]))
+    full[cluster.rank :: world] = batch
+    return draw(full)[cluster.rank :: world]
+
+
+def from_rank_0(flag: bool, cluster: Cluster, device: torch.device) -> bool:
+    """Rank 0's decision (e.g. early stopping, which only rank 0 evaluates), on every process."""
+    if not cluster.distributed:
+        return flag
+    value = torch.tensor([float(flag)], device=device)
+    dist.broadcast(value, src=0)
+    return bool(value.item())
 
 
 def all_sum(values: torch.Tensor, cluster: Cluster) -> torch.Tensor:

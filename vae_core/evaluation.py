@@ -1,4 +1,10 @@
-"""Test-set figures in nats per image: -ELBO, its KL and reconstruction terms, and log p(x)."""
+"""Test-set figures: -ELBO, its KL and reconstruction terms, and log p(x).
+
+Images are evaluated as the data their likelihood models (vae_core.discretization): one fixed
+binarized copy for Bernoulli models, one fixed dequantized 8-bit copy (with the 256-level
+correction) for Gaussian ones. Every figure is nats per image of that discrete data; bits/dim
+divides by the number of pixel values and ln 2.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from .discretization import bits_per_dim, data_kind, evaluation_copy, offset_nats
 from .models import VAE
 from .objectives import elbo_terms, iwae_log_px
 
@@ -19,9 +26,19 @@ class Evaluation:
     log_px_stderr: float | None
     iw_samples: int
     n_images: int
+    data: str = "binarized"  # binarized | dequantized 8-bit: what the figures are of
+    n_dims: int = 0  # pixel values per image (C x H x W), for bits/dim
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def neg_elbo_bits_per_dim(self) -> float:
+        return bits_per_dim(self.neg_elbo, self.n_dims)
+
+    @property
+    def neg_log_px_bits_per_dim(self) -> float | None:
+        return None if self.log_px is None else bits_per_dim(-self.log_px, self.n_dims)
 
 
 def _batches(x: torch.Tensor, batch_size: int):
@@ -33,16 +50,18 @@ def _batches(x: torch.Tensor, batch_size: int):
 def evaluate(
     model: VAE, x: torch.Tensor, iw_samples: int = 0, batch_size: int = 250, seed: int = 0
 ) -> Evaluation:
-    """Average figures over the images x (N, C, H, W); iw_samples=0 skips log p(x).
+    """Average figures over the images x (N, C, H, W) in [0, 1]; iw_samples=0 skips log p(x).
 
-    The ELBO terms use one posterior sample per image with a fixed seed, so repeated
-    evaluations of one model agree exactly.
+    x is discretized with a fixed seed first, and the ELBO terms use one posterior sample per
+    image with a fixed seed, so repeated evaluations of one model agree exactly.
     """
     device = next(model.parameters()).device
     generator = torch.Generator(device=device).manual_seed(seed)
+    likelihood = model.config.likelihood
+    offset = offset_nats(likelihood, x[0].numel())
     sums = {"neg_elbo": 0.0, "kl": 0.0, "recon": 0.0}
     log_px = []
-    for batch in _batches(x, batch_size):
+    for batch in _batches(evaluation_copy(x, likelihood), batch_size):
         batch = batch.to(device)
         terms = elbo_terms(model, batch, generator=generator)
         for key in sums:
@@ -54,20 +73,25 @@ def evaluate(
     n = x.shape[0]
     log_px_mean = log_px_err = None
     if log_px:
-        values = torch.cat(log_px).double()
+        values = torch.cat(log_px).double() - offset
         log_px_mean = values.mean().item()
         log_px_err = (values.std() / n**0.5).item() if n > 1 else 0.0
     return Evaluation(
-        neg_elbo=sums["neg_elbo"] / n, kl=sums["kl"] / n, recon=sums["recon"] / n,
-        log_px=log_px_mean, log_px_stderr=log_px_err, iw_samples=iw_samples, n_images=n,
+        neg_elbo=sums["neg_elbo"] / n + offset, kl=sums["kl"] / n,
+        recon=sums["recon"] / n + offset, log_px=log_px_mean, log_px_stderr=log_px_err,
+        iw_samples=iw_samples, n_images=n, data=data_kind(likelihood), n_dims=x[0].numel(),
     )
 
 
 @torch.no_grad()
 def per_image_neg_elbo(model: VAE, x: torch.Tensor, batch_size: int = 250,
                        seed: int = 0) -> torch.Tensor:
-    """-ELBO of each image in x (N, C, H, W), nats, (N,): one posterior sample each, seeded."""
+    """-ELBO of each image in x (N, C, H, W), nats, (N,): one posterior sample each, seeded,
+    on the same discretized copy `evaluate` uses."""
     device = next(model.parameters()).device
     generator = torch.Generator(device=device).manual_seed(seed)
-    return torch.cat([elbo_terms(model, batch.to(device), generator=generator).neg_elbo.cpu()
-                      for batch in _batches(x, batch_size)])
+    likelihood = model.config.likelihood
+    data = evaluation_copy(x, likelihood)
+    values = torch.cat([elbo_terms(model, batch.to(device), generator=generator).neg_elbo.cpu()
+                        for batch in _batches(data, batch_size)])
+    return values + offset_nats(likelihood, x[0].numel())

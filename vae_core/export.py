@@ -1,4 +1,7 @@
-"""Export a run's latest checkpoint as a shippable model: weights, config and a model card.
+"""Export a run's model as a shippable one: weights, config and a model card.
+
+The model is the run's best by validation -ELBO (checkpoints/best) when it has one, else its
+latest checkpoint.
 
 The exported directory holds model.safetensors + config.json (no optimizer state), the run's
 train.json, and MODEL_CARD.md with the figures and the command that reproduces the model.
@@ -9,8 +12,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .checkpoint import check_replaceable, load_checkpoint, resolve_checkpoint_dir, save_checkpoint
+from .checkpoint import (
+    best_checkpoint_dir,
+    check_replaceable,
+    load_checkpoint,
+    resolve_checkpoint_dir,
+    save_checkpoint,
+)
 from .data import load_dataset
+from .discretization import EVALUATION_SEED, bits_per_dim
 from .latent import per_dimension_kl
 from .run_files import RUN_CONFIG_FILE
 
@@ -18,10 +28,10 @@ ACTIVE_DIMENSION_NATS = 0.01  # a dimension whose average KL is below this is un
 
 
 def export_run(run_dir: Path, out_dir: Path, name: str | None = None) -> Path:
-    """Copy the run's latest model into out_dir with a model card; returns out_dir."""
+    """Copy the run's best (else latest) model into out_dir with a model card; returns out_dir."""
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     check_replaceable(out_dir)  # before the slow part: `export runs/x assets` fails at once
-    checkpoint = load_checkpoint(resolve_checkpoint_dir(run_dir))
+    checkpoint = load_checkpoint(best_checkpoint_dir(run_dir) or resolve_checkpoint_dir(run_dir))
     data = load_dataset(checkpoint.data_config)
     kl = per_dimension_kl(checkpoint.model, data.test_x)
     metadata = {**checkpoint.metadata, "kl_per_dimension": [round(float(v), 4) for v in kl]}
@@ -41,9 +51,6 @@ def model_card(name: str, checkpoint, kl, out_dir: Path) -> str:
     meta, test = checkpoint.metadata, checkpoint.metadata.get("test", {})
     active = int((kl > ACTIVE_DIMENSION_NATS).sum())
     n_params = sum(p.numel() for p in checkpoint.model.parameters())
-    log_px = test.get("log_px")
-    log_px_text = (f"{-log_px:.2f} ± {test.get('log_px_stderr', 0):.2f} "
-                   f"(IWAE, k={test.get('iw_samples')})") if log_px is not None else "not computed"
     rel = out_dir.as_posix()
     return f"""# Model card: {name}
 
@@ -51,12 +58,13 @@ A VAE trained by Latent Lab's own CLI on **{data.name}**.
 
 | | |
 |---|---|
-| data | {data.name}, {meta.get('n_train', '?')} training / {test.get('n_images', '?')} test images, split seed {data.split_seed} |
+| data | {data.name}: {meta.get('n_train', '?')} training, {meta.get('n_validation', 0)} validation (held out of training), {test.get('n_images', '?')} test images, split seed {data.split_seed} |
 | model | {model.arch}, hidden {list(model.hidden)}, latent {model.latent_dim}, likelihood {model.likelihood}, {n_params:,} parameters |
-| training | {meta.get('epoch')} epochs, batch {train.batch_size}, Adam lr {train.lr}, beta {train.beta}, warm-up {train.warmup_epochs}, free bits {train.free_bits}, seed {train.seed} |
+| training | {_training_text(meta, train)} |
 | training time | {meta.get('train_seconds', 0):.0f} s on {meta.get('device', '?')} |
-| test -ELBO | {test.get('neg_elbo', float('nan')):.2f} nats/image (KL {test.get('kl', float('nan')):.2f}, reconstruction {test.get('recon', float('nan')):.2f}) |
-| test -log p(x) | {log_px_text} nats/image |
+| test data | {_test_data_text(test)} |
+| test -ELBO | {figure_text(test.get('neg_elbo'), test)} (KL {test.get('kl', float('nan')):.2f}, reconstruction {test.get('recon', float('nan')):.2f}) |
+| test -log p(x) | {_log_px_text(test)} |
 | active dimensions | {active} of {model.latent_dim} (average KL > {ACTIVE_DIMENSION_NATS} nats) |
 
 Reproduce (same code, CPU, seed fixed):
@@ -66,3 +74,41 @@ python -m vae_core train --config {rel}/train.json --out runs/{name}
 python -m vae_core export runs/{name} {rel}
 ```
 """
+
+
+def figure_text(nats: float | None, test: dict) -> str:
+    """'103.51 nats/image (0.190 bits/dim)': a figure with both of its units."""
+    if nats is None:
+        return "not computed"
+    n_dims = test.get("n_dims") or 0
+    bits = f" ({bits_per_dim(nats, n_dims):.3f} bits/dim)" if n_dims else ""
+    return f"{nats:.2f} nats/image{bits}"
+
+
+def _log_px_text(test: dict) -> str:
+    log_px = test.get("log_px")
+    if log_px is None:
+        return "not computed"
+    return (f"{figure_text(-log_px, test)}, ± {test.get('log_px_stderr', 0):.2f} nats "
+            f"(IWAE, k={test.get('iw_samples')})")
+
+
+def _test_data_text(test: dict) -> str:
+    if test.get("data") == "dequantized 8-bit":
+        return (f"8-bit pixels, uniformly dequantized (one draw, seed {EVALUATION_SEED}); "
+                "figures include the 256-level correction, so they bound -log P of the 8-bit "
+                "image")
+    return f"binarized pixels (one Bernoulli draw per pixel, seed {EVALUATION_SEED})"
+
+
+def _training_text(meta: dict, train) -> str:
+    text = (f"{meta.get('epoch')} epochs, batch {train.batch_size}, Adam lr {train.lr}, "
+            f"beta {train.beta}, warm-up {train.warmup_epochs}, free bits {train.free_bits}, "
+            f"seed {train.seed}")
+    validation = meta.get("validation")
+    if validation:
+        text += (f"; this is the epoch with the best validation -ELBO "
+                 f"({validation['neg_elbo']:.2f} nats/image)")
+        if train.patience:
+            text += f", early stopping patience {train.patience}"
+    return text

@@ -3,10 +3,15 @@
 A run directory holds run.json (the RunConfig), status.json, metrics.jsonl and checkpoints/.
 Every finished epoch is checkpointed (model, optimizer); SIGTERM / Ctrl-C stop after the current
 step and the run keeps its last finished epoch; a non-finite loss stops the run as failed with
-the last good checkpoint kept (finiteness is checked every log_every steps, not every step: a
-check is a host-device sync). Shuffling and noise come from generators re-seeded per epoch from
-(seed, epoch), so a resumed run draws what an uninterrupted one would have. Under torchrun the
-same loop runs in every process (vae_core/distributed.py); rank 0 alone writes the run's files.
+the last good checkpoint kept. A held-out validation part of the training split is evaluated
+after every epoch: the best epoch so far is kept as checkpoints/best, and `patience` epochs
+without improvement stop the run early. Batches are discretized as the likelihood requires
+(vae_core.discretization): binarized afresh for Bernoulli models, dequantized otherwise, after
+an optional random shift (vae_core.augment). Shuffling and noise come from generators re-seeded
+per epoch from (seed, epoch), so a resumed run draws what an uninterrupted one would have.
+Finiteness is checked every log_every steps, not every step (a check is a host-device sync).
+Under torchrun the same loop runs in every process (vae_core/distributed.py); rank 0 alone
+evaluates and writes the run's files.
 """
 
 from __future__ import annotations
@@ -26,19 +31,22 @@ import torch
 from torch import nn
 
 from . import distributed, speed
+from .augment import random_shift
 from .batches import SHUFFLE_SEED_FACTOR, EpochBatches
 from .checkpoint import (
+    best_checkpoint_dir,
     load_checkpoint,
     load_optimizer_state,
     resolve_checkpoint_dir,
+    save_best_checkpoint,
     save_run_checkpoint,
 )
 from .checkpoint_checks import expected_shapes
 from .config import ConfigError, RunConfig
-from .data import ImageDataset, load_dataset
-from .data.streaming import StreamedDataset, load_streamed
+from .data import ImageDataset, load_dataset, validation_split
+from .data.streaming import StreamedDataset, evaluate_images, load_streamed
 from .devices import select_device
-from .evaluation import evaluate
+from .discretization import discretize, offset_nats
 from .models import VAE
 from .objectives import elbo_terms, kl_weight
 from .run_files import RUN_CONFIG_FILE, MetricsLog, read_status, write_status
@@ -95,14 +103,23 @@ class _Session:
     start_epoch: int
     step: int
     train_seconds: float
+    fit_x: torch.Tensor  # the training split minus the validation part: what is trained on
+    val_x: torch.Tensor  # held out for early stopping and model choice; may be empty
     cluster: distributed.Cluster
-    epochs_done: int  # the last finished (checkpointed) epoch
     step_model: nn.Module  # what the step calls: the model, or DDP / torch.compile around it
     batches: EpochBatches
     scaler: torch.amp.GradScaler | None = None
     tracker: Any = None  # TensorBoard writer when asked for
+    epochs_done: int = 0  # the last finished (checkpointed) epoch
+    best_val: float = math.inf  # best validation -ELBO so far, and its epoch (0: none)
+    best_epoch: int = 0
     last_train_totals: list[float] = dataclasses.field(default_factory=list)  # neg_elbo, kl, recon
     last_heartbeat: float = 0.0  # time.monotonic() of the last status write
+
+    @property
+    def nats_offset(self) -> float:
+        """Added to logged -ELBO/reconstruction so train figures match test ones in units."""
+        return offset_nats(self.config.model.likelihood, math.prod(self.config.model.image_shape))
 
 
 def train(
@@ -134,7 +151,7 @@ def _train_session(session: _Session, progress: bool) -> TrainResult:
             result = _run_epochs(session, flag, progress)
     except Exception as error:
         status.update(message=distributed.describe_failure(error, session.cluster),
-                      epoch=session.epochs_done)
+                      epoch=session.epochs_done, best_epoch=session.best_epoch)
         _write_status(session, "failed", **status)
         raise
     _write_status(session, result.state, **{**_status_fields(session),
@@ -165,6 +182,7 @@ def _status_fields(session: _Session) -> dict[str, Any]:
         "pid": os.getpid(), "device": str(session.device), "epochs": session.config.train.epochs,
         "epoch": session.start_epoch - 1, "message": "", "train_seconds": session.train_seconds,
         "data_notes": list(session.data.notes),  # e.g. skipped files: the run card shows them
+        "best_epoch": session.best_epoch,
     }
 
 
@@ -196,12 +214,27 @@ def _open_session(config: RunConfig, run_dir: Path, resume: bool,
             metrics.truncate_after_epoch(start_epoch - 1)
         record = {**config.to_dict(), "distributed": distributed.run_record(config, cluster)}
         (run_dir / RUN_CONFIG_FILE).write_text(json.dumps(record, indent=2))
+    fit_x, val_x = validation_split(data.train_x, config.data.val_fraction, config.data.split_seed)
     step_model = speed.compiled(distributed.for_training(model, cluster, device), train_cfg)
-    batches = EpochBatches(data.train_x, cluster, local_batch, train_cfg.seed,
+    batches = EpochBatches(fit_x, cluster, local_batch, train_cfg.seed,
                            speed.pin(train_cfg, device), config.data.loader_workers)
-    return _Session(config, run_dir, model, optimizer, data, device, metrics, start_epoch, step,
-                    seconds, cluster, start_epoch - 1, step_model, batches,
-                    speed.grad_scaler(train_cfg, device), tracker)
+    session = _Session(config, run_dir, model, optimizer, data, device, metrics, start_epoch,
+                       step, seconds, fit_x, val_x, cluster, step_model, batches,
+                       speed.grad_scaler(train_cfg, device), tracker, start_epoch - 1)
+    if resume:
+        session.best_val, session.best_epoch = _restore_best(run_dir, start_epoch - 1)
+    return session
+
+
+def _restore_best(run_dir: Path, last_epoch: int) -> tuple[float, int]:
+    """The best validation figure and epoch saved before the run stopped (none: inf, 0)."""
+    directory = best_checkpoint_dir(run_dir)
+    if directory is None:
+        return math.inf, 0
+    meta = load_checkpoint(directory).metadata
+    if meta.get("epoch", 0) > last_epoch:  # saved after the epoch checkpoint we resume from
+        return math.inf, 0
+    return float(meta["validation"]["neg_elbo"]), int(meta["epoch"])
 
 
 def _check_new_run_dir(run_dir: Path) -> None:
@@ -222,7 +255,7 @@ def _restore(run_dir: Path, model: VAE, optimizer: torch.optim.Optimizer, device
 
 
 def _run_epochs(session: _Session, flag: _StopFlag, progress: bool) -> TrainResult:
-    epochs = session.config.train.epochs
+    epochs, patience = session.config.train.epochs, session.config.train.patience
     last_done = session.start_epoch - 1
     for epoch in range(session.start_epoch, epochs + 1):
         try:
@@ -236,10 +269,14 @@ def _run_epochs(session: _Session, flag: _StopFlag, progress: bool) -> TrainResu
             return TrainResult("cancelled", last_done,
                                f"stopped during epoch {epoch}; kept epoch {last_done}",
                                session.run_dir)
-        record = _end_epoch(session, epoch, is_last=epoch == epochs)
+        record, stalled = _end_epoch(session, epoch, final=epoch == epochs)
         if progress and record:
             _print_epoch(record, epochs)
         last_done = session.epochs_done = epoch
+        if distributed.from_rank_0(stalled, session.cluster, session.device):
+            return TrainResult("finished", epoch, f"stopped early after epoch {epoch}: no better "
+                               f"validation -ELBO for {patience} epochs; best epoch "
+                               f"{session.best_epoch}", session.run_dir)
         if epoch < epochs and _stop_agreed(session, flag):
             return TrainResult("cancelled", epoch, f"stopped after epoch {epoch}",
                                session.run_dir)
@@ -285,9 +322,23 @@ def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool)
             _log_step(session, epoch, totals, step_sums, weight, bar, i + 1, n_steps)
     session.train_seconds += time.perf_counter() - started
     totals = distributed.all_sum(totals, session.cluster)
-    session.last_train_totals = (totals[1:] / session.data.train_x.shape[0]).tolist()
+    offsets = torch.tensor([session.nats_offset, 0.0, session.nats_offset])
+    session.last_train_totals = (totals[1:].cpu() / session.fit_x.shape[0] + offsets).tolist()
     _close(bar)
     return True
+
+
+def _prepare_batch(session: _Session, batch: torch.Tensor, noise) -> torch.Tensor:
+    """Shift (optionally) and discretize on the device; under DDP drawn as for the global batch
+    (distributed.as_in_global_batch), so N processes draw what one process draws."""
+    cfg = session.config.train
+
+    def draw(x: torch.Tensor) -> torch.Tensor:
+        x = random_shift(x, cfg.augment_shift, noise)
+        return discretize(x, session.config.model.likelihood, noise)
+
+    batch = speed.to_device(batch, session.device, cfg)
+    return distributed.as_in_global_batch(draw, batch, session.cluster)
 
 
 def _step(session: _Session, batch: torch.Tensor, weight: float, noise: torch.Generator | None,
@@ -295,7 +346,7 @@ def _step(session: _Session, batch: torch.Tensor, weight: float, noise: torch.Ge
     """One optimizer step; adds its sums to `totals` and returns them with the batch size,
     (N_TOTALS + 1,), all on the device: nothing here waits for the device."""
     cfg = session.config.train
-    batch = speed.to_device(batch, session.device, cfg)
+    batch = _prepare_batch(session, batch, noise)
     with speed.autocast(cfg, session.device):
         terms = elbo_terms(session.step_model, batch, weight, cfg.free_bits, noise)
         loss = terms.loss.mean()
@@ -314,19 +365,21 @@ def _step(session: _Session, batch: torch.Tensor, weight: float, noise: torch.Ge
         return torch.cat([sums, sums.new_tensor([batch.shape[0]])])
 
 
-def _check_finite(session: _Session, totals: torch.Tensor) -> None:
+def _check_finite(session: _Session, loss_sum: float) -> None:
     """The epoch's summed loss so far; every process sees the same (all-summed) figure."""
-    if not math.isfinite(loss := float(totals[0])):
-        raise TrainingDiverged(f"loss is {loss} by step {session.step}")
+    if not math.isfinite(loss_sum):
+        raise TrainingDiverged(f"loss is {loss_sum} by step {session.step}")
 
 
 def _log_step(session: _Session, epoch: int, totals: torch.Tensor, step_sums: torch.Tensor,
               weight: float, bar, done: int, total: int):
     both = distributed.all_sum(torch.cat([totals, step_sums]), session.cluster).tolist()
-    _check_finite(session, torch.tensor(both[:N_TOTALS]))
+    _check_finite(session, both[0])
     count = both[-1]
     values = {k: v / count for k, v in zip(("neg_elbo", "kl", "recon"),
                                            both[N_TOTALS + 1 : 2 * N_TOTALS], strict=True)}
+    values["neg_elbo"] += session.nats_offset
+    values["recon"] += session.nats_offset
     if not session.cluster.is_main:
         return
     session.metrics.append({"kind": "step", "epoch": epoch, "step": session.step,
@@ -351,35 +404,71 @@ def _print_epoch(record: dict[str, Any], epochs: int) -> None:
 
     log_px = record["test_log_px"]
     tail = f"  test log p(x) {log_px:.2f}" if log_px is not None else ""
+    if record["val_neg_elbo"] is not None:
+        tail += (f"  validation -ELBO {record['val_neg_elbo']:.2f} "
+                 f"(best epoch {record['best_epoch']})")
     tqdm.write(f"epoch {record['epoch']}/{epochs}  train -ELBO {record['train_neg_elbo']:.2f}  "
                f"test -ELBO {record['test_neg_elbo']:.2f}  (KL {record['test_kl']:.2f}, "
                f"recon {record['test_recon']:.2f}){tail}")
 
 
-def _end_epoch(session: _Session, epoch: int, is_last: bool) -> dict[str, Any]:
-    """Evaluate on the test set, log the epoch, checkpoint it."""
+def _end_epoch(session: _Session, epoch: int, final: bool) -> tuple[dict[str, Any], bool]:
+    """Validate, evaluate on the test set, log the epoch, checkpoint it (and the best so far).
+    Returns the epoch's record and whether the run has stalled (patience used up)."""
     cfg = session.config.train
     session.model.eval()
     if not session.cluster.is_main:  # rank 0 evaluates and writes; the others go on
-        return {}
-    iw = cfg.iw_samples if is_last else 0
-    test = evaluate(session.model, session.data.test_x, iw_samples=iw, seed=cfg.seed)
+        return {}, False
+    validation = _validate(session)
+    improved = validation is not None and validation.neg_elbo < session.best_val
+    if improved:
+        session.best_val, session.best_epoch = validation.neg_elbo, epoch
+    stalled = validation is not None and cfg.patience > 0 and \
+        epoch - session.best_epoch >= cfg.patience
+    iw = cfg.iw_samples if final or stalled else 0
+    test = evaluate_images(session.model, session.data.test_x, iw_samples=iw, seed=cfg.seed)
     train_neg_elbo, train_kl, train_recon = session.last_train_totals
     record = {"kind": "epoch", "epoch": epoch, "step": session.step,
               "train_neg_elbo": train_neg_elbo, "train_kl": train_kl, "train_recon": train_recon,
+              "val_neg_elbo": validation.neg_elbo if validation else None,
               "test_neg_elbo": test.neg_elbo, "test_kl": test.kl, "test_recon": test.recon,
-              "test_log_px": test.log_px, "train_seconds": session.train_seconds,
-              "time": time.time()}
+              "test_log_px": test.log_px, "best_epoch": session.best_epoch,
+              "train_seconds": session.train_seconds, "time": time.time()}
     session.metrics.append(record)
     if session.tracker is not None:
         session.tracker.epoch(epoch, record, session.model)
     metadata = {"epoch": epoch, "step": session.step, "train_seconds": session.train_seconds,
                 "device": str(session.device), "test": test.as_dict(),
-                "n_train": int(session.data.train_x.shape[0])}
+                "validation": validation.as_dict() if validation else None,
+                "n_train": int(session.fit_x.shape[0]),
+                "n_validation": int(session.val_x.shape[0])}
     save_run_checkpoint(session.run_dir, epoch, model=session.model,
                         data_config=session.config.data, train_config=cfg, metadata=metadata,
                         optimizer_state=session.optimizer.state_dict())
-    return record
+    if improved:
+        save_best_checkpoint(session.run_dir, model=session.model,
+                             data_config=session.config.data, train_config=cfg, metadata=metadata)
+    elif iw and session.best_epoch:
+        _complete_best(session)
+    return record, stalled
+
+
+def _validate(session: _Session):
+    """-ELBO on the held-out validation images (an Evaluation), or None without them."""
+    if session.val_x.shape[0] == 0:
+        return None
+    return evaluate_images(session.model, session.val_x, seed=session.config.train.seed)
+
+
+def _complete_best(session: _Session) -> None:
+    """Give checkpoints/best the final test figures (with log p(x)) that its epoch lacked."""
+    directory = best_checkpoint_dir(session.run_dir)
+    best = load_checkpoint(directory, session.device)
+    cfg = session.config.train
+    test = evaluate_images(best.model.eval(), session.data.test_x, iw_samples=cfg.iw_samples,
+                           seed=cfg.seed)
+    save_best_checkpoint(session.run_dir, model=best.model, data_config=session.config.data,
+                         train_config=cfg, metadata={**best.metadata, "test": test.as_dict()})
 
 
 def _progress_bar(enabled: bool, total: int, epoch: int, epochs: int):

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import PROJECT_DIR
 from tests.core.test_training_process import kill_live_runs, wait_until
 from vae_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from vae_core.recipes import TRAIN_PAGE_DEFAULT
 from vae_core.run_files import RUN_CONFIG_FILE, write_status
 from vae_core.runs import run_info
 
@@ -53,6 +54,10 @@ def test_the_page_renders_the_form_and_an_empty_list(runs):
     assert at.title[0].value == "Train"
     assert at.form_submit_button[0].label == "Start training"
     assert "auto" in at.selectbox(key="train_device").options
+    # The form starts from the recipe benchmarks/train_baseline.py measures as "train-page".
+    assert at.selectbox(key="train_arch").value == TRAIN_PAGE_DEFAULT.model.arch
+    assert at.number_input(key="train_epochs").value == TRAIN_PAGE_DEFAULT.train.epochs
+    assert at.number_input(key="train_lr").value == TRAIN_PAGE_DEFAULT.train.lr
     assert any("No runs yet" in info.value for info in at.info)
 
 
@@ -81,7 +86,7 @@ def test_a_bad_zip_upload_shows_the_reason_and_starts_nothing(runs):
 
 
 def test_a_started_run_appears_in_the_list_finishes_and_can_be_used_then_deleted(runs):
-    at = _submit(_train_page(), train_name="tiny")
+    at = _submit(_train_page(), train_name="tiny", train_patience=1)
     assert not at.exception and not at.error
     assert "Started tiny" in at.success[0].value
     at.run()
@@ -89,6 +94,7 @@ def test_a_started_run_appears_in_the_list_finishes_and_can_be_used_then_deleted
     assert any("digits · mlp (16) · latent 2" in c.value for c in at.caption)
     assert at.button(key="cancel-tiny").label == "Cancel"
     wait_until(lambda: run_info(runs / "tiny").state == "finished", timeout=60)
+    assert json.loads((runs / "tiny" / RUN_CONFIG_FILE).read_text())["train"]["patience"] == 1
 
     at.run()
     assert any("green-badge[finished]" in m.value for m in at.markdown)

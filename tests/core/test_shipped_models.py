@@ -21,6 +21,7 @@ from safetensors.torch import load_file
 from tests.conftest import PROJECT_DIR
 from vae_core.checkpoint import load_checkpoint
 from vae_core.data import load_dataset
+from vae_core.discretization import bits_per_dim
 from vae_core.evaluation import evaluate
 
 ASSETS = sorted(p for p in (PROJECT_DIR / "assets").iterdir() if (p / "config.json").is_file())
@@ -34,8 +35,12 @@ def test_the_four_shipped_models_are_there():
 def _card_states(asset: Path, stated: dict) -> None:
     card = (asset / "MODEL_CARD.md").read_text()
     assert f"test -ELBO | {stated['neg_elbo']:.2f} nats/image" in card
-    assert (f"test -log p(x) | {-stated['log_px']:.2f} ± {stated['log_px_stderr']:.2f} "
-            f"(IWAE, k={stated['iw_samples']})") in card
+    assert (f"test -log p(x) | {-stated['log_px']:.2f} nats/image "
+            f"({bits_per_dim(-stated['log_px'], stated['n_dims']):.3f} bits/dim), "
+            f"± {stated['log_px_stderr']:.2f} nats (IWAE, k={stated['iw_samples']})") in card
+    kind = "binarized" if stated["data"] == "binarized" else "dequantized"
+    assert f"| test data | {kind}" in card.replace("8-bit pixels, uniformly dequantized",
+                                                    "dequantized")
 
 
 @pytest.fixture

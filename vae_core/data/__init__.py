@@ -1,6 +1,6 @@
 """Datasets for the VAE: built-in, synthetic, IDX files and the user's own images."""
 
-from vae_core.data.dataset import ImageDataset, split
+from vae_core.data.dataset import ImageDataset, split, validation_split
 from vae_core.data.errors import DatasetError, ImageInputError, ImageTooLargeError
 from vae_core.data.loading import input_style, load_dataset
 from vae_core.data.preprocess import preprocess_image
@@ -18,4 +18,5 @@ __all__ = [
     "render_shapes",
     "sample_factors",
     "split",
+    "validation_split",
 ]

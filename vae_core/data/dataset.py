@@ -89,3 +89,16 @@ def split(
     test, train = order[:n_test], order[n_test:]
     test_factors = {k: v[test].float() for k, v in (factors or {}).items()}
     return Split(x[train], y[train], x[test], y[test], test_factors)
+
+
+def validation_split(x: Tensor, fraction: float, seed: int) -> tuple[Tensor, Tensor]:
+    """(fit, validation) parts of a training split: a seeded random `fraction` is held out for
+    early stopping and model choice, so the test split is used only to report figures.
+
+    fraction 0 holds nothing out (validation is empty). The permutation's seed differs from
+    the train/test split's, so the held-out part is not the same images as a test split of
+    a smaller dataset would be.
+    """
+    n_val = min(round(x.shape[0] * fraction), x.shape[0] - 1) if fraction > 0 else 0
+    order = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(seed + 1))
+    return x[order[n_val:]], x[order[:n_val]]

@@ -11,6 +11,8 @@ alone cannot tell).
 from __future__ import annotations
 
 import contextlib
+import copy
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +24,7 @@ from vae_core.data.dataset import split
 from vae_core.data.errors import DatasetError, ImageInputError
 from vae_core.data.folder import MIN_IMAGES, decode_fitted, labels_from_names
 from vae_core.data.image_source import ImageSource, open_image_source
+from vae_core.evaluation import Evaluation, evaluate
 
 
 class StreamedImages(torch.utils.data.Dataset):
@@ -43,8 +46,14 @@ class StreamedImages(torch.utils.data.Dataset):
         return len(self.names)
 
     def __getitem__(self, index):
+        """int: one image; slice: a (B, C, S, S) batch; an index tensor: a subset, still
+        streamed (how validation_split takes its parts)."""
         if isinstance(index, slice):
             return torch.stack([self[i] for i in range(*index.indices(len(self)))])
+        if isinstance(index, Tensor):
+            subset = copy.copy(self)
+            subset.names = [self.names[i] for i in index.tolist()]
+            return subset
         name = self.names[index]
         try:
             pixels = decode_fitted(self._open().read(name), self.size, self.mode)
@@ -101,3 +110,35 @@ def load_streamed(config: DataConfig) -> StreamedDataset:
         "images", StreamedImages(config, [names[i] for i in parts.train_x.tolist()]),
         parts.train_y, StreamedImages(config, [names[i] for i in parts.test_x.tolist()]),
         parts.test_y, label_names=label_names)
+
+
+EVALUATION_CHUNK = 2000  # streamed images decoded at once for evaluation
+
+
+def evaluate_images(model, x, **kwargs) -> Evaluation:
+    """evaluate() for a tensor; for streamed images, chunk by chunk (each chunk's discretized
+    copy is drawn on its own, so figures differ slightly from an in-memory evaluation)."""
+    if isinstance(x, Tensor):
+        return evaluate(model, x, **kwargs)
+    parts = [evaluate(model, x[start : start + EVALUATION_CHUNK], **kwargs)
+             for start in range(0, len(x), EVALUATION_CHUNK)]
+    return _pooled(parts)
+
+
+def _pooled(parts: list[Evaluation]) -> Evaluation:
+    """One Evaluation from chunks: means weighted by size; log p(x)'s standard error from the
+    pooled variance (within and between chunks)."""
+    n = sum(p.n_images for p in parts)
+
+    def mean(key: str) -> float:
+        return sum(getattr(p, key) * p.n_images for p in parts) / n
+
+    log_px = log_px_err = None
+    if parts[0].log_px is not None:
+        log_px = mean("log_px")
+        squares = sum((p.n_images - 1) * (p.log_px_stderr * p.n_images**0.5) ** 2
+                      + p.n_images * (p.log_px - log_px) ** 2 for p in parts)
+        log_px_err = (squares / max(n - 1, 1)) ** 0.5 / n**0.5
+    return dataclasses.replace(parts[0], neg_elbo=mean("neg_elbo"), kl=mean("kl"),
+                               recon=mean("recon"), log_px=log_px, log_px_stderr=log_px_err,
+                               n_images=n)
