@@ -55,11 +55,12 @@ def test_two_processes_train_the_model_one_process_trains_and_only_rank_0_writes
     pair = _run(_torchrun(tmp_path / "two", "--epochs", "2"))
     assert pair.returncode == 0, pair.stderr
     one, two = load_checkpoint(tmp_path / "one"), load_checkpoint(tmp_path / "two")
-    # 10 Adam steps with the same global batches and noise: equal up to float rounding (the
-    # gradient is summed in another order). Another shuffle or noise moves weights by ~1e-3.
+    # Adam steps with the same global batches, binarization and noise: equal up to float
+    # rounding (the gradient is summed in another order). Other draws move weights by ~1e-2.
     for key, value in one.model.state_dict().items():
         torch.testing.assert_close(two.model.state_dict()[key], value, rtol=0, atol=1e-6)
-    assert two.metadata["test"] == pytest.approx(one.metadata["test"], rel=1e-4)
+    for key in ("neg_elbo", "kl", "recon", "log_px"):
+        assert two.metadata["test"][key] == pytest.approx(one.metadata["test"][key], rel=1e-4)
     # Rank 0 alone wrote: one record per step and epoch, the same files as one process.
     def keys(run):
         return [(r["kind"], r["epoch"], r["step"]) for r in read_metrics(tmp_path / run)]
