@@ -54,3 +54,15 @@ def test_prior_samples_have_latent_shape():
     model = VAE(ModelConfig(latent_dim=4))
     z = model.sample_prior(6, torch.Generator().manual_seed(0))
     assert z.shape == (6, 4)
+
+
+def test_an_encoder_log_variance_out_of_range_is_clamped_to_a_finite_posterior():
+    from vae_core.models.vae import LOG_VAR_MAX, LOG_VAR_MIN
+
+    model = VAE(ModelConfig(arch="mlp", hidden=(4,), latent_dim=2, image_shape=(1, 3, 3)))
+    with torch.no_grad():
+        model.encoder.net[-1].bias.copy_(torch.tensor([0.0, 0.0, 500.0, -500.0]))
+        model.encoder.net[-1].weight.zero_()
+        posterior = model.encode(torch.rand(2, 1, 3, 3))
+    assert posterior.log_var.tolist() == [[LOG_VAR_MAX, LOG_VAR_MIN]] * 2
+    assert torch.isfinite(posterior.kl()).all() and torch.isfinite(posterior.stddev).all()

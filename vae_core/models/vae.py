@@ -11,6 +11,8 @@ from .conv import ConvDecoder, ConvEncoder
 from .heads import Head, likelihood_head
 from .mlp import MLPDecoder, MLPEncoder
 
+LOG_VAR_MIN, LOG_VAR_MAX = -30.0, 20.0
+
 
 def _build_networks(config: ModelConfig, n_params: int) -> tuple[nn.Module, nn.Module]:
     """Encoder and decoder; the decoder gives `n_params` raw outputs per pixel and channel."""
@@ -39,7 +41,9 @@ class VAE(nn.Module):
     def encode(self, x: torch.Tensor) -> DiagonalGaussian:
         """x (B, C, H, W) in [0, 1] -> q(z|x) with (B, D) parameters."""
         mean, log_var = self.encoder(x).chunk(2, dim=1)
-        return DiagonalGaussian(mean, log_var)
+        # exp(log_var) overflows float32 above ~88 and a std of e^-15 is already a point:
+        # the clamp keeps a diverging encoder finite (diffusers' VAE does the same).
+        return DiagonalGaussian(mean, log_var.clamp(LOG_VAR_MIN, LOG_VAR_MAX))
 
     def decode(self, z: torch.Tensor) -> Likelihood:
         """z (B, D) -> p(x|z) over (B, C, H, W) images."""
