@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui.active_model import ActiveModel, active_dataset, active_model, dimension_usage
 from ui.decoder_handoff import PageDecoder, decodes_in_page, page_decoder_error
+from ui.explore_attributes import attribute_z, attributes_drawn
 from ui.explore_state import (
     RANDOM_DRAWS_KEY,
     Z_LIMIT,
@@ -23,6 +24,7 @@ from ui.explore_state import (
     z_source,
 )
 from ui.latent_sliders import latent_sliders
+from ui.neighbours import show_neighbours
 from ui.page_decoder import page_decoder
 from ui.random_picks import next_pick_rng
 from ui.render import decoder_view, traversal_png
@@ -141,26 +143,48 @@ def _page_decoder(active: ActiveModel, test_x) -> tuple[PageDecoder | None, str 
     return decoder, page_decoder_error(sliders_key(active.version), active.version)
 
 
+def _attributes(active: ActiveModel, data: ImageDataset | None, z: list[float]) -> list[float]:
+    st.subheader("Attribute directions")
+    st.caption("Move z along directions fitted to the data's labels or known factors (on "
+               "posterior means of training data; scored on held-out test data). The latent "
+               "sliders follow; moving one of them, or setting z, starts these again at 0.")
+    return attribute_z(active, data, z)
+
+
+def _columns(in_page: bool) -> tuple:
+    """(slider panel, mean column, side column); no mean column when the page draws the mean."""
+    if in_page:
+        panel, side_column = st.columns([2.2, 1], gap="medium")
+        return panel, None, side_column
+    # The server draws the mean until the page says it decodes this model.
+    return tuple(st.columns([1.2, 1, 1], gap="medium"))
+
+
 @st.fragment
-def _explorer(active: ActiveModel, usage, test_x) -> None:
+def _explorer(active: ActiveModel, usage, data: ImageDataset | None) -> None:
     """Sliders and images: a slider move reruns only this, not the data or the KL."""
     order = dimension_order(usage, active.latent_dim)
     z = record_sliders(active.version, order)
+    test_x = None if data is None else data.test_x
     decoder, problem = _page_decoder(active, test_x)
-    if decoder is not None and decodes_in_page(sliders_key(active.version), active.version):
-        panel, side_column = st.columns([2.2, 1], gap="medium")
-        _decoder_images(active, z, None, side_column, in_page=True)
-        with panel:
-            _sliders(active, usage, order, z, decoder)
-    else:  # the server draws the mean until the page says it decodes this model
-        sliders, mean_column, side_column = st.columns([1.2, 1, 1], gap="medium")
-        # Images before sliders: the browser fetches them while the slider deltas still arrive.
-        _decoder_images(active, z, mean_column, side_column, in_page=False)
-        with sliders:
-            _sliders(active, usage, order, z, decoder)
-            if problem:
-                st.warning(f"The decoder does not run in this page ({problem}), so the image "
-                           "follows the sliders from the server, a few times a second.")
+    in_page = decoder is not None and decodes_in_page(sliders_key(active.version), active.version)
+    panel, mean_column, side_column = _columns(in_page)
+    below = st.container()
+    early = attributes_drawn(active.version)
+    if early:  # drawn below the sliders, but run first: the attribute sliders may move z
+        with below:
+            z = _attributes(active, data, z)
+    # Images before sliders: the browser fetches them while the slider deltas still arrive.
+    _decoder_images(active, z, mean_column, side_column, in_page=in_page)
+    with panel:
+        _sliders(active, usage, order, z, decoder)
+        if problem and not in_page:
+            st.warning(f"The decoder does not run in this page ({problem}), so the image "
+                       "follows the sliders from the server, a few times a second.")
+    with below:
+        if not early:  # first run for this model: at 0, they leave z as it is
+            _attributes(active, data, z)
+        show_neighbours(active, data, z, "the current z")
     _traversal(active, z, order, usage)
 
 
@@ -178,7 +202,7 @@ def main() -> None:
     if error:
         st.error(error)
     sync_z(active.version, active.latent_dim)
-    _explorer(active, usage, None if data is None else data.test_x)
+    _explorer(active, usage, data)
 
 
 main()

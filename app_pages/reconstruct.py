@@ -1,5 +1,6 @@
 """Reconstruct: one image through the VAE (input, reconstruction, posterior, samples, -ELBO,
-log p(x)) and the latent path between two images, linear and spherical."""
+log p(x)), the image changed along attribute directions, the latent path between two images
+(linear and spherical) and z(A) - z(B) + z(C)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import streamlit as st
 from ui.active_model import ActiveModel, active_dataset, active_model
 from ui.familiarity import familiarity_note, test_neg_elbos
 from ui.random_picks import next_pick_rng
+from ui.reconstruct_edits import arithmetic_result, edit_section, input_png
 from ui.reconstruct_helpers import (
     IW_SAMPLES,
     N_SAMPLES,
@@ -127,6 +129,8 @@ def reconstruction_section(active: ActiveModel, data: ImageDataset | None) -> No
         far, text = familiarity_note(result.neg_elbo, test_neg_elbos(active.version, active, data))
         (st.warning if far else st.caption)(text)
     show_samples(active, result)
+    st.divider()
+    edit_section(active, data, result.x, result.mu, caption)
 
 
 def interpolation_section(active: ActiveModel, data: ImageDataset | None) -> None:
@@ -152,6 +156,29 @@ def interpolation_section(active: ActiveModel, data: ImageDataset | None) -> Non
                            file_name=f"interpolation-{mode}.gif", mime="image/gif")
 
 
+def arithmetic_section(active: ActiveModel, data: ImageDataset | None) -> None:
+    st.header("Vector arithmetic")
+    st.caption("z(A) - z(B) + z(C) with posterior means: C plus the way A differs from B "
+               "(e.g. A a thick 7, B a thin 7, C a thin 3: a thick 3, if the model learned "
+               "thickness as a direction).")
+    columns = st.columns(3)
+    images = []
+    for column, (name, default) in zip(columns, (("A", 2), ("B", 3), ("C", 4)), strict=True):
+        with column:
+            x, _, _ = pick_image(f"arith_{name.lower()}", name, data, active, default)
+            if x is not None:
+                st.image(input_png(active, x), output_format="PNG", caption=f"{name}")
+            images.append(x)
+    if any(x is None for x in images):
+        return
+    z, png = arithmetic_result(active, images)
+    left, right = st.columns([1, 2], vertical_alignment="center")
+    left.image(png, output_format="PNG", caption="decoded z(A) - z(B) + z(C)")
+    if right.button("Open this z in Explore", key="arith_explore"):
+        st.session_state["explore_z"] = [float(v) for v in z]
+        st.switch_page("app_pages/explore.py")
+
+
 def main() -> None:
     st.title("Reconstruct")
     active = active_model()
@@ -161,6 +188,8 @@ def main() -> None:
     reconstruction_section(active, data)
     st.divider()
     interpolation_section(active, data)
+    st.divider()
+    arithmetic_section(active, data)
 
 
 main()
