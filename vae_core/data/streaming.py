@@ -112,7 +112,10 @@ def load_streamed(config: DataConfig) -> StreamedDataset:
         parts.test_y, label_names=label_names)
 
 
-EVALUATION_CHUNK = 2000  # streamed images decoded at once for evaluation
+# Decoded pixels held at once when evaluating a streamed set. evaluate() keeps a few copies
+# of its input (the images, their discretized copy, the decoded batch), so this is sized in
+# bytes: 2,000 images of 256 x 256 RGB would be 1.5 GB a copy, 2,000 MNIST digits 6 MB.
+EVALUATION_CHUNK_BYTES = 32 * 2**20
 
 
 def evaluate_images(model, x, **kwargs) -> Evaluation:
@@ -120,8 +123,10 @@ def evaluate_images(model, x, **kwargs) -> Evaluation:
     copy is drawn on its own, so figures differ slightly from an in-memory evaluation)."""
     if isinstance(x, Tensor):
         return evaluate(model, x, **kwargs)
-    parts = [evaluate(model, x[start : start + EVALUATION_CHUNK], **kwargs)
-             for start in range(0, len(x), EVALUATION_CHUNK)]
+    chunk = max(1, EVALUATION_CHUNK_BYTES // (4 * int(np.prod(x.shape[1:]))))
+    kwargs.setdefault("batch_size", min(chunk, 250))
+    parts = [evaluate(model, x[start : start + chunk], **kwargs)
+             for start in range(0, len(x), chunk)]
     return _pooled(parts)
 
 
