@@ -36,6 +36,7 @@ PAGES = [
     st.Page("app_pages/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
     st.Page("app_pages/sampling.py", title="Sampling", icon=":material/casino:"),
     st.Page("app_pages/reconstruct.py", title="Reconstruct", icon=":material/image:"),
+    st.Page("app_pages/ae_vs_vae.py", title="AE vs VAE", icon=":material/compare:"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
 ]
 

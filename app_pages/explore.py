@@ -30,6 +30,7 @@ from ui.random_picks import next_pick_rng
 from ui.render import decoder_view, traversal_png
 from vae_core.data import ImageDataset, ImageInputError
 from vae_core.latent import dimension_order
+from vae_core.model_kinds import NOT_FOR_AE
 
 N_SAMPLES = 4
 TRAVERSAL_STEPS = 9
@@ -195,9 +196,18 @@ def main() -> None:
         return
     data = active_dataset(active)
     usage = dimension_usage(active, data)
-    st.caption("Each slider moves one coordinate of z through the decoder p(x|z). They are sorted "
-               "by how much the encoder uses each dimension (its average KL to the prior on test "
-               "data, in nats); a collapsed dimension barely changes the image.")
+    if active.is_autoencoder:
+        st.caption("Each slider moves one coordinate of z through the decoder p(x|z), in index "
+                   "order: ordering by KL does not apply to a plain autoencoder (no posterior, "
+                   "no prior), and 'Random z' and the ±3 range are not where its codes lie "
+                   "(see AE vs VAE).")
+        st.info(f"This is a plain autoencoder: {NOT_FOR_AE['prior']}. A test example or your "
+                "image sets z to its code.", icon=":material/info:")
+    else:
+        st.caption("Each slider moves one coordinate of z through the decoder p(x|z). They are "
+                   "sorted by how much the encoder uses each dimension (its average KL to the "
+                   "prior on test data, in nats); a collapsed dimension barely changes the "
+                   "image.")
     error = _z_sources(active, data)
     if error:
         st.error(error)

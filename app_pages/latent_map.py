@@ -112,7 +112,11 @@ def controls(active, data, usage):
     options = colourings(data, len(data.test_y))
     left, middle, right = st.columns([2, 1, 1])
     colour = left.selectbox("Colour by", list(options), key="map_colour")
-    flags = {"ellipses": middle.toggle("1σ ellipses", key="map_ellipses"),
+    no_sigma = "Does not apply: a plain autoencoder has one code per image (σ = 0)."
+    flags = {"ellipses": middle.toggle("1σ ellipses", key="map_ellipses",
+                                       disabled=active.is_autoencoder,
+                                       help=no_sigma if active.is_autoencoder else None)
+             and not active.is_autoencoder,
              "thumbnails": right.toggle("Images on the map", key="map_thumbnails"),
              "grid": method == DIMS and dims is not None
              and right.toggle("Decoded grid behind", key="map_grid_behind")}
@@ -168,7 +172,9 @@ def main() -> None:
         if dims:
             show_manifold(active, dims, None)
         return
-    st.caption("Each point is one test image's posterior mean. Hover for its label; click it to "
+    what = ("code (a plain autoencoder: one point per image, no posterior spread)"
+            if active.is_autoencoder else "posterior mean")
+    st.caption(f"Each point is one test image's {what}. Hover for its label; click it to "
                "see it decoded and to open it in Explore.")
     encoded = encoded_test_set(active.version, active, data)
     method, dims, colouring, flags = controls(active, data, dimension_usage(active, data))

@@ -26,6 +26,7 @@ from ui.reconstruct_helpers import (
 from ui.render import display_scale, grid_image, to_image
 from vae_core.data import ImageDataset, ImageInputError
 from vae_core.discretization import bits_per_dim, data_kind
+from vae_core.model_kinds import NOT_FOR_AE
 
 TEST, UPLOAD = "Test image", "Upload"
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
@@ -91,6 +92,11 @@ def show_images(active: ActiveModel, result: Analysis, original, caption: str) -
 
 
 def show_figures(result: Analysis, likelihood: str) -> None:
+    if result.neg_elbo is None:  # a plain autoencoder
+        st.metric("Reconstruction (nats)", f"{result.recon:.1f}",
+                  help="-log p(x|z) at the image's code z")
+        st.caption(f"{NOT_FOR_AE['neg_elbo']}; {NOT_FOR_AE['log_px']}.")
+        return
     columns = st.columns(5)
     columns[0].metric("-ELBO (nats)", f"{result.neg_elbo:.1f}",
                       help="KL + reconstruction, averaged over 64 posterior draws")
@@ -109,6 +115,11 @@ def show_figures(result: Analysis, likelihood: str) -> None:
 
 def show_samples(active: ActiveModel, result: Analysis) -> None:
     scale = display_scale(active.image_shape[1], 84)
+    if active.is_autoencoder:
+        st.image(grid_image(result.likelihood_draws, N_SAMPLES, scale), output_format="PNG",
+                 caption="samples x ~ p(x|z = the code): the decoder's own pixel noise")
+        st.caption(f"No draws from q(z|x) and no μ ± σ chart: {NOT_FOR_AE['posterior_std']}.")
+        return
     left, right = st.columns(2)
     left.image(grid_image(result.posterior_draws, N_SAMPLES, scale), output_format="PNG",
                caption="decoder means at z ~ q(z|x): what the encoder is unsure about")
@@ -125,7 +136,7 @@ def reconstruction_section(active: ActiveModel, data: ImageDataset | None) -> No
     result = analyse(active, x, seed)
     show_images(active, result, original, caption)
     show_figures(result, active.checkpoint.model_config.likelihood)
-    if data is not None:
+    if data is not None and not active.is_autoencoder:  # the note compares -ELBOs
         far, text = familiarity_note(result.neg_elbo, test_neg_elbos(active.version, active, data))
         (st.warning if far else st.caption)(text)
     show_samples(active, result)
@@ -135,8 +146,9 @@ def reconstruction_section(active: ActiveModel, data: ImageDataset | None) -> No
 
 def interpolation_section(active: ActiveModel, data: ImageDataset | None) -> None:
     st.header("Interpolate")
-    st.caption("Decoder means along the path between two posterior means. Spherical paths keep "
-               "the norm typical of N(0, I) draws; linear ones pass nearer the origin.")
+    st.caption("Decoder means along the path between two posterior means (a plain "
+               "autoencoder: two codes). Spherical paths keep the norm typical of N(0, I) draws; "
+               "linear ones pass nearer the origin.")
     start, end = st.columns(2)
     with start:
         xa, _, _ = pick_image("interp_a", "From", data, active, 0)

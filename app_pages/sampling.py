@@ -19,6 +19,7 @@ from ui.random_picks import next_pick_rng
 from ui.render import display_scale, png_bytes, side_by_side, to_image
 from vae_core.data import ImageDataset
 from vae_core.latent import decode_mean, dimension_order, encode_images
+from vae_core.model_kinds import NOT_FOR_AE
 
 INDEX_KEY = "sampling_index"
 RANDOM_DRAWS_KEY = "sampling_random_draws"
@@ -71,6 +72,11 @@ def main() -> None:
     st.title("Sampling: the reparameterization trick")
     active = active_model()
     if active is None:
+        return
+    if active.is_autoencoder:
+        st.info(f"The reparameterization trick does not apply here: {NOT_FOR_AE['posterior_std']}"
+                ". The AE vs VAE page decodes the same z ~ N(0, I) through this model and a VAE.",
+                icon=":material/info:")
         return
     data = active_dataset(active)
     if data is None:

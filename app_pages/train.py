@@ -1,4 +1,5 @@
-"""Train: start a VAE training run in the background and follow every run's progress.
+"""Train: start a VAE (or plain autoencoder) training run in the background and follow every
+run's progress.
 
 Runs are processes writing into run directories (vae_core.runs); this page only starts them and
 polls those directories, so a refresh, another tab or a restarted app sees the same runs.
@@ -19,6 +20,7 @@ from vae_core import devices
 from vae_core.checkpoint import CheckpointError
 from vae_core.config import (
     ARCHITECTURES,
+    MAX_DENSE,
     ConfigError,
     DataConfig,
     ModelConfig,
@@ -28,6 +30,7 @@ from vae_core.config import (
 )
 from vae_core.data import DatasetError
 from vae_core.devices import available_devices
+from vae_core.model_kinds import NOT_FOR_AE
 from vae_core.recipes import TRAIN_PAGE_DEFAULT as DEFAULT
 from vae_core.run_files import read_metrics
 from vae_core.run_uploads import save_uploaded_dataset, uploads_dir
@@ -49,6 +52,7 @@ DATASETS = {
     "shapes": "shapes, synthetic (disentanglement)",
     UPLOAD: "my images (zip upload)",
 }
+KINDS = {"vae": "VAE", "ae": "plain autoencoder (no KL, no prior)"}
 LIKELIHOODS = {
     "bernoulli": "Bernoulli",
     "gaussian": "Gaussian (learned σ)",
@@ -76,11 +80,13 @@ def _data_config(dataset: str, fields: dict) -> DataConfig:
 
 def _run_config(dataset: str, fields: dict) -> RunConfig:
     model = ModelConfig(arch=fields["arch"], hidden=parse_hidden(fields["hidden"]),
-                        latent_dim=fields["latent_dim"], likelihood=fields["likelihood"])
+                        dense=fields["dense"], latent_dim=fields["latent_dim"],
+                        likelihood=fields["likelihood"], kind=fields["kind"])
     train = TrainConfig(epochs=fields["epochs"], batch_size=fields["batch_size"],
                         lr=fields["lr"], beta=fields["beta"],
                         warmup_epochs=fields["warmup_epochs"], free_bits=fields["free_bits"],
-                        patience=fields["patience"], device=fields["device"])
+                        patience=fields["patience"], augment_shift=fields["augment_shift"],
+                        device=fields["device"])
     return RunConfig(data=_data_config(dataset, fields), model=model, train=train)
 
 
@@ -100,12 +106,21 @@ def _upload_fields(dataset: str) -> dict:
 def _model_fields() -> dict:
     left, right = st.columns(2)
     return {
+        "kind": st.radio("Model", list(KINDS), format_func=KINDS.get, horizontal=True,
+                         key="train_kind",
+                         help="A plain autoencoder has the same networks, but one code per "
+                              "image and a reconstruction loss only: beta, warm-up and free "
+                              "bits do not apply to it. Compare both on the AE vs VAE page."),
         "arch": left.selectbox("Architecture", ARCHITECTURES, key="train_arch",
                                index=ARCHITECTURES.index(DEFAULT.model.arch)),
         "hidden": right.text_input("Hidden sizes", ",".join(map(str, DEFAULT.model.hidden)),
                                    key="train_hidden",
                                    help="Comma-separated: layer widths (mlp) or channels "
                                         "per stride-2 layer (conv)."),
+        "dense": left.number_input("Dense width (conv)", 1, MAX_DENSE, DEFAULT.model.dense,
+                                   key="train_dense",
+                                   help="The fully connected layer next to the latent; the "
+                                        "MLP ignores it."),
         "latent_dim": left.number_input("Latent size", 1, 512, DEFAULT.model.latent_dim,
                                         key="train_latent"),
         "likelihood": right.selectbox("Likelihood p(x|z)", list(LIKELIHOODS),
@@ -137,9 +152,13 @@ def _train_fields() -> dict:
                                        "images, held out) has not improved for this many "
                                        "epochs; 0 trains every epoch. The best epoch is kept "
                                        "either way."),
-        "device": right.selectbox("Device", devices, key="train_device",
+        "augment_shift": right.number_input(
+            "Random shift (pixels)", 0, 8, DEFAULT.train.augment_shift, key="train_shift",
+            help="Each training image moves by up to this many pixels each way, drawn afresh "
+                 "per batch: fewer images overfit less."),
+        "device": left.selectbox("Device", devices, key="train_device",
                                  help="auto = CUDA when present, else MPS, else the CPU."),
-        "name": left.text_input("Run name (optional)", key="train_name",
+        "name": right.text_input("Run name (optional)", key="train_name",
                                  help="Letters, digits, '-' and '_'."),
         **_processes_field(left),
     }
@@ -277,12 +296,13 @@ def render_details(info: RunInfo) -> None:
     if latest is None:
         return
     try:
-        samples, recon = _previews(*latest)
+        samples, recon, kind = _previews(*latest)
     except (CheckpointError, OSError):
         st.caption("The checkpoint is being replaced; the preview refreshes in a moment.")
         return
     saved = Path(latest[0]).name  # epoch-NNNN
-    st.image(samples, caption=f"{saved}: samples, decoder means at z ~ N(0, I)",
+    note = f" ({NOT_FOR_AE['prior']})" if kind == "ae" else ""
+    st.image(samples, caption=f"{saved}: samples, decoder means at z ~ N(0, I){note}",
              output_format="PNG")
     if recon is not None:
         st.image(recon, caption="test images (top row) and their reconstructions (means)",
@@ -332,8 +352,9 @@ def render_runs() -> None:
 
 
 st.title("Train")
-st.caption("Train a new VAE in the background; the rest of the app stays usable. Finished "
-           "epochs are checkpointed, so a cancelled or crashed run can be resumed.")
+st.caption("Train a new VAE (or a plain autoencoder) in the background; the rest of the app "
+           "stays usable. Finished epochs are checkpointed, so a cancelled or crashed run can be "
+           "resumed.")
 form_column, runs_column = st.columns([2, 3], gap="large")
 with form_column:
     render_new_run_form()

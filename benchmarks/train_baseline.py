@@ -182,6 +182,7 @@ def main() -> None:
           f"| -log p(x) IWAE k={args.iw_samples} | bits/dim | time to {TARGET_NATS} "
           "| peak RSS MB |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    results = []
     for row in args.rows.split(","):
         command = [sys.executable, __file__, "--one", row, "--iw-samples", str(args.iw_samples),
                    "--threads", str(args.threads)]
@@ -189,7 +190,21 @@ def main() -> None:
         if done.returncode != 0:
             print(f"| {row} | failed: {done.stderr.strip().splitlines()[-1]} |", flush=True)
             continue
-        print(_line(json.loads(done.stdout.splitlines()[-1])), flush=True)
+        results.append(json.loads(done.stdout.splitlines()[-1]))
+        print(_line(results[-1]), flush=True)
+    _print_time_shares(results)
+
+
+def _print_time_shares(results: list[dict]) -> None:
+    """Each row's time to the target as a share of the reference's whole training time."""
+    reference = next((r for r in results if r["row"] == "reference"), None)
+    if reference is None:
+        return
+    for result in results:
+        if result["reached"] and result is not reference:
+            share = result["reached"][0] / reference["train_seconds"]
+            print(f"{result['row']}: {TARGET_NATS} nats after {share:.0%} of the reference's "
+                  f"{reference['train_seconds']:.1f} s of training")
 
 
 if __name__ == "__main__":

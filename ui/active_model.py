@@ -38,6 +38,11 @@ class ActiveModel:
         return self.checkpoint.model_config.image_shape
 
     @property
+    def is_autoencoder(self) -> bool:
+        """A plain autoencoder: one code per image, no posterior spread, no prior, no KL."""
+        return not self.checkpoint.model.is_variational
+
+    @property
     def input_style(self) -> str:
         return input_style(self.checkpoint.data_config.name)
 
@@ -111,7 +116,8 @@ def _kl_per_dim(version: str, _active: ActiveModel, _data: ImageDataset) -> np.n
 
 
 def dimension_usage(active: ActiveModel, data: ImageDataset | None) -> np.ndarray | None:
-    """Average KL per latent dimension on the test set (nats), cached per model version."""
-    if data is None:
+    """Average KL per latent dimension on the test set (nats), cached per model version; None
+    without data, and for a plain autoencoder (it has no KL)."""
+    if data is None or active.is_autoencoder:
         return None
     return _kl_per_dim(active.version, active, data)

@@ -74,7 +74,14 @@ def z_revision() -> int:
 
 
 def choose_z(z, source: str) -> None:
-    """Set z from a button or an upload, remembering where it came from; moves the sliders."""
+    """Set z from a button or an upload, remembering where it came from; moves the sliders.
+
+    Coordinates beyond the sliders' range are clipped, and the source says how many: a plain
+    autoencoder's codes often lie beyond ±3 (nothing ties them to the prior)."""
+    outside = int((np.abs(np.asarray(z, dtype=np.float64)) > Z_LIMIT + Z_STEP / 2).sum())
+    if outside:
+        source += (f" ({outside} of {len(z)} coordinates clipped to ±{Z_LIMIT:g}, the sliders' "
+                   "range: the image differs from that z's)")
     set_z(snap(z))
     st.session_state[SOURCE_KEY] = (source, tuple(snap(z)))
     st.session_state[REVISION_KEY] = z_revision() + 1

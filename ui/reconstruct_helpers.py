@@ -46,10 +46,10 @@ class Analysis:
     sigma: np.ndarray  # (D,)
     posterior_draws: np.ndarray  # (N_SAMPLES, C, H, W) decoder means at z ~ q(z|x)
     likelihood_draws: np.ndarray  # (N_SAMPLES, C, H, W) x ~ p(x|z = mu)
-    neg_elbo: float
-    kl: float
-    recon: float  # -E_q[log p(x|z)]
-    log_px: float  # IWAE estimate with IW_SAMPLES samples
+    neg_elbo: float | None  # None for a plain autoencoder, as are kl and log_px
+    kl: float | None
+    recon: float  # -E_q[log p(x|z)] (an autoencoder: -log p(x|z) at its code)
+    log_px: float | None  # IWAE estimate with IW_SAMPLES samples
 
 
 def digest(data: bytes | np.ndarray) -> str:

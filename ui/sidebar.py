@@ -87,15 +87,21 @@ def render_model_card(active: ActiveModel | None) -> None:
         return
     config, data = active.checkpoint.model_config, active.checkpoint.data_config
     test = active.checkpoint.metadata.get("test", {})
-    st.markdown(
-        f"**{data.name}** · {config.arch} · latent {config.latent_dim} · {config.likelihood}  \n"
-        f"test -ELBO **{_figure(test.get('neg_elbo'))}** · "
-        f"-log p(x) **{_figure(test.get('log_px'), negate=True)}** nats/image"
-        f"{_bits_per_dim(test)}"
-    )
-    if test.get("data"):
-        st.caption(f"On the {test['data']} test images ({test.get('n_images')}); "
-                   f"log p(x) by importance sampling, k = {test.get('iw_samples')}.")
+    shape = f"**{data.name}** · {config.arch} · latent {config.latent_dim} · {config.likelihood}"
+    if active.is_autoencoder:
+        st.markdown(f"{shape} · **plain autoencoder**  \n"
+                    f"test reconstruction **{_figure(test.get('recon'))}** nats/image")
+        st.caption("-ELBO, KL and log p(x) do not apply: it has no prior.")
+        if test.get("data"):
+            st.caption(f"On the {test['data']} test images ({test.get('n_images')}).")
+    else:
+        st.markdown(f"{shape}  \n"
+                    f"test -ELBO **{_figure(test.get('neg_elbo'))}** · "
+                    f"-log p(x) **{_figure(test.get('log_px'), negate=True)}** nats/image"
+                    f"{_bits_per_dim(test)}")
+        if test.get("data"):
+            st.caption(f"On the {test['data']} test images ({test.get('n_images')}); "
+                       f"log p(x) by importance sampling, k = {test.get('iw_samples')}.")
     if active.entry.key.startswith("run:"):
         st.caption(checkpoint_in_use(active))
 

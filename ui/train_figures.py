@@ -33,11 +33,12 @@ def loss_curves(records: list[dict]) -> go.Figure:
     steps = [r for r in records if r.get("kind") == "step"]
     steps = steps[:: max(1, len(steps) // MAX_STEP_POINTS)]
     epochs = [r for r in records if r.get("kind") == "epoch"]
-    figure = make_subplots(rows=1, cols=3, subplot_titles=[title for _, title in TERMS],
+    terms = _logged_terms(steps)
+    figure = make_subplots(rows=1, cols=len(terms), subplot_titles=[title for _, title in terms],
                            horizontal_spacing=0.08)
     step_x = [r["epoch"] - 1 + r.get("epoch_progress", 1.0) for r in steps]
     epoch_x = [r["epoch"] for r in epochs]
-    for col, (key, _) in enumerate(TERMS, start=1):
+    for col, (key, _) in enumerate(terms, start=1):
         first = col == 1
         figure.add_scatter(x=step_x, y=[r[key] for r in steps], name="train (batches)",
                            mode="lines", line={"color": "#9ecae1", "width": 1},
@@ -62,6 +63,13 @@ def loss_curves(records: list[dict]) -> go.Figure:
     return figure
 
 
+def _logged_terms(steps: list[dict]) -> tuple[tuple[str, str], ...]:
+    """The terms the run logs: a plain autoencoder's have no -ELBO or KL (they are null)."""
+    if steps and all(r.get("kl") is None for r in steps):
+        return (("recon", "reconstruction (plain autoencoder: no KL, no -ELBO)"),)
+    return TERMS
+
+
 def latest_checkpoint(run_dir: Path) -> tuple[str, str] | None:
     """(directory, identity) of a run's latest checkpoint: a cache key that changes whenever a
     new epoch is saved or the run is re-created under its name; None when there is none (yet)."""
@@ -81,9 +89,9 @@ def _examples(data_config: DataConfig, n: int) -> torch.Tensor:
 @torch.no_grad()
 def checkpoint_previews(
     checkpoint_dir: Path, n_originals: int = 8, n_samples: int = 16, seed: int = 0
-) -> tuple[Image.Image, Image.Image | None]:
-    """(samples, reconstructions) of a checkpoint as PIL grids; reconstructions are None when
-    the run's data cannot be loaded here.
+) -> tuple[Image.Image, Image.Image | None, str]:
+    """(samples, reconstructions, model kind) of a checkpoint, the images as PIL grids;
+    reconstructions are None when the run's data cannot be loaded here.
 
     Samples: decoder means at z ~ N(0, I). Reconstructions: a row of test images above the
     decoder means at their posterior means.
@@ -94,10 +102,11 @@ def checkpoint_previews(
     generator = torch.Generator().manual_seed(seed)
     samples = model.decode(model.sample_prior(n_samples, generator)).mean
     sample_grid = make_grid(samples, ncols=n_samples // 2, scale=scale)
+    kind = checkpoint.model_config.kind
     try:
         originals = _examples(checkpoint.data_config, n_originals)
     except (DatasetError, OSError):
-        return sample_grid, None
+        return sample_grid, None, kind
     recon = model.decode(model.encode(originals).mode()).mean
     return sample_grid, make_grid(torch.cat([originals, recon]), ncols=len(originals),
-                                  scale=scale)
+                                  scale=scale), kind

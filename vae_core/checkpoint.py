@@ -38,7 +38,7 @@ from .config import (
     to_dict,
 )
 from .files import atomic_write_bytes, read_text
-from .models import VAE
+from .models import LatentModel, build_model
 
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.safetensors"
@@ -57,7 +57,7 @@ class Checkpoint:
     server, so example_data() never returns a data set read from a path.
     """
 
-    model: VAE
+    model: LatentModel  # a VAE or a plain autoencoder (model_config.kind)
     model_config: ModelConfig
     data_config: DataConfig
     train_config: TrainConfig | None
@@ -88,7 +88,8 @@ def _config_document(
 
 
 def save_checkpoint(
-    directory: Path, model: VAE, data_config: DataConfig, train_config: TrainConfig | None = None,
+    directory: Path, model: LatentModel, data_config: DataConfig,
+    train_config: TrainConfig | None = None,
     metadata: dict[str, Any] | None = None, optimizer_state: dict[str, Any] | None = None,
 ) -> Path:
     """Write a complete checkpoint directory (written under a temporary name, then renamed)."""
@@ -224,7 +225,7 @@ def load_checkpoint(
         weights = load_file(str(directory / WEIGHTS_FILE))
     except (SafetensorError, OSError) as error:
         raise CheckpointError(f"{WEIGHTS_FILE} is not readable safetensors: {error}") from error
-    model = VAE(model_config)
+    model = build_model(model_config)
     model.load_state_dict(weights)
     model.to(device).eval().requires_grad_(False)
     return Checkpoint(model, model_config, data_config, train_config, metadata, directory,

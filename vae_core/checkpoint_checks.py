@@ -17,7 +17,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 
 from .config import ConfigError, ModelConfig
-from .models import VAE
+from .models import build_model
 
 # A conv model on 3x256x256 images with 4096 channels would be gigabytes; the shipped models are
 # well under 1M parameters and a large MLP on 3x128x128 RGB images is ~40M.
@@ -36,7 +36,7 @@ def expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
     Raises ConfigError when the model would have more than MAX_PARAMETERS parameters.
     """
     with torch.device("meta"):
-        model = VAE(config)
+        model = build_model(config)
     shapes = {name: tuple(t.shape) for name, t in model.state_dict().items()}
     count = sum(math.prod(shape) for shape in shapes.values())
     if count > MAX_PARAMETERS:
@@ -87,9 +87,9 @@ def _check_header_size(weights_file: Path, name: str) -> None:
 # --- metadata: what training wrote, and what the pages print ---------------------------------
 
 _COUNTS = ("epoch", "step", "n_train", "n_validation", "iw_samples", "n_images", "n_dims")
-_NUMBERS = ("train_seconds", "neg_elbo", "kl", "recon")
-_OPTIONAL_NUMBERS = ("log_px", "log_px_stderr")
-_TEXTS = ("device", "weights_dtype", "data")
+_NUMBERS = ("train_seconds", "recon")
+_OPTIONAL_NUMBERS = ("neg_elbo", "kl", "log_px", "log_px_stderr")  # None for an autoencoder
+_TEXTS = ("device", "weights_dtype", "data", "kind")
 _FIGURE_SETS = ("test", "validation")  # Evaluation.as_dict() of the test / validation split
 
 

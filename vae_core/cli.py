@@ -16,6 +16,7 @@ from .config import (
     DATASETS,
     DEVICES,
     LIKELIHOODS,
+    MODEL_KINDS,
     PRECISIONS,
     ConfigError,
     RunConfig,
@@ -25,12 +26,14 @@ from .data import DatasetError, load_dataset
 from .devices import select_device
 from .evaluation import evaluate
 from .images import make_grid
+from .model_kinds import NOT_FOR_AE, kind_name
 
 # Flags that override a field of one of the three configs: flag -> (section, field, type).
 _OVERRIDES = {
     "dataset": ("data", "name", str), "data_path": ("data", "path", str),
     "image_size": ("data", "image_size", int), "n_samples": ("data", "n_samples", int),
-    "arch": ("model", "arch", str), "latent_dim": ("model", "latent_dim", int),
+    "model": ("model", "kind", str), "arch": ("model", "arch", str),
+    "latent_dim": ("model", "latent_dim", int),
     "likelihood": ("model", "likelihood", str), "epochs": ("train", "epochs", int),
     "batch_size": ("train", "batch_size", int), "lr": ("train", "lr", float),
     "beta": ("train", "beta", float), "warmup_epochs": ("train", "warmup_epochs", int),
@@ -55,12 +58,14 @@ _SWITCHES = {
 
 
 def _add_train_parser(commands) -> None:
-    parser = commands.add_parser("train", help="train a VAE into a run directory")
+    parser = commands.add_parser("train", help="train a VAE (or a plain AE) into a run directory")
     parser.add_argument("--out", required=True, type=Path, help="run directory")
     parser.add_argument("--config", type=Path, help="JSON run config; flags override it")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument("--dataset", choices=DATASETS)
     parser.add_argument("--data-path", help="folder/zip of images, or IDX directory")
+    parser.add_argument("--model", choices=MODEL_KINDS,
+                        help="vae (default) or ae: a plain autoencoder, reconstruction loss only")
     parser.add_argument("--arch", choices=("mlp", "conv"))
     parser.add_argument("--hidden", help="comma-separated widths (mlp) or channels (conv)")
     parser.add_argument("--likelihood", choices=LIKELIHOODS)
@@ -69,7 +74,8 @@ def _add_train_parser(commands) -> None:
                         help="autocast: bf16, or fp16 with a gradient scaler (default fp32)")
     for flag, (_, _, kind) in _OVERRIDES.items():
         name = "--" + flag.replace("_", "-")
-        if flag not in ("dataset", "data_path", "arch", "likelihood", "device", "precision"):
+        if flag not in ("dataset", "data_path", "model", "arch", "likelihood", "device",
+                        "precision"):
             parser.add_argument(name, type=kind)
     for flag, (_, _, text) in _SWITCHES.items():
         parser.add_argument("--" + flag.replace("_", "-"), action="store_true", default=None,
@@ -140,7 +146,13 @@ def _command_eval(args: argparse.Namespace) -> int:
         print(json.dumps(result.as_dict()))
         return 0
     print(f"test set: {result.n_images} {result.data} images of "
-          f"{checkpoint.data_config.name}; nats per image (bits/dim)")
+          f"{checkpoint.data_config.name}; nats per image (bits/dim); "
+          f"{kind_name(checkpoint.model_config)}")
+    if result.neg_elbo is None:  # a plain autoencoder
+        print(f"  reconstruction {result.recon:9.2f} ({result.recon_bits_per_dim:.3f})")
+        for figure in ("neg_elbo", "kl", "log_px"):
+            print(f"  {NOT_FOR_AE[figure]}")
+        return 0
     print(f"  -ELBO            {result.neg_elbo:9.2f} ({result.neg_elbo_bits_per_dim:.3f})")
     print(f"    KL             {result.kl:9.2f}")
     print(f"    reconstruction {result.recon:9.2f}")
@@ -154,6 +166,8 @@ def _command_images(args: argparse.Namespace) -> int:
     checkpoint = load_checkpoint(args.checkpoint)
     model, generator = checkpoint.model, torch.Generator().manual_seed(args.seed)
     if args.command == "sample":
+        if not model.is_variational:
+            print(f"note: {NOT_FOR_AE['prior']}.")
         likelihood = model.decode(model.sample_prior(args.n, generator))
         images = likelihood.mean if args.mean else likelihood.sample(generator)
         ncols = None

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 ARCHITECTURES = ("mlp", "conv")
+MODEL_KINDS = ("vae", "ae")  # a VAE, or a plain autoencoder with the same networks
 LIKELIHOODS = ("gaussian", "gaussian_fixed", "bernoulli")
 DATASETS = ("mnist5k", "digits", "shapes", "images", "mnist_idx", "fashion_idx", "mnist",
             "fashion_mnist")
@@ -84,7 +85,11 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """The VAE's shape. `hidden` is the MLP's layer widths or the conv net's channel counts."""
+    """The model's shape. `hidden` is the MLP's layer widths or the conv net's channel counts.
+
+    kind: 'vae' (q(z|x) = N(mu, sigma^2), trained on the -ELBO) or 'ae' (a plain autoencoder:
+    one deterministic code per input, trained on the reconstruction term alone).
+    """
 
     image_shape: tuple[int, int, int] = (1, 28, 28)  # (C, H, W)
     arch: str = "conv"
@@ -95,6 +100,7 @@ class ModelConfig:
     fixed_std: float = 0.1  # the decoder's std for likelihood='gaussian_fixed'
     min_std: float = 0.01  # bounds of the learned std: no NaN on constant pixels
     max_std: float = 1.0
+    kind: str = "vae"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "image_shape", tuple(int(v) for v in self.image_shape))
@@ -105,6 +111,8 @@ class ModelConfig:
         _require(min(height, width) >= 1 and max(height, width) <= MAX_IMAGE_SIDE,
                  f"image height and width must be between 1 and {MAX_IMAGE_SIDE}")
         _require(self.arch in ARCHITECTURES, f"arch must be one of {ARCHITECTURES}")
+        _require(self.kind in MODEL_KINDS,
+                 f"kind must be one of {MODEL_KINDS}, got {self.kind!r:.40}")
         _require(self.likelihood in LIKELIHOODS, f"likelihood must be one of {LIKELIHOODS}")
         _require(1 <= self.latent_dim <= MAX_LATENT, f"latent_dim must be between 1 and "
                  f"{MAX_LATENT}")

@@ -114,6 +114,8 @@ class ShardedNoise(nn.Module):
         self.vae, self.cluster = vae, cluster
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None):
+        if not self.vae.is_variational:  # a plain autoencoder draws no noise
+            return self.vae(x)
         posterior = self.vae.encode(x)
         world = self.cluster.world_size
         eps = torch.randn((x.shape[0] * world, *posterior.mean.shape[1:]), generator=generator,
@@ -127,7 +129,9 @@ def for_training(model: nn.Module, cluster: Cluster, device: torch.device) -> nn
     if not cluster.distributed:
         return model
     ids = [device.index] if device.type == "cuda" else None
-    return DistributedDataParallel(ShardedNoise(model, cluster), device_ids=ids)
+    wrapped = DistributedDataParallel(ShardedNoise(model, cluster), device_ids=ids)
+    wrapped.is_variational = model.is_variational  # what objectives.loss_terms asks of a model
+    return wrapped
 
 
 def as_in_global_batch(draw, batch: torch.Tensor, cluster: Cluster) -> torch.Tensor:

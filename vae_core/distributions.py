@@ -78,6 +78,44 @@ class DiagonalGaussian:
         return self.kl_per_dim().sum(dim=-1)
 
 
+class PointCode:
+    """An autoencoder's encoder output: one code per input, a point mass at `mean`, (B, D).
+
+    It offers DiagonalGaussian's sampling interface (every draw is the code; its std is 0), so
+    the code that encodes and decodes serves both kinds. It has no density: there is no
+    log q(z|x) and no KL to a prior, and asking for either raises NotApplicable.
+    """
+
+    def __init__(self, mean: torch.Tensor) -> None:
+        self.mean = mean
+
+    @property
+    def stddev(self) -> torch.Tensor:
+        return torch.zeros_like(self.mean)
+
+    def mode(self) -> torch.Tensor:
+        return self.mean
+
+    def rsample(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.mean
+
+    def rsample_n(self, k: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.mean.expand(k, *self.mean.shape)
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        raise NotApplicable("a plain autoencoder's code has no density log q(z|x)")
+
+    def kl_per_dim(self) -> torch.Tensor:
+        raise NotApplicable("a plain autoencoder has no posterior, so no KL to the prior")
+
+    def kl(self) -> torch.Tensor:
+        return self.kl_per_dim()
+
+
+class NotApplicable(ValueError):
+    """A figure that does not exist for this kind of model (a KL or log p(x) of an autoencoder)."""
+
+
 def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
     """log N(z; 0, I) summed over the last axis."""
     return (-0.5 * (LOG_2PI + z**2)).sum(dim=-1)

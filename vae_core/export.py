@@ -21,7 +21,9 @@ from .checkpoint import (
 )
 from .data import load_dataset
 from .discretization import EVALUATION_SEED, bits_per_dim
+from .evaluation import objective_of
 from .latent import per_dimension_kl
+from .model_kinds import NOT_FOR_AE, kind_name
 from .run_files import RUN_CONFIG_FILE
 
 ACTIVE_DIMENSION_NATS = 0.01  # a dimension whose average KL is below this is unused
@@ -32,9 +34,10 @@ def export_run(run_dir: Path, out_dir: Path, name: str | None = None) -> Path:
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     check_replaceable(out_dir)  # before the slow part: `export runs/x assets` fails at once
     checkpoint = load_checkpoint(best_checkpoint_dir(run_dir) or resolve_checkpoint_dir(run_dir))
-    data = load_dataset(checkpoint.data_config)
-    kl = per_dimension_kl(checkpoint.model, data.test_x)
-    metadata = {**checkpoint.metadata, "kl_per_dimension": [round(float(v), 4) for v in kl]}
+    metadata, kl = dict(checkpoint.metadata), None
+    if checkpoint.model.is_variational:  # a plain autoencoder has no KL per dimension
+        kl = per_dimension_kl(checkpoint.model, load_dataset(checkpoint.data_config).test_x)
+        metadata["kl_per_dimension"] = [round(float(v), 4) for v in kl]
     # Half-precision weights halve what ships; loading casts them back to float32.
     checkpoint.model.half()
     save_checkpoint(out_dir, checkpoint.model, checkpoint.data_config, checkpoint.train_config,
@@ -49,23 +52,20 @@ def export_run(run_dir: Path, out_dir: Path, name: str | None = None) -> Path:
 def model_card(name: str, checkpoint, kl, out_dir: Path) -> str:
     model, data, train = checkpoint.model_config, checkpoint.data_config, checkpoint.train_config
     meta, test = checkpoint.metadata, checkpoint.metadata.get("test", {})
-    active = int((kl > ACTIVE_DIMENSION_NATS).sum())
     n_params = sum(p.numel() for p in checkpoint.model.parameters())
     rel = out_dir.as_posix()
     return f"""# Model card: {name}
 
-A VAE trained by Latent Lab's own CLI on **{data.name}**.
+A {kind_name(model)} trained by Latent Lab's own CLI on **{data.name}**.
 
 | | |
 |---|---|
 | data | {data.name}: {meta.get('n_train', '?')} training, {meta.get('n_validation', 0)} validation (held out of training), {test.get('n_images', '?')} test images, split seed {data.split_seed} |
 | model | {model.arch}, hidden {list(model.hidden)}, latent {model.latent_dim}, likelihood {model.likelihood}, {n_params:,} parameters |
-| training | {_training_text(meta, train)} |
+| training | {_training_text(meta, train, model.kind == "ae")} |
 | training time | {meta.get('train_seconds', 0):.0f} s on {meta.get('device', '?')} |
 | test data | {_test_data_text(test)} |
-| test -ELBO | {figure_text(test.get('neg_elbo'), test)} (KL {test.get('kl', float('nan')):.2f}, reconstruction {test.get('recon', float('nan')):.2f}) |
-| test -log p(x) | {_log_px_text(test)} |
-| active dimensions | {active} of {model.latent_dim} (average KL > {ACTIVE_DIMENSION_NATS} nats) |
+{_figure_rows(test, kl, model.latent_dim)}
 
 Reproduce (same code, CPU, seed fixed):
 
@@ -74,6 +74,20 @@ python -m vae_core train --config {rel}/train.json --out runs/{name}
 python -m vae_core export runs/{name} {rel}
 ```
 """
+
+
+def _figure_rows(test: dict, kl, latent_dim: int) -> str:
+    """The card's test figures: the -ELBO family for a VAE, reconstruction only for an AE."""
+    if kl is None:
+        return (f"| test reconstruction | {figure_text(test.get('recon'), test)} (-log p(x|z) at "
+                f"each image's code) |\n| -ELBO, KL, log p(x) | do not apply: {NOT_FOR_AE['kl']} |")
+    active = int((kl > ACTIVE_DIMENSION_NATS).sum())
+    return (f"| test -ELBO | {figure_text(test.get('neg_elbo'), test)} (KL "
+            f"{test.get('kl', float('nan')):.2f}, reconstruction "
+            f"{test.get('recon', float('nan')):.2f}) |\n"
+            f"| test -log p(x) | {_log_px_text(test)} |\n"
+            f"| active dimensions | {active} of {latent_dim} (average KL > "
+            f"{ACTIVE_DIMENSION_NATS} nats) |")
 
 
 def figure_text(nats: float | None, test: dict) -> str:
@@ -101,14 +115,16 @@ def _test_data_text(test: dict) -> str:
     return f"binarized pixels (one Bernoulli draw per pixel, seed {EVALUATION_SEED})"
 
 
-def _training_text(meta: dict, train) -> str:
-    text = (f"{meta.get('epoch')} epochs, batch {train.batch_size}, Adam lr {train.lr}, "
-            f"beta {train.beta}, warm-up {train.warmup_epochs}, free bits {train.free_bits}, "
-            f"seed {train.seed}")
+def _training_text(meta: dict, train, autoencoder: bool) -> str:
     validation = meta.get("validation")
+    kl_terms = ("" if autoencoder else f"beta {train.beta}, warm-up {train.warmup_epochs}, "
+                f"free bits {train.free_bits}, ")
+    text = (f"{meta.get('epoch')} epochs, batch {train.batch_size}, Adam lr {train.lr}, "
+            f"{kl_terms}seed {train.seed}")
     if validation:
-        text += (f"; this is the epoch with the best validation -ELBO "
-                 f"({validation['neg_elbo']:.2f} nats/image)")
+        objective = "reconstruction" if autoencoder else "-ELBO"
+        text += (f"; this is the epoch with the best validation {objective} "
+                 f"({objective_of(validation):.2f} nats/image)")
         if train.patience:
             text += f", early stopping patience {train.patience}"
     return text

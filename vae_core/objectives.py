@@ -1,7 +1,8 @@
-"""The training objective (-ELBO with beta, KL warm-up, free bits) and log p(x) estimates.
+"""The training objectives and log p(x) estimates.
 
-All figures are nats per image: per-example sums over pixels and latent dimensions, averaged
-over the batch once, at the end.
+A VAE minimises the -ELBO (with beta, KL warm-up, free bits); a plain autoencoder minimises the
+reconstruction term alone, -log p(x|z) at its one code z. All figures are nats per image:
+per-example sums over pixels and latent dimensions, averaged over the batch once, at the end.
 """
 
 from __future__ import annotations
@@ -12,17 +13,27 @@ from dataclasses import dataclass
 import torch
 
 from .distributions import standard_normal_log_prob
-from .models import VAE
+from .models import VAE, LatentModel
+
+TERMS = ("neg_elbo", "kl", "recon")
 
 
 @dataclass(frozen=True)
 class ElboTerms:
-    """Per-example terms, (B,) each. loss is what is minimised; neg_elbo is the true -ELBO."""
+    """Per-example terms, (B,) each. loss is what is minimised; neg_elbo is the true -ELBO.
+
+    A plain autoencoder has no KL and no ELBO: those are None, and loss is recon.
+    """
 
     loss: torch.Tensor
-    neg_elbo: torch.Tensor
-    kl: torch.Tensor
-    recon: torch.Tensor  # -E_q[log p(x|z)], one-sample estimate
+    neg_elbo: torch.Tensor | None
+    kl: torch.Tensor | None
+    recon: torch.Tensor  # -E_q[log p(x|z)], one-sample estimate (the AE: at its code)
+
+    def sums(self) -> dict[str, float | None]:
+        """Each term summed over the batch (None where it does not apply), for bookkeeping."""
+        return {name: None if getattr(self, name) is None
+                else getattr(self, name).detach().sum().item() for name in TERMS}
 
 
 def kl_weight(beta: float, warmup_epochs: int, epoch_progress: float) -> float:
@@ -30,6 +41,24 @@ def kl_weight(beta: float, warmup_epochs: int, epoch_progress: float) -> float:
     if warmup_epochs <= 0:
         return beta
     return beta * min(1.0, epoch_progress / warmup_epochs)
+
+
+def loss_terms(
+    model: LatentModel, x: torch.Tensor, kl_scale: float = 1.0, free_bits: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> ElboTerms:
+    """The terms the model kind trains on: elbo_terms for a VAE, reconstruction_terms for an
+    autoencoder (which has no KL, so kl_scale and free_bits do not apply to it)."""
+    if model.is_variational:
+        return elbo_terms(model, x, kl_scale, free_bits, generator)
+    return reconstruction_terms(model, x)
+
+
+def reconstruction_terms(model: LatentModel, x: torch.Tensor) -> ElboTerms:
+    """A plain autoencoder's loss: -log p(x|z) at z = its code for x, nats per image (B,)."""
+    _code, _z, likelihood = model(x)
+    recon = -likelihood.log_prob(x)
+    return ElboTerms(loss=recon, neg_elbo=None, kl=None, recon=recon)
 
 
 def elbo_terms(

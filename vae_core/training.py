@@ -8,10 +8,11 @@ after every epoch: the best epoch so far is kept as checkpoints/best, and `patie
 without improvement stop the run early. Batches are discretized as the likelihood requires
 (vae_core.discretization): binarized afresh for Bernoulli models, dequantized otherwise, after
 an optional random shift (vae_core.augment). Shuffling and noise come from generators re-seeded
-per epoch from (seed, epoch), so a resumed run draws what an uninterrupted one would have.
-Finiteness is checked every log_every steps, not every step (a check is a host-device sync).
-Under torchrun the same loop runs in every process (vae_core/distributed.py); rank 0 alone
-evaluates and writes the run's files.
+per epoch from (seed, epoch), so a resumed run draws what an uninterrupted one would have. A
+plain autoencoder (ModelConfig.kind 'ae') trains on its reconstruction term alone, which is then
+also what validation follows. Finiteness is checked every log_every steps, not every step (a
+check is a host-device sync). Under torchrun the same loop runs in every process
+(vae_core/distributed.py); rank 0 alone evaluates and writes the run's files.
 """
 
 from __future__ import annotations
@@ -47,11 +48,13 @@ from .data import ImageDataset, load_dataset, validation_split
 from .data.streaming import StreamedDataset, evaluate_images, load_streamed
 from .devices import select_device
 from .discretization import discretize, offset_nats
-from .models import VAE
-from .objectives import elbo_terms, kl_weight
+from .evaluation import objective_of
+from .models import LatentModel, build_model
+from .objectives import TERMS, kl_weight, loss_terms
 from .run_files import RUN_CONFIG_FILE, MetricsLog, read_status, write_status
 from .tracking import open_tracker
 
+_OBJECTIVE_NAMES = {False: "-ELBO", True: "reconstruction"}  # by "is a plain autoencoder"
 HEARTBEAT_SECONDS = 1.0  # at most one status.json write per second while training
 
 
@@ -95,7 +98,7 @@ class _Session:
 
     config: RunConfig
     run_dir: Path
-    model: VAE
+    model: LatentModel
     optimizer: torch.optim.Optimizer
     data: ImageDataset | StreamedDataset
     device: torch.device
@@ -111,9 +114,12 @@ class _Session:
     scaler: torch.amp.GradScaler | None = None
     tracker: Any = None  # TensorBoard writer when asked for
     epochs_done: int = 0  # the last finished (checkpointed) epoch
-    best_val: float = math.inf  # best validation -ELBO so far, and its epoch (0: none)
+    # The best validation objective so far (-ELBO; an autoencoder's reconstruction) and its
+    # epoch (0: none).
+    best_val: float = math.inf
     best_epoch: int = 0
-    last_train_totals: list[float] = dataclasses.field(default_factory=list)  # neg_elbo, kl, recon
+    # Per-image train figures of the last epoch by term; None where the kind has no such term.
+    last_train_means: dict[str, float | None] = dataclasses.field(default_factory=dict)
     last_heartbeat: float = 0.0  # time.monotonic() of the last status write
 
     @property
@@ -199,7 +205,7 @@ def _open_session(config: RunConfig, run_dir: Path, resume: bool,
     )
     expected_shapes(config.model)  # a model over the size limit fails here, before it is built
     torch.manual_seed(train_cfg.seed)
-    model = speed.prepare_model(VAE(config.model).to(device), train_cfg)
+    model = speed.prepare_model(build_model(config.model).to(device), train_cfg)
     optimizer = torch.optim.Adam(model.parameters(), lr=train_cfg.lr)
     metrics = MetricsLog(run_dir)
     start_epoch, step, seconds = 1, 0, 0.0
@@ -234,7 +240,7 @@ def _restore_best(run_dir: Path, last_epoch: int) -> tuple[float, int]:
     meta = load_checkpoint(directory).metadata
     if meta.get("epoch", 0) > last_epoch:  # saved after the epoch checkpoint we resume from
         return math.inf, 0
-    return float(meta["validation"]["neg_elbo"]), int(meta["epoch"])
+    return float(objective_of(meta["validation"])), int(meta["epoch"])
 
 
 def _check_new_run_dir(run_dir: Path) -> None:
@@ -242,7 +248,8 @@ def _check_new_run_dir(run_dir: Path) -> None:
         raise ConfigError(f"{run_dir} already holds a run; resume it or choose another --out")
 
 
-def _restore(run_dir: Path, model: VAE, optimizer: torch.optim.Optimizer, device: torch.device):
+def _restore(run_dir: Path, model: LatentModel, optimizer: torch.optim.Optimizer,
+             device: torch.device):
     """Load the latest checkpoint into model and optimizer; returns (next epoch, step, seconds)."""
     checkpoint_dir = resolve_checkpoint_dir(run_dir)
     saved = load_checkpoint(checkpoint_dir, device)
@@ -322,8 +329,7 @@ def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool)
             _log_step(session, epoch, totals, step_sums, weight, bar, i + 1, n_steps)
     session.train_seconds += time.perf_counter() - started
     totals = distributed.all_sum(totals, session.cluster)
-    offsets = torch.tensor([session.nats_offset, 0.0, session.nats_offset])
-    session.last_train_totals = (totals[1:].cpu() / session.fit_x.shape[0] + offsets).tolist()
+    session.last_train_means = _means(session, totals[1:].tolist(), session.fit_x.shape[0])
     _close(bar)
     return True
 
@@ -348,7 +354,7 @@ def _step(session: _Session, batch: torch.Tensor, weight: float, noise: torch.Ge
     cfg = session.config.train
     batch = _prepare_batch(session, batch, noise)
     with speed.autocast(cfg, session.device):
-        terms = elbo_terms(session.step_model, batch, weight, cfg.free_bits, noise)
+        terms = loss_terms(session.step_model, batch, weight, cfg.free_bits, noise)
         loss = terms.loss.mean()
     session.optimizer.zero_grad(set_to_none=True)
     if session.scaler is None:
@@ -359,8 +365,9 @@ def _step(session: _Session, batch: torch.Tensor, weight: float, noise: torch.Ge
         session.scaler.step(session.optimizer)
         session.scaler.update()
     with torch.no_grad():  # bookkeeping: keep it out of the autograd graph
-        sums = torch.stack([terms.loss.sum(), terms.neg_elbo.sum(), terms.kl.sum(),
-                            terms.recon.sum()]).float()
+        absent = terms.loss.new_zeros(())  # an autoencoder has no -ELBO or KL
+        sums = torch.stack([terms.loss.sum(), *(absent if t is None else t.sum() for t in
+                                                (terms.neg_elbo, terms.kl, terms.recon))]).float()
         totals += sums
         return torch.cat([sums, sums.new_tensor([batch.shape[0]])])
 
@@ -375,11 +382,7 @@ def _log_step(session: _Session, epoch: int, totals: torch.Tensor, step_sums: to
               weight: float, bar, done: int, total: int):
     both = distributed.all_sum(torch.cat([totals, step_sums]), session.cluster).tolist()
     _check_finite(session, both[0])
-    count = both[-1]
-    values = {k: v / count for k, v in zip(("neg_elbo", "kl", "recon"),
-                                           both[N_TOTALS + 1 : 2 * N_TOTALS], strict=True)}
-    values["neg_elbo"] += session.nats_offset
-    values["recon"] += session.nats_offset
+    values = _means(session, both[N_TOTALS + 1 : 2 * N_TOTALS], both[-1])
     if not session.cluster.is_main:
         return
     session.metrics.append({"kind": "step", "epoch": epoch, "step": session.step,
@@ -395,8 +398,16 @@ def _log_step(session: _Session, epoch: int, totals: torch.Tensor, step_sums: to
                         "steps_per_epoch": total, "train_seconds": session.train_seconds})
     if bar is not None:
         bar.update(done - bar.n)
-        bar.set_postfix(neg_elbo=f"{values['neg_elbo']:.1f}", kl=f"{values['kl']:.1f}",
-                        recon=f"{values['recon']:.1f}")
+        bar.set_postfix({k: f"{v:.1f}" for k, v in values.items() if v is not None})
+
+
+def _means(session: _Session, sums: list[float], count: float) -> dict[str, float | None]:
+    """Per-image means of the TERMS' sums, with the nats offset on the likelihood terms (none
+    on the KL); None for the terms a plain autoencoder does not have."""
+    means = {k: v / count for k, v in zip(TERMS, sums, strict=True)}
+    if not session.model.is_variational:
+        means["neg_elbo"] = means["kl"] = None
+    return {k: v if v is None or k == "kl" else v + session.nats_offset for k, v in means.items()}
 
 
 def _print_epoch(record: dict[str, Any], epochs: int) -> None:
@@ -404,9 +415,13 @@ def _print_epoch(record: dict[str, Any], epochs: int) -> None:
 
     log_px = record["test_log_px"]
     tail = f"  test log p(x) {log_px:.2f}" if log_px is not None else ""
-    if record["val_neg_elbo"] is not None:
-        tail += (f"  validation -ELBO {record['val_neg_elbo']:.2f} "
-                 f"(best epoch {record['best_epoch']})")
+    if record["val_objective"] is not None:
+        tail += (f"  validation {_OBJECTIVE_NAMES[record['test_neg_elbo'] is None]} "
+                 f"{record['val_objective']:.2f} (best epoch {record['best_epoch']})")
+    if record["test_neg_elbo"] is None:  # a plain autoencoder: reconstruction only
+        tqdm.write(f"epoch {record['epoch']}/{epochs}  train recon {record['train_recon']:.2f}  "
+                   f"test recon {record['test_recon']:.2f}{tail}")
+        return
     tqdm.write(f"epoch {record['epoch']}/{epochs}  train -ELBO {record['train_neg_elbo']:.2f}  "
                f"test -ELBO {record['test_neg_elbo']:.2f}  (KL {record['test_kl']:.2f}, "
                f"recon {record['test_recon']:.2f}){tail}")
@@ -420,17 +435,17 @@ def _end_epoch(session: _Session, epoch: int, final: bool) -> tuple[dict[str, An
     if not session.cluster.is_main:  # rank 0 evaluates and writes; the others go on
         return {}, False
     validation = _validate(session)
-    improved = validation is not None and validation.neg_elbo < session.best_val
+    improved = validation is not None and validation.objective < session.best_val
     if improved:
-        session.best_val, session.best_epoch = validation.neg_elbo, epoch
+        session.best_val, session.best_epoch = validation.objective, epoch
     stalled = validation is not None and cfg.patience > 0 and \
         epoch - session.best_epoch >= cfg.patience
     iw = cfg.iw_samples if final or stalled else 0
     test = evaluate_images(session.model, session.data.test_x, iw_samples=iw, seed=cfg.seed)
-    train_neg_elbo, train_kl, train_recon = session.last_train_totals
-    record = {"kind": "epoch", "epoch": epoch, "step": session.step,
-              "train_neg_elbo": train_neg_elbo, "train_kl": train_kl, "train_recon": train_recon,
+    train = {f"train_{k}": v for k, v in session.last_train_means.items()}
+    record = {"kind": "epoch", "epoch": epoch, "step": session.step, **train,
               "val_neg_elbo": validation.neg_elbo if validation else None,
+              "val_objective": validation.objective if validation else None,
               "test_neg_elbo": test.neg_elbo, "test_kl": test.kl, "test_recon": test.recon,
               "test_log_px": test.log_px, "best_epoch": session.best_epoch,
               "train_seconds": session.train_seconds, "time": time.time()}
@@ -454,7 +469,7 @@ def _end_epoch(session: _Session, epoch: int, final: bool) -> tuple[dict[str, An
 
 
 def _validate(session: _Session):
-    """-ELBO on the held-out validation images (an Evaluation), or None without them."""
+    """Figures on the held-out validation images (an Evaluation), or None without them."""
     if session.val_x.shape[0] == 0:
         return None
     return evaluate_images(session.model, session.val_x, seed=session.config.train.seed)

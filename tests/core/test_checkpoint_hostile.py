@@ -33,10 +33,10 @@ def tiny(tmp_path):
 
 @pytest.fixture
 def no_model_built(monkeypatch):
-    """Fail if a real (non-meta) VAE is built or a weight is read."""
+    """Fail if a real (non-meta) model is built or a weight is read."""
     def refuse(*args, **kwargs):
         raise AssertionError("built a model or read weights before refusing the checkpoint")
-    monkeypatch.setattr(checkpoint_module, "VAE", refuse)
+    monkeypatch.setattr(checkpoint_module, "build_model", refuse)
     monkeypatch.setattr(checkpoint_module, "load_file", refuse)
 
 

@@ -70,3 +70,27 @@ def test_errors_are_one_line_messages_not_tracebacks(tmp_path, capsys):
     bad.write_text('{"model": {"latent_dim": 0}}')
     assert main(["train", "--config", str(bad), "--out", str(tmp_path / "r2")]) == 2
     assert "latent_dim" in capsys.readouterr().err
+
+
+def test_train_an_autoencoder_and_say_what_does_not_apply(tmp_path, capsys):
+    run = tmp_path / "ae"
+    assert main(["train", "--model", "ae", "--epochs", "1", "--out", str(run), *TINY]) == 0
+    checkpoint = load_checkpoint(run)
+    assert checkpoint.model_config.kind == "ae" and not checkpoint.model.is_variational
+    capsys.readouterr()
+
+    assert main(["eval", str(run), "--iw-samples", "20", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["kind"] == "ae" and figures["recon"] > 0
+    assert figures["neg_elbo"] is None and figures["kl"] is None and figures["log_px"] is None
+    assert main(["eval", str(run)]) == 0
+    text = capsys.readouterr().out
+    for figure in ("-ELBO", "KL", "log p(x)"):
+        assert f"{figure} does not apply" in text
+
+    assert main(["sample", str(run), "--n", "4", "--out", str(tmp_path / "s.png")]) == 0
+    assert "has no prior" in capsys.readouterr().out
+    assert main(["export", str(run), str(tmp_path / "asset")]) == 0
+    card = (tmp_path / "asset" / "MODEL_CARD.md").read_text()
+    assert "plain autoencoder (AE)" in card and "do not apply" in card
+    assert "kl_per_dimension" not in load_checkpoint(tmp_path / "asset").metadata

@@ -96,13 +96,13 @@ def test_the_validation_split_is_part_of_the_training_split_only():
 
 def test_training_batches_are_binarized_afresh(tmp_path, monkeypatch):
     seen = []
-    original = training.elbo_terms
+    original = training.loss_terms
 
     def spy(model, batch, *args, **kwargs):
         seen.append(batch.clone())
         return original(model, batch, *args, **kwargs)
 
-    monkeypatch.setattr(training, "elbo_terms", spy)
+    monkeypatch.setattr(training, "loss_terms", spy)
     training.train(tiny_config(epochs=2, seed=3), tmp_path)
     assert all(set(b.unique().tolist()) <= {0.0, 1.0} for b in seen)
     # digits are grey-level: a fixed binarization would give the same batch in both epochs.

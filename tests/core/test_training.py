@@ -78,7 +78,7 @@ def test_a_new_run_refuses_a_directory_that_holds_one(tmp_path):
 
 def _poison_after(monkeypatch, steps: int, action):
     """Replace the objective so that after `steps` calls `action(terms)` runs."""
-    real = training.elbo_terms
+    real = training.loss_terms
     calls = {"n": 0}
 
     def wrapped(*args, **kwargs):
@@ -86,7 +86,7 @@ def _poison_after(monkeypatch, steps: int, action):
         terms = real(*args, **kwargs)
         return action(terms) if calls["n"] > steps else terms
 
-    monkeypatch.setattr(training, "elbo_terms", wrapped)
+    monkeypatch.setattr(training, "loss_terms", wrapped)
 
 
 def test_a_non_finite_loss_fails_the_run_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):

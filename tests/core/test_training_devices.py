@@ -47,13 +47,13 @@ def test_the_training_step_runs_on_one_device_without_host_syncs(tmp_path, arch)
 
 def test_the_audit_catches_a_tensor_made_on_the_cpu(tmp_path, monkeypatch):
     session = _meta_session(tmp_path, tiny_config(epochs=1))
-    real = training.elbo_terms
+    real = training.loss_terms
 
     def with_a_cpu_constant(*args, **kwargs):
         terms = real(*args, **kwargs)
         return dataclasses.replace(terms, loss=terms.loss + torch.zeros(terms.loss.shape))
 
-    monkeypatch.setattr(training, "elbo_terms", with_a_cpu_constant)
+    monkeypatch.setattr(training, "loss_terms", with_a_cpu_constant)
     batch = next(iter(session.batches.for_epoch(1)))
     totals = torch.zeros(training.N_TOTALS, device=session.device)
     with pytest.raises(RuntimeError, match="device"):
@@ -62,14 +62,14 @@ def test_the_audit_catches_a_tensor_made_on_the_cpu(tmp_path, monkeypatch):
 
 def test_the_audit_catches_a_host_sync(tmp_path, monkeypatch):
     session = _meta_session(tmp_path, tiny_config(epochs=1))
-    real = training.elbo_terms
+    real = training.loss_terms
 
     def checks_every_step(*args, **kwargs):
         terms = real(*args, **kwargs)
         assert torch.isfinite(terms.loss.mean())  # what the loop did before: a sync per step
         return terms
 
-    monkeypatch.setattr(training, "elbo_terms", checks_every_step)
+    monkeypatch.setattr(training, "loss_terms", checks_every_step)
     batch = next(iter(session.batches.for_epoch(1)))
     with pytest.raises((RuntimeError, NotImplementedError)):
         training._step(session, batch, 1.0, None, torch.zeros(4, device=session.device))

@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
 ]
 # URL paths st.navigation gives the pages (from their file names); Explore is the default at "/".
 PAGE_PATHS = {"Explore": "", "Latent map": "latent_map", "Sampling": "sampling",
-              "Reconstruct": "reconstruct", "Train": "train"}
+              "Reconstruct": "reconstruct", "AE vs VAE": "ae_vs_vae", "Train": "train"}
 
 
 @dataclass(frozen=True)

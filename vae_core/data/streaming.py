@@ -135,7 +135,9 @@ def _pooled(parts: list[Evaluation]) -> Evaluation:
     pooled variance (within and between chunks)."""
     n = sum(p.n_images for p in parts)
 
-    def mean(key: str) -> float:
+    def mean(key: str) -> float | None:  # None: a term the model kind does not have
+        if getattr(parts[0], key) is None:
+            return None
         return sum(getattr(p, key) * p.n_images for p in parts) / n
 
     log_px = log_px_err = None

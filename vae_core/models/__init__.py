@@ -1,5 +1,5 @@
-"""Encoders, decoders and the VAE that joins them."""
+"""Encoders, decoders and the two model kinds that join them (VAE, plain autoencoder)."""
 
-from .vae import VAE
+from .vae import VAE, Autoencoder, LatentModel, build_model
 
-__all__ = ["VAE"]
+__all__ = ["VAE", "Autoencoder", "LatentModel", "build_model"]

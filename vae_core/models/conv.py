@@ -30,11 +30,11 @@ def _usable_stages(height: int, width: int, wanted: int) -> int:
 
 
 class ConvEncoder(nn.Module):
-    """(B, C, H, W) -> (B, 2 * latent_dim)."""
+    """(B, C, H, W) -> (B, stats * latent_dim): mean and log-variance (2) or a code (1)."""
 
     def __init__(
         self, image_shape: tuple[int, int, int], channels: tuple[int, ...], latent_dim: int,
-        dense: int,
+        dense: int, stats: int = 2,
     ):
         super().__init__()
         in_channels, height, width = image_shape
@@ -47,7 +47,7 @@ class ConvEncoder(nn.Module):
         h, w = self.sizes[-1]
         self.head = nn.Sequential(
             nn.Flatten(), nn.Linear(channels[-1] * h * w, dense), nn.ReLU(),
-            nn.Linear(dense, 2 * latent_dim),
+            nn.Linear(dense, stats * latent_dim),
         )
         self.channels = channels
 

@@ -22,11 +22,13 @@ def _mlp(sizes: list[int]) -> nn.Sequential:
 
 
 class MLPEncoder(nn.Module):
-    """(B, C, H, W) -> (B, 2 * latent_dim): mean and log-variance side by side."""
+    """(B, C, H, W) -> (B, stats * latent_dim): a VAE's mean and log-variance side by side
+    (stats=2), or an autoencoder's code (stats=1)."""
 
-    def __init__(self, image_shape: tuple[int, int, int], hidden: tuple[int, ...], latent_dim: int):
+    def __init__(self, image_shape: tuple[int, int, int], hidden: tuple[int, ...], latent_dim: int,
+                 stats: int = 2):
         super().__init__()
-        self.net = _mlp([math.prod(image_shape), *hidden, 2 * latent_dim])
+        self.net = _mlp([math.prod(image_shape), *hidden, stats * latent_dim])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x.flatten(start_dim=1))

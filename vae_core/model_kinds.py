@@ -1,0 +1,37 @@
+"""The two model kinds in words: their names, and why a plain autoencoder lacks some figures.
+
+One place for these sentences, so the CLI, the model card and every page say the same thing.
+"""
+
+from __future__ import annotations
+
+from .config import ModelConfig
+
+KIND_NAMES = {"vae": "VAE", "ae": "plain autoencoder (AE)"}
+
+# What a plain autoencoder does not have, and why; keyed by the figure's field name.
+NOT_FOR_AE = {
+    "neg_elbo": "-ELBO does not apply to a plain autoencoder: it has no prior and no KL term, "
+                "only a reconstruction loss",
+    "kl": "KL does not apply to a plain autoencoder: its encoder gives one code per input, not "
+          "a distribution, and there is no prior to compare it with",
+    "log_px": "log p(x) does not apply to a plain autoencoder: without a prior p(z) it defines "
+              "no distribution over images",
+    "posterior_std": "a plain autoencoder has no posterior spread: each input has exactly one "
+                     "code (sigma = 0), so z = mu + sigma * eps is just mu",
+    "prior": "a plain autoencoder has no prior: z ~ N(0, I) is not where its codes are, so "
+             "these decodes need not look like data",
+}
+
+
+def is_autoencoder(config: ModelConfig) -> bool:
+    return config.kind == "ae"
+
+
+def kind_name(config: ModelConfig) -> str:
+    return KIND_NAMES[config.kind]
+
+
+def not_applicable(config: ModelConfig, figure: str) -> str | None:
+    """Why `figure` does not exist for this model, or None when it does."""
+    return NOT_FOR_AE.get(figure) if is_autoencoder(config) else None
