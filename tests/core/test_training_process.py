@@ -162,7 +162,7 @@ def test_bad_data_fails_the_run_with_the_loader_message_not_a_crash(runs_root, t
 def test_divergence_after_an_epoch_keeps_that_epochs_checkpoint(tmp_path, monkeypatch):
     """In-process: the objective turns NaN in epoch 2, a deterministic divergence."""
     calls = {"n": 0}
-    real_terms = training.elbo_terms
+    real_terms = training.loss_terms
 
     def nan_from_epoch_two(*args, **kwargs):
         terms = real_terms(*args, **kwargs)
@@ -171,7 +171,7 @@ def test_divergence_after_an_epoch_keeps_that_epochs_checkpoint(tmp_path, monkey
             return dataclasses.replace(terms, loss=terms.loss * float("nan"))
         return terms
 
-    monkeypatch.setattr(training, "elbo_terms", nan_from_epoch_two)
+    monkeypatch.setattr(training, "loss_terms", nan_from_epoch_two)
     result = training.train(tiny_config(epochs=4), tmp_path / "run")
     assert (result.state, result.epochs_done) == ("failed", 1)
     status = read_status(tmp_path / "run")
