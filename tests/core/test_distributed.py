@@ -74,6 +74,19 @@ def test_two_processes_train_the_model_one_process_trains_and_only_rank_0_writes
     assert status["state"] == "finished" and pair.stdout.count("finished 2 epochs") == 1
 
 
+def test_a_plain_autoencoder_trains_on_two_processes_as_on_one(tmp_path):
+    flags = ("--model", "ae", "--epochs", "2")
+    assert _run(_single(tmp_path / "one", *flags)).returncode == 0
+    pair = _run(_torchrun(tmp_path / "two", *flags))
+    assert pair.returncode == 0, pair.stderr
+    one, two = load_checkpoint(tmp_path / "one"), load_checkpoint(tmp_path / "two")
+    for key, value in one.model.state_dict().items():
+        torch.testing.assert_close(two.model.state_dict()[key], value, rtol=0, atol=1e-6)
+    last = read_metrics(tmp_path / "two")[-1]
+    assert last["train_kl"] is None and last["train_recon"] == pytest.approx(
+        read_metrics(tmp_path / "one")[-1]["train_recon"], rel=1e-4)
+
+
 def _rank_pids(launcher: int) -> dict[int, int]:
     """rank -> pid of torchrun's worker processes (its children, by their RANK variable)."""
     found = {}
