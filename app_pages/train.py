@@ -16,6 +16,7 @@ from ui.deployment import ALLOW_VARIABLE, TRAINING, allowed
 from ui.model_registry import runs_dir
 from ui.sidebar import checkpoint_in_use, choose_model
 from ui.train_figures import checkpoint_previews, latest_checkpoint, loss_curves
+from vae_core import devices
 from vae_core.checkpoint import CheckpointError
 from vae_core.config import (
     ARCHITECTURES,
@@ -159,7 +160,19 @@ def _train_fields() -> dict:
                                  help="auto = CUDA when present, else MPS, else the CPU."),
         "name": right.text_input("Run name (optional)", key="train_name",
                                  help="Letters, digits, '-' and '_'."),
+        **_processes_field(left),
     }
+
+
+def _processes_field(column) -> dict:
+    """With several GPUs, a run may use one process per GPU (torchrun + DDP)."""
+    gpus = devices.gpu_count()
+    if gpus < 2:
+        return {}
+    return {"processes": column.number_input(
+        f"Processes (one per GPU; {gpus} here)", 1, gpus, 1, key="train_processes",
+        help="More than 1 trains with torchrun and DistributedDataParallel. The batch size is "
+             "the global batch, split evenly between the processes.")}
 
 
 def render_new_run_form() -> None:
@@ -177,7 +190,8 @@ def render_new_run_form() -> None:
         return
     try:
         config = _run_config(dataset, fields)
-        run_dir = start_run(config, runs_dir(), fields["name"].strip() or None)
+        run_dir = start_run(config, runs_dir(), fields["name"].strip() or None,
+                            processes=int(fields.get("processes", 1)))
     except (ConfigError, DatasetError, RunError) as error:
         st.error(f"Nothing was started: {error}")
         return

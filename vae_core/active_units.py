@@ -32,6 +32,9 @@ def count_active(variance, threshold: float = ACTIVE_UNIT_VARIANCE) -> int:
     return int((np.asarray(variance) > threshold).sum())
 
 
-def model_posterior_mean_variance(model: VAE, x: torch.Tensor) -> list[float]:
-    """Var_x(E_q[z_j | x]) of the model over the images x (N, C, H, W), rounded for JSON."""
-    return [round(float(v), 6) for v in posterior_mean_variance(encode_images(model, x).mean)]
+def model_posterior_mean_variance(model: VAE, x: torch.Tensor, chunk: int = 500) -> list[float]:
+    """Var_x(E_q[z_j | x]) of the model over the images x (N, C, H, W), rounded for JSON.
+    x may be a streamed image set (sliceable, not in memory): it is read `chunk` at a time."""
+    means = np.concatenate([encode_images(model, x[start : start + chunk]).mean
+                            for start in range(0, len(x), chunk)])
+    return [round(float(v), 6) for v in posterior_mean_variance(means)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from .config import (
     DEVICES,
     LIKELIHOODS,
     MODEL_KINDS,
+    PRECISIONS,
     ConfigError,
     RunConfig,
     parse_hidden,
@@ -40,6 +42,18 @@ _OVERRIDES = {
     "iw_samples": ("train", "iw_samples", int), "patience": ("train", "patience", int),
     "augment_shift": ("train", "augment_shift", int),
     "val_fraction": ("data", "val_fraction", float),
+    "loader_workers": ("data", "loader_workers", int), "precision": ("train", "precision", str),
+    "log_every": ("train", "log_every", int),
+}
+# On/off flags (store_true): flag -> (section, field, help).
+_SWITCHES = {
+    "stream": ("data", "stream", "images: decode from disk in DataLoader workers, batch by "
+               "batch, instead of loading the whole set into memory"),
+    "compile": ("train", "compile", "torch.compile the model (GPU speed path)"),
+    "channels_last": ("train", "channels_last", "conv: channels-last memory format (GPU)"),
+    "pin_memory": ("train", "pin_memory", "pinned batches, non-blocking copies (GPU)"),
+    "deterministic": ("train", "deterministic", "deterministic kernels (reproducible GPU runs)"),
+    "tensorboard": ("train", "tensorboard", "also write TensorBoard event files into --out"),
 }
 
 
@@ -56,10 +70,16 @@ def _add_train_parser(commands) -> None:
     parser.add_argument("--hidden", help="comma-separated widths (mlp) or channels (conv)")
     parser.add_argument("--likelihood", choices=LIKELIHOODS)
     parser.add_argument("--device", choices=DEVICES)
+    parser.add_argument("--precision", choices=PRECISIONS,
+                        help="autocast: bf16, or fp16 with a gradient scaler (default fp32)")
     for flag, (_, _, kind) in _OVERRIDES.items():
         name = "--" + flag.replace("_", "-")
-        if flag not in ("dataset", "data_path", "model", "arch", "likelihood", "device"):
+        if flag not in ("dataset", "data_path", "model", "arch", "likelihood", "device",
+                        "precision"):
             parser.add_argument(name, type=kind)
+    for flag, (_, _, text) in _SWITCHES.items():
+        parser.add_argument("--" + flag.replace("_", "-"), action="store_true", default=None,
+                            help=text)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -97,7 +117,7 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
     values = json.loads(args.config.read_text()) if args.config else {}
     config = RunConfig.from_dict(values)
     sections = {"data": {}, "model": {}, "train": {}}
-    for flag, (section, field, _) in _OVERRIDES.items():
+    for flag, (section, field, _) in {**_OVERRIDES, **_SWITCHES}.items():
         value = getattr(args, flag, None)
         if value is not None:
             sections[section][field] = value
@@ -118,7 +138,8 @@ def _command_train(args: argparse.Namespace) -> int:
     else:
         config = run_config_from_args(args)
     result = train(config, args.out, resume=args.resume, progress=not args.quiet)
-    print(f"{result.state}: {result.message} -> {args.out}")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun: once, from rank 0
+        print(f"{result.state}: {result.message} -> {args.out}")
     return 0 if result.state == "finished" else 1 if result.state == "failed" else 130
 
 

@@ -18,7 +18,10 @@ from typing import Any, TypeVar
 ARCHITECTURES = ("mlp", "conv")
 MODEL_KINDS = ("vae", "ae")  # a VAE, or a plain autoencoder with the same networks
 LIKELIHOODS = ("gaussian", "gaussian_fixed", "bernoulli")
-DATASETS = ("mnist5k", "digits", "shapes", "images", "mnist_idx", "fashion_idx")
+DATASETS = ("mnist5k", "digits", "shapes", "images", "mnist_idx", "fashion_idx", "mnist",
+            "fashion_mnist")
+DOWNLOADED_DATASETS = ("mnist", "fashion_mnist")  # the full sets, fetched once into a cache
+PRECISIONS = ("fp32", "bf16", "fp16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 BUILTIN_DATASETS = ("mnist5k", "digits", "shapes")  # no file path: nothing outside the package
 # Upper bounds far above any model or data set of this tool, low enough that a config read
@@ -46,7 +49,10 @@ class DataConfig:
     """Which images to train and test on.
 
     name: mnist5k | digits | shapes | images (a folder or zip of the user's) |
-          mnist_idx / fashion_idx (the standard IDX files in `path`).
+          mnist_idx / fashion_idx (the standard IDX files in `path`) |
+          mnist / fashion_mnist (the full 70k sets, downloaded once; `path` = cache folder).
+    stream: 'images' only: decode from disk batch by batch in DataLoader workers instead of
+        holding the whole set in memory (for sets larger than memory).
     """
 
     name: str = "mnist5k"
@@ -57,6 +63,8 @@ class DataConfig:
     val_fraction: float = 0.1  # of the training split, held out for early stopping / model choice
     split_seed: int = 0
     n_samples: int | None = None  # 'shapes': how many to generate; others: optional cap
+    stream: bool = False
+    loader_workers: int = 2  # DataLoader worker processes when streaming
 
     def __post_init__(self) -> None:
         _require(self.name in DATASETS, f"dataset must be one of {DATASETS}, got {self.name!r}")
@@ -69,6 +77,9 @@ class DataConfig:
         _require(self.name != "shapes" or (self.n_samples or 0) <= MAX_SHAPES,
                  f"'shapes' n_samples must be at most {MAX_SHAPES}")
         _require(0 <= self.split_seed <= MAX_SEED, f"split_seed must be in 0..{MAX_SEED}")
+        _require(not self.stream or self.name == "images",
+                 "stream is for 'images' (a folder or zip); the other sets fit in memory")
+        _require(0 <= self.loader_workers <= 64, "loader_workers must be between 0 and 64")
         _check_finite(self)
 
 
@@ -138,7 +149,14 @@ class TrainConfig:
     iw_samples: int = 100  # importance samples for the test log p(x) at the end of training
     patience: int = 0  # stop after this many epochs without a better validation -ELBO; 0: never
     augment_shift: int = 0  # training images move by up to this many pixels each way
-    log_every: int = 10  # steps between metric lines
+    log_every: int = 10  # steps between metric lines (and finiteness checks of the loss)
+    # Speed paths (see vae_core/speed.py); the defaults are the plain, exact fp32 loop.
+    precision: str = "fp32"  # fp32 | bf16 | fp16 autocast (fp16 with a gradient scaler)
+    compile: bool = False  # torch.compile the model
+    channels_last: bool = False  # conv models: NHWC memory format
+    pin_memory: bool = False  # page-locked batches and non-blocking copies to the GPU
+    deterministic: bool = False  # deterministic kernels (CUDA: slower, reproducible)
+    tensorboard: bool = False  # also write TensorBoard event files into the run directory
 
     def __post_init__(self) -> None:
         _require(1 <= self.epochs <= 100_000, "epochs must be between 1 and 100000")
@@ -158,6 +176,7 @@ class TrainConfig:
         _require(0 <= self.augment_shift <= 8, "augment_shift must be between 0 and 8 pixels")
         _require(self.log_every >= 1, "log_every must be >= 1")
         _require(0 <= self.seed <= MAX_SEED, f"seed must be in 0..{MAX_SEED}")
+        _require(self.precision in PRECISIONS, f"precision must be one of {PRECISIONS}")
         _check_finite(self)
 
 
@@ -241,7 +260,8 @@ class RunConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> RunConfig:
         _require(isinstance(values, dict), "run config must be a JSON object")
-        unknown = sorted(set(values) - {"data", "model", "train"})
+        # "distributed" is a record the trainer adds (processes, global batch), not a setting.
+        unknown = sorted(set(values) - {"data", "model", "train", "distributed"})
         _require(not unknown, f"unknown run config keys: {unknown}")
         return cls(
             data=from_dict(DataConfig, values.get("data", {})),

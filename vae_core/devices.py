@@ -26,3 +26,8 @@ def select_device(name: str = "auto") -> torch.device:
     if name not in available:
         raise ConfigError(f"device {name!r} is not available here; available: {available}")
     return torch.device(name)
+
+
+def gpu_count() -> int:
+    """CUDA GPUs on this machine: a run can use one process per GPU."""
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0

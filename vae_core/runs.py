@@ -24,7 +24,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from pathlib import Path
 
 from .config import RunConfig
 from .devices import select_device
+from .distributed import launcher, recorded_processes
 from .files import atomic_write_json, read_tail, read_text
 from .run_files import RUN_CONFIG_FILE, read_status, write_status
 from .trainer_process import is_trainer_of
@@ -121,12 +121,13 @@ class RunInfo:
 
 def start_run(
     config: RunConfig, runs_root: Path, name: str | None = None,
-    max_concurrent: int | None = None, threads: int | None = None,
+    max_concurrent: int | None = None, threads: int | None = None, processes: int = 1,
 ) -> Path:
     """Create a run directory and start training in a background process; returns the directory.
 
     name: letters, digits, '-' and '_' only; default a timestamp + dataset + random suffix.
     threads: torch/OpenMP threads for the trainer (default LATENT_LAB_TRAIN_THREADS or 1).
+    processes: more than 1 trains with torchrun + DDP on that many local processes (GPUs).
     Raises RunError (RunLimitReached when max_concurrent runs are live), ConfigError.
     """
     if name is not None and not _NAME.fullmatch(name):
@@ -143,7 +144,7 @@ def start_run(
         atomic_write_json(run_dir / REQUEST_FILE, config.to_dict())
         write_status(run_dir, "starting", epoch=0, epochs=config.train.epochs,
                      device=config.train.device, message="starting the training process")
-        _launch(run_dir, ["--config", str(run_dir / REQUEST_FILE)], threads)
+        _launch(run_dir, ["--config", str(run_dir / REQUEST_FILE)], threads, processes)
     return run_dir
 
 
@@ -186,10 +187,11 @@ def _check_limit(runs_root: Path, max_concurrent: int | None) -> None:
         )
 
 
-def _launch(run_dir: Path, args: list[str], threads: int) -> None:
+def _launch(run_dir: Path, args: list[str], threads: int, processes: int = 1) -> None:
     """Start the trainer in a new session (its own process group, so cancel reaches all of it
-    and a Ctrl-C in the app's terminal does not)."""
-    command = [sys.executable, "-m", "vae_core", "train", *args, "--out", str(run_dir), "--quiet"]
+    and a Ctrl-C in the app's terminal does not); torchrun and its workers for processes > 1."""
+    command = [*launcher(processes), "-m", "vae_core", "train", *args, "--out", str(run_dir),
+               "--quiet"]
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(_PACKAGE_PARENT),
                                                        os.environ.get("PYTHONPATH")]))}
@@ -348,7 +350,8 @@ def resume_run(
                     if k not in ("state", "updated", "pid", "message")}
         write_status(run_dir, "starting", **previous,
                      message=f"resuming after epoch {info.epoch}")
-        _launch(run_dir, ["--resume"], threads or default_threads())
+        _launch(run_dir, ["--resume"], threads or default_threads(),
+                recorded_processes(run_dir))
 
 
 def delete_run(run_dir: Path, runs_root: Path) -> None:

@@ -10,7 +10,9 @@ without improvement stop the run early. Batches are discretized as the likelihoo
 an optional random shift (vae_core.augment). Shuffling and noise come from generators re-seeded
 per epoch from (seed, epoch), so a resumed run draws what an uninterrupted one would have. A
 plain autoencoder (ModelConfig.kind 'ae') trains on its reconstruction term alone, which is then
-also what validation follows.
+also what validation follows. Finiteness is checked every log_every steps, not every step (a
+check is a host-device sync). Under torchrun the same loop runs in every process
+(vae_core/distributed.py); rank 0 alone evaluates and writes the run's files.
 """
 
 from __future__ import annotations
@@ -27,9 +29,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
+from . import distributed, speed
 from .active_units import model_posterior_mean_variance
 from .augment import random_shift
+from .batches import SHUFFLE_SEED_FACTOR, EpochBatches
 from .checkpoint import (
     best_checkpoint_dir,
     load_checkpoint,
@@ -41,12 +46,14 @@ from .checkpoint import (
 from .checkpoint_checks import expected_shapes
 from .config import ConfigError, RunConfig
 from .data import ImageDataset, load_dataset, validation_split
+from .data.streaming import StreamedDataset, evaluate_images, load_streamed
 from .devices import select_device
 from .discretization import discretize, offset_nats
-from .evaluation import evaluate, objective_of
+from .evaluation import objective_of
 from .models import LatentModel, build_model
 from .objectives import TERMS, kl_weight, loss_terms
 from .run_files import RUN_CONFIG_FILE, MetricsLog, read_status, write_status
+from .tracking import open_tracker
 
 _OBJECTIVE_NAMES = {False: "-ELBO", True: "reconstruction"}  # by "is a plain autoencoder"
 HEARTBEAT_SECONDS = 1.0  # at most one status.json write per second while training
@@ -94,7 +101,7 @@ class _Session:
     run_dir: Path
     model: LatentModel
     optimizer: torch.optim.Optimizer
-    data: ImageDataset
+    data: ImageDataset | StreamedDataset
     device: torch.device
     metrics: MetricsLog
     start_epoch: int
@@ -102,6 +109,12 @@ class _Session:
     train_seconds: float
     fit_x: torch.Tensor  # the training split minus the validation part: what is trained on
     val_x: torch.Tensor  # held out for early stopping and model choice; may be empty
+    cluster: distributed.Cluster
+    step_model: nn.Module  # what the step calls: the model, or DDP / torch.compile around it
+    batches: EpochBatches
+    scaler: torch.amp.GradScaler | None = None
+    tracker: Any = None  # TensorBoard writer when asked for
+    epochs_done: int = 0  # the last finished (checkpointed) epoch
     # The best validation objective so far (-ELBO; an autoencoder's reconstruction) and its
     # epoch (0: none).
     best_val: float = math.inf
@@ -121,29 +134,48 @@ def train(
 ) -> TrainResult:
     """Train (or resume) the run in `run_dir`; returns how it ended. Errors in the config or
     data are raised before anything is written when the run is new."""
+    cluster = distributed.Cluster()
     try:
-        session = _open_session(config, Path(run_dir), resume)
+        cluster, device = distributed.join(select_device(config.train.device))
+        session = _open_session(config, Path(run_dir), resume, cluster, device)
     except Exception as error:
         _report_setup_failure(Path(run_dir), config, error)
+        distributed.leave(cluster)
         raise
+    try:
+        return _train_session(session, progress)
+    finally:
+        if session.tracker is not None:
+            session.tracker.close()
+        distributed.leave(cluster)
+
+
+def _train_session(session: _Session, progress: bool) -> TrainResult:
     status = _status_fields(session)
-    write_status(session.run_dir, "running", **status)
+    _write_status(session, "running", **status)
     try:
         with _StopFlag() as flag:
             result = _run_epochs(session, flag, progress)
     except Exception as error:
-        status["message"] = f"{type(error).__name__}: {error}"
-        write_status(session.run_dir, "failed", **status)
+        status.update(message=distributed.describe_failure(error, session.cluster),
+                      epoch=session.epochs_done, best_epoch=session.best_epoch)
+        _write_status(session, "failed", **status)
         raise
-    write_status(session.run_dir, result.state,
-                 **{**_status_fields(session), "epoch": result.epochs_done,
-                    "message": result.message})
+    _write_status(session, result.state, **{**_status_fields(session),
+                                            "epoch": result.epochs_done, "message": result.message})
     return result
+
+
+def _write_status(session: _Session, state: str, **fields: Any) -> None:
+    if session.cluster.is_main:
+        write_status(session.run_dir, state, **fields)
 
 
 def _report_setup_failure(run_dir: Path, config: RunConfig, error: Exception) -> None:
     """A run a launcher announced as "starting" (the app does) must not stay so forever when
     its config or data is bad; other run directories are left as they were."""
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 reports
+        return
     previous = read_status(run_dir)
     if previous is not None and previous.get("state") == "starting":
         kept = {k: v for k, v in previous.items() if k not in ("state", "updated")}
@@ -161,31 +193,41 @@ def _status_fields(session: _Session) -> dict[str, Any]:
     }
 
 
-def _open_session(config: RunConfig, run_dir: Path, resume: bool) -> _Session:
+def _open_session(config: RunConfig, run_dir: Path, resume: bool,
+                  cluster: distributed.Cluster, device: torch.device) -> _Session:
     train_cfg = config.train
     if train_cfg.num_threads:
         torch.set_num_threads(train_cfg.num_threads)
-    device = select_device(train_cfg.device)
-    data = load_dataset(config.data)
+    speed.apply_determinism(train_cfg)
+    local_batch = distributed.per_process_batch(train_cfg.batch_size, cluster)
+    data = load_streamed(config.data) if config.data.stream else load_dataset(config.data)
     config = dataclasses.replace(
         config, model=dataclasses.replace(config.model, image_shape=data.image_shape)
     )
     expected_shapes(config.model)  # a model over the size limit fails here, before it is built
     torch.manual_seed(train_cfg.seed)
-    model = build_model(config.model).to(device)
+    model = speed.prepare_model(build_model(config.model).to(device), train_cfg)
     optimizer = torch.optim.Adam(model.parameters(), lr=train_cfg.lr)
-    run_dir.mkdir(parents=True, exist_ok=True)
     metrics = MetricsLog(run_dir)
     start_epoch, step, seconds = 1, 0, 0.0
     if resume:
         start_epoch, step, seconds = _restore(run_dir, model, optimizer, device)
-        metrics.truncate_after_epoch(start_epoch - 1)
     else:
         _check_new_run_dir(run_dir)
-    (run_dir / RUN_CONFIG_FILE).write_text(json.dumps(config.to_dict(), indent=2))
+    tracker = open_tracker(run_dir, is_main=cluster.is_main) if train_cfg.tensorboard else None
+    if cluster.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if resume:
+            metrics.truncate_after_epoch(start_epoch - 1)
+        record = {**config.to_dict(), "distributed": distributed.run_record(config, cluster)}
+        (run_dir / RUN_CONFIG_FILE).write_text(json.dumps(record, indent=2))
     fit_x, val_x = validation_split(data.train_x, config.data.val_fraction, config.data.split_seed)
+    step_model = speed.compiled(distributed.for_training(model, cluster, device), train_cfg)
+    batches = EpochBatches(fit_x, cluster, local_batch, train_cfg.seed,
+                           speed.pin(train_cfg, device), config.data.loader_workers)
     session = _Session(config, run_dir, model, optimizer, data, device, metrics, start_epoch,
-                       step, seconds, fit_x, val_x)
+                       step, seconds, fit_x, val_x, cluster, step_model, batches,
+                       speed.grad_scaler(train_cfg, device), tracker, start_epoch - 1)
     if resume:
         session.best_val, session.best_epoch = _restore_best(run_dir, start_epoch - 1)
     return session
@@ -236,77 +278,119 @@ def _run_epochs(session: _Session, flag: _StopFlag, progress: bool) -> TrainResu
                                f"stopped during epoch {epoch}; kept epoch {last_done}",
                                session.run_dir)
         record, stalled = _end_epoch(session, epoch, final=epoch == epochs)
-        if progress:
+        if progress and record:
             _print_epoch(record, epochs)
-        last_done = epoch
-        if stalled:
+        last_done = session.epochs_done = epoch
+        if distributed.from_rank_0(stalled, session.cluster, session.device):
             return TrainResult("finished", epoch, f"stopped early after epoch {epoch}: no better "
                                f"validation -ELBO for {patience} epochs; best epoch "
                                f"{session.best_epoch}", session.run_dir)
-        if flag.stop and epoch < epochs:
+        if epoch < epochs and _stop_agreed(session, flag):
             return TrainResult("cancelled", epoch, f"stopped after epoch {epoch}",
                                session.run_dir)
     return TrainResult("finished", last_done, f"finished {last_done} epochs", session.run_dir)
 
 
-def _epoch_generators(session: _Session, epoch: int) -> tuple[torch.Generator, torch.Generator]:
-    """(shuffle on the CPU, noise on the device), seeded from (seed, epoch)."""
-    seed = session.config.train.seed * 1_000_003 + epoch
-    shuffle = torch.Generator().manual_seed(seed)
-    noise = torch.Generator(device=session.device).manual_seed(seed + 7)
-    return shuffle, noise
+def _noise_generator(session: _Session, epoch: int) -> torch.Generator:
+    """The epoch's noise on the device, seeded from (seed, epoch); the shuffle is drawn by the
+    batches' sampler from (seed, epoch) too (vae_core/batches.py)."""
+    seed = session.config.train.seed * SHUFFLE_SEED_FACTOR + epoch
+    return torch.Generator(device=session.device).manual_seed(seed + 7)
+
+
+def _stop_agreed(session: _Session, flag: _StopFlag) -> bool:
+    """One process: the flag. Several: stop when any was asked to, all at the same step."""
+    return distributed.agree_to_stop(flag.stop, session.cluster, session.device)
+
+
+# Per-step sums kept on the device (no host sync per step): loss, -ELBO, KL, reconstruction.
+N_TOTALS = 4
 
 
 def _train_epoch(session: _Session, epoch: int, flag: _StopFlag, progress: bool) -> bool:
     """One pass over the training set; False if stopped part-way."""
     cfg = session.config.train
-    x_all = session.fit_x
-    n = x_all.shape[0]
-    shuffle, noise = _epoch_generators(session, epoch)
-    order = torch.randperm(n, generator=shuffle)
-    n_steps = math.ceil(n / cfg.batch_size)
-    bar = _progress_bar(progress, n_steps, epoch, cfg.epochs)
-    session.model.train()
+    batches = session.batches.for_epoch(epoch)
+    noise = _noise_generator(session, epoch)
+    n_steps = len(batches)
+    bar = _progress_bar(progress and session.cluster.is_main, n_steps, epoch, cfg.epochs)
+    session.step_model.train()
     started = time.perf_counter()
-    totals: dict[str, float | None] = dict.fromkeys(TERMS, 0.0)
-    for i in range(n_steps):
-        if flag.stop:
+    totals = torch.zeros(N_TOTALS, device=session.device)
+    for i, batch in enumerate(batches):
+        stop = (_stop_agreed(session, flag) if session.step % cfg.log_every == 0
+                else flag.stop and not session.cluster.distributed)
+        if stop:
             _close(bar)
             return False
-        batch = x_all[order[i * cfg.batch_size : (i + 1) * cfg.batch_size]].to(session.device)
-        batch = random_shift(batch, cfg.augment_shift, noise)
-        batch = discretize(batch, session.config.model.likelihood, noise)
         weight = kl_weight(cfg.beta, cfg.warmup_epochs, (epoch - 1) + i / n_steps)
-        terms = _step(session, batch, weight, noise)
-        for key, value in terms.sums().items():
-            totals[key] = None if value is None else totals[key] + value
+        step_sums = _step(session, batch, weight, noise, totals)
         session.step += 1
         if session.step % cfg.log_every == 0 or i == n_steps - 1:
-            _log_step(session, epoch, terms, weight, bar, i + 1, n_steps)
+            _log_step(session, epoch, totals, step_sums, weight, bar, i + 1, n_steps)
     session.train_seconds += time.perf_counter() - started
-    session.last_train_means = _with_offset(session, {k: None if v is None else v / n
-                                                      for k, v in totals.items()})
+    totals = distributed.all_sum(totals, session.cluster)
+    session.last_train_means = _means(session, totals[1:].tolist(), session.fit_x.shape[0])
     _close(bar)
     return True
 
 
-def _step(session: _Session, batch: torch.Tensor, weight: float, noise: torch.Generator):
-    terms = loss_terms(session.model, batch, weight, session.config.train.free_bits, noise)
-    loss = terms.loss.mean()
-    if not torch.isfinite(loss):
-        raise TrainingDiverged(f"loss is {loss.item()} at step {session.step + 1}")
+def _prepare_batch(session: _Session, batch: torch.Tensor, noise) -> torch.Tensor:
+    """Shift (optionally) and discretize on the device; under DDP drawn as for the global batch
+    (distributed.as_in_global_batch), so N processes draw what one process draws."""
+    cfg = session.config.train
+
+    def draw(x: torch.Tensor) -> torch.Tensor:
+        x = random_shift(x, cfg.augment_shift, noise)
+        return discretize(x, session.config.model.likelihood, noise)
+
+    batch = speed.to_device(batch, session.device, cfg)
+    return distributed.as_in_global_batch(draw, batch, session.cluster)
+
+
+def _step(session: _Session, batch: torch.Tensor, weight: float, noise: torch.Generator | None,
+          totals: torch.Tensor) -> torch.Tensor:
+    """One optimizer step; adds its sums to `totals` and returns them with the batch size,
+    (N_TOTALS + 1,), all on the device: nothing here waits for the device."""
+    cfg = session.config.train
+    batch = _prepare_batch(session, batch, noise)
+    with speed.autocast(cfg, session.device):
+        terms = loss_terms(session.step_model, batch, weight, cfg.free_bits, noise)
+        loss = terms.loss.mean()
     session.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    session.optimizer.step()
-    return terms
+    if session.scaler is None:
+        loss.backward()
+        session.optimizer.step()
+    else:
+        session.scaler.scale(loss).backward()
+        session.scaler.step(session.optimizer)
+        session.scaler.update()
+    with torch.no_grad():  # bookkeeping: keep it out of the autograd graph
+        absent = terms.loss.new_zeros(())  # an autoencoder has no -ELBO or KL
+        sums = torch.stack([terms.loss.sum(), *(absent if t is None else t.sum() for t in
+                                                (terms.neg_elbo, terms.kl, terms.recon))]).float()
+        totals += sums
+        return torch.cat([sums, sums.new_tensor([batch.shape[0]])])
 
 
-def _log_step(session: _Session, epoch: int, terms, weight: float, bar, done: int, total: int):
-    values = _with_offset(session, {k: None if v is None else v / len(terms.recon)
-                                    for k, v in terms.sums().items()})
+def _check_finite(session: _Session, loss_sum: float) -> None:
+    """The epoch's summed loss so far; every process sees the same (all-summed) figure."""
+    if not math.isfinite(loss_sum):
+        raise TrainingDiverged(f"loss is {loss_sum} by step {session.step}")
+
+
+def _log_step(session: _Session, epoch: int, totals: torch.Tensor, step_sums: torch.Tensor,
+              weight: float, bar, done: int, total: int):
+    both = distributed.all_sum(torch.cat([totals, step_sums]), session.cluster).tolist()
+    _check_finite(session, both[0])
+    values = _means(session, both[N_TOTALS + 1 : 2 * N_TOTALS], both[-1])
+    if not session.cluster.is_main:
+        return
     session.metrics.append({"kind": "step", "epoch": epoch, "step": session.step,
                             "epoch_progress": done / total, "kl_weight": weight, **values,
                             "time": time.time()})
+    if session.tracker is not None:
+        session.tracker.step(session.step, values, weight)
     # Readers poll every few seconds; a status write per logged step cost the loop ~2%.
     if time.monotonic() - session.last_heartbeat >= HEARTBEAT_SECONDS or done == total:
         session.last_heartbeat = time.monotonic()
@@ -318,8 +402,12 @@ def _log_step(session: _Session, epoch: int, terms, weight: float, bar, done: in
         bar.set_postfix({k: f"{v:.1f}" for k, v in values.items() if v is not None})
 
 
-def _with_offset(session: _Session, means: dict[str, float | None]) -> dict[str, float | None]:
-    """Per-image means with the nats offset on the likelihood terms (none on the KL)."""
+def _means(session: _Session, sums: list[float], count: float) -> dict[str, float | None]:
+    """Per-image means of the TERMS' sums, with the nats offset on the likelihood terms (none
+    on the KL); None for the terms a plain autoencoder does not have."""
+    means = {k: v / count for k, v in zip(TERMS, sums, strict=True)}
+    if not session.model.is_variational:
+        means["neg_elbo"] = means["kl"] = None
     return {k: v if v is None or k == "kl" else v + session.nats_offset for k, v in means.items()}
 
 
@@ -345,6 +433,8 @@ def _end_epoch(session: _Session, epoch: int, final: bool) -> tuple[dict[str, An
     Returns the epoch's record and whether the run has stalled (patience used up)."""
     cfg = session.config.train
     session.model.eval()
+    if not session.cluster.is_main:  # rank 0 evaluates and writes; the others go on
+        return {}, False
     validation = _validate(session)
     improved = validation is not None and validation.objective < session.best_val
     if improved:
@@ -352,7 +442,7 @@ def _end_epoch(session: _Session, epoch: int, final: bool) -> tuple[dict[str, An
     stalled = validation is not None and cfg.patience > 0 and \
         epoch - session.best_epoch >= cfg.patience
     iw = cfg.iw_samples if final or stalled else 0
-    test = evaluate(session.model, session.data.test_x, iw_samples=iw, seed=cfg.seed)
+    test = evaluate_images(session.model, session.data.test_x, iw_samples=iw, seed=cfg.seed)
     train = {f"train_{k}": v for k, v in session.last_train_means.items()}
     record = {"kind": "epoch", "epoch": epoch, "step": session.step, **train,
               "val_neg_elbo": validation.neg_elbo if validation else None,
@@ -361,6 +451,8 @@ def _end_epoch(session: _Session, epoch: int, final: bool) -> tuple[dict[str, An
               "test_log_px": test.log_px, "best_epoch": session.best_epoch,
               "train_seconds": session.train_seconds, "time": time.time()}
     session.metrics.append(record)
+    if session.tracker is not None:
+        session.tracker.epoch(epoch, record, session.model)
     metadata = {"epoch": epoch, "step": session.step, "train_seconds": session.train_seconds,
                 "device": str(session.device), "test": test.as_dict(),
                 "validation": validation.as_dict() if validation else None,
@@ -383,7 +475,7 @@ def _validate(session: _Session):
     """Figures on the held-out validation images (an Evaluation), or None without them."""
     if session.val_x.shape[0] == 0:
         return None
-    return evaluate(session.model, session.val_x, seed=session.config.train.seed)
+    return evaluate_images(session.model, session.val_x, seed=session.config.train.seed)
 
 
 def _complete_best(session: _Session) -> None:
@@ -391,8 +483,8 @@ def _complete_best(session: _Session) -> None:
     directory = best_checkpoint_dir(session.run_dir)
     best = load_checkpoint(directory, session.device)
     cfg = session.config.train
-    test = evaluate(best.model.eval(), session.data.test_x, iw_samples=cfg.iw_samples,
-                    seed=cfg.seed)
+    test = evaluate_images(best.model.eval(), session.data.test_x, iw_samples=cfg.iw_samples,
+                           seed=cfg.seed)
     save_best_checkpoint(session.run_dir, model=best.model, data_config=session.config.data,
                          train_config=cfg, metadata={**best.metadata, "test": test.as_dict()})
 

@@ -103,3 +103,32 @@ def test_a_few_integer_values_are_a_category_and_scales_are_not():
 def test_unusable_inputs_are_refused_with_a_message(codes, factors):
     with pytest.raises(ValueError, match=r"codes|factors"):
         mutual_information_gap(codes, factors)
+
+
+class _Sliced:
+    """A set that is only sliceable (as a streamed image folder is), never whole in memory."""
+
+    def __init__(self, x):
+        self.x, self.shape = x, x.shape
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, index):
+        assert isinstance(index, slice) and index.stop - index.start <= 3, "read whole"
+        return self.x[index]
+
+
+def test_a_model_s_posterior_mean_variance_is_read_chunk_by_chunk():
+    import torch
+
+    from vae_core.active_units import model_posterior_mean_variance
+    from vae_core.config import ModelConfig
+    from vae_core.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(image_shape=(1, 8, 8), arch="mlp", latent_dim=3, hidden=(16,)))
+    x = torch.rand(10, 1, 8, 8)
+    whole = model_posterior_mean_variance(model, x)
+    assert model_posterior_mean_variance(model, _Sliced(x), chunk=3) == pytest.approx(whole)
+    assert len(whole) == 3 and min(whole) > 0

@@ -60,7 +60,7 @@ def load_image_folder(config: DataConfig) -> ImageDataset:
             )
         names, pixels, notes = _decode_all(source, names, config.image_size,
                                            "L" if config.grayscale else "RGB")
-    labels, label_names = _labels(names)
+    labels, label_names = labels_from_names(names)
     stacked = np.stack(pixels)  # (N, S, S) for L, (N, S, S, 3) for RGB
     x = torch.from_numpy(stacked[:, None] if stacked.ndim == 3 else stacked.transpose(0, 3, 1, 2))
     parts = split(
@@ -94,15 +94,14 @@ def _decode_all(
     names, pixels, bad = [], [], []
     for name in wanted:
         try:
-            image = to_mode(open_image(source.read(name), MAX_PIXELS), mode)
+            fitted = decode_fitted(source.read(name), size, mode)
         except ImageTooLargeError as error:  # likely a decompression bomb: stop, don't skip
             raise DatasetError(f"{name!r}: {error}") from error
         except ImageInputError as error:
             bad.append((name, error))
             continue
-        fitted = ImageOps.fit(image, (size, size), method=Image.Resampling.LANCZOS)
         names.append(name)
-        pixels.append(np.asarray(fitted, dtype=np.uint8))
+        pixels.append(fitted)
     if len(bad) * 2 > len(wanted):  # mostly unreadable: not the data set the person meant
         raise DatasetError(f"Most files could not be read. {_skipped_note(bad, len(wanted))}")
     if len(pixels) < MIN_IMAGES:
@@ -112,7 +111,14 @@ def _decode_all(
     return names, pixels, (_skipped_note(bad, len(wanted)),) if bad else ()
 
 
-def _labels(names: list[str]) -> tuple[list[int], tuple[str, ...]]:
+def decode_fitted(raw: bytes, size: int, mode: str) -> np.ndarray:
+    """One image file -> (size, size) or (size, size, 3) uint8: converted, centre-cropped."""
+    image = to_mode(open_image(raw, MAX_PIXELS), mode)
+    return np.asarray(ImageOps.fit(image, (size, size), method=Image.Resampling.LANCZOS),
+                      dtype=np.uint8)
+
+
+def labels_from_names(names: list[str]) -> tuple[list[int], tuple[str, ...]]:
     """Label = first sub-folder, after dropping a folder that wraps everything (a zipped folder)."""
     dirs = [PurePosixPath(n).parts[:-1] for n in names]
     while all(dirs) and len({d[0] for d in dirs}) == 1:

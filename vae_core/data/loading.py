@@ -7,6 +7,7 @@ from collections.abc import Callable
 from vae_core.config import DataConfig
 from vae_core.data.builtin import load_digits, load_mnist5k
 from vae_core.data.dataset import ImageDataset
+from vae_core.data.download import load_downloaded
 from vae_core.data.folder import load_image_folder
 from vae_core.data.idx import load_idx
 from vae_core.data.shapes import load_shapes
@@ -18,6 +19,8 @@ _LOADERS: dict[str, Callable[[DataConfig], ImageDataset]] = {
     "images": load_image_folder,
     "mnist_idx": lambda config: load_idx(config, fashion=False),
     "fashion_idx": lambda config: load_idx(config, fashion=True),
+    "mnist": load_downloaded,
+    "fashion_mnist": load_downloaded,
 }
 
 
@@ -32,7 +35,7 @@ def load_dataset(config: DataConfig) -> ImageDataset:
 
 def input_style(dataset_name: str) -> str:
     """How preprocess_image should frame an upload for a model trained on this dataset."""
-    if dataset_name in ("mnist5k", "mnist_idx"):
+    if dataset_name in ("mnist5k", "mnist_idx", "mnist"):
         return "mnist"
     if dataset_name == "digits":
         return "digits"
