@@ -441,7 +441,11 @@ def _end_epoch(session: _Session, epoch: int, final: bool) -> tuple[dict[str, An
         session.best_val, session.best_epoch = validation.objective, epoch
     stalled = validation is not None and cfg.patience > 0 and \
         epoch - session.best_epoch >= cfg.patience
-    iw = cfg.iw_samples if final or stalled else 0
+    # log p(x) (k importance samples: the slow part) goes to the checkpoint export ships: the
+    # best one, so a last epoch that is not the best skips it.
+    wants_log_px = final or stalled
+    best_elsewhere = wants_log_px and not improved and session.best_epoch > 0
+    iw = cfg.iw_samples if wants_log_px and not best_elsewhere else 0
     test = evaluate_images(session.model, session.data.test_x, iw_samples=iw, seed=cfg.seed)
     train = {f"train_{k}": v for k, v in session.last_train_means.items()}
     record = {"kind": "epoch", "epoch": epoch, "step": session.step, **train,
@@ -466,7 +470,7 @@ def _end_epoch(session: _Session, epoch: int, final: bool) -> tuple[dict[str, An
     if improved:
         save_best_checkpoint(session.run_dir, model=session.model,
                              data_config=session.config.data, train_config=cfg, metadata=metadata)
-    elif iw and session.best_epoch:
+    elif best_elsewhere:
         _complete_best(session)
     return record, stalled
 

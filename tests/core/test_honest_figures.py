@@ -125,6 +125,8 @@ def test_early_stopping_keeps_the_best_epoch_and_export_ships_it(tmp_path, monke
     assert best.metadata["test"]["log_px"] is not None  # completed when the run stopped
     epochs = [r for r in read_metrics(tmp_path / "run") if r["kind"] == "epoch"]
     assert [r["best_epoch"] for r in epochs] == [1, 2, 2, 2]
+    # The slow log p(x) is computed once, for the best epoch, not also for the last one.
+    assert [r["test_log_px"] is None for r in epochs] == [True, True, True, True]
     shipped = load_checkpoint(export_run(tmp_path / "run", tmp_path / "asset"))
     assert shipped.metadata["epoch"] == 2
     assert "best validation -ELBO" in (tmp_path / "asset" / "MODEL_CARD.md").read_text()
