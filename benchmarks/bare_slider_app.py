@@ -1,7 +1,7 @@
 """The reference the Explore page is held to: a bare page, one slider, a cached decoder.
 
 Served by slider_latency.py beside the real app, so both are measured on the same machine
-in the same state. It decodes z = (v, 0, ..., 0) with the shipped mnist16 model.
+in the same state. It decodes z = (v, 0, ..., 0) with the shipped mnist32 model.
 """
 
 import io
@@ -21,7 +21,7 @@ torch.set_num_threads(1)
 
 @st.cache_resource
 def model():
-    return load_checkpoint(Path(__file__).resolve().parents[1] / "assets" / "mnist16").model
+    return load_checkpoint(Path(__file__).resolve().parents[1] / "assets" / "mnist32").model
 
 
 @st.cache_data

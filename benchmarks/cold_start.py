@@ -1,7 +1,7 @@
 """Cold start: `streamlit run` to the first decoded image on the page, in Chromium.
 
 For each of the app (Explore on the shipped default model) and the bare reference page
-(benchmarks/bare_slider_app.py: imports torch, loads mnist16, shows one decoded image), alternately:
+(benchmarks/bare_slider_app.py: imports torch, loads mnist32, shows one decoded image), alternately:
 Chromium is already running; the clock starts just before `streamlit run` and stops when the
 main area shows a decoded image (an <img> loaded, or a canvas the page decoder has drawn on).
 

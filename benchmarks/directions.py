@@ -1,7 +1,7 @@
 """Attribute directions of shipped (or any) models: each probe's held-out score and each
 direction's decoded check, as a Markdown table (the figures in the README's "Attribute directions").
 
-    python benchmarks/directions.py [MODEL_DIR ...]        # default: assets/mnist16 assets/shapes
+    python benchmarks/directions.py [MODEL_DIR ...]        # default: assets/mnist32 assets/shapes
 
 The app computes the same (vae_core.direction_fit.fit_attribute_directions) on its first visit to
 Explore or Reconstruct with a model. One thread: the fits are small, and others share the cores.
@@ -26,7 +26,7 @@ from vae_core.direction_fit import fit_attribute_directions
 from vae_core.directions import CLASS
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_MODELS = (ROOT / "assets" / "mnist16", ROOT / "assets" / "shapes")
+DEFAULT_MODELS = (ROOT / "assets" / "mnist32", ROOT / "assets" / "shapes")
 
 
 def _check(direction) -> str:

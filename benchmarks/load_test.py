@@ -211,7 +211,7 @@ def main() -> None:
         (Path(work) / "runs").mkdir()
         assets = tiny_assets(Path(work) / "assets") if args.tiny else None
         rows = asyncio.run(asyncio.wait_for(run(args, Path(work), assets), args.timeout))
-    print(f"model: {'tiny' if args.tiny else 'assets/mnist16, half the sessions mnist2d'}; "
+    print(f"model: {'tiny' if args.tiny else 'assets/mnist32, half the sessions mnist2d'}; "
           f"cores: {os.cpu_count()}; load average: {os.getloadavg()[0]:.2f}")
     print("\n".join(rows))
     if not rows[-1].startswith(f"isolation: {args.sessions}/{args.sessions}"):

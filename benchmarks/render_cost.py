@@ -1,6 +1,6 @@
 """What one Explore slider step costs the server in our own code: decodes and PNG encodes.
 
-    python benchmarks/render_cost.py [--model assets/mnist16] [--n 50]
+    python benchmarks/render_cost.py [--model assets/mnist32] [--n 50]
 
 Times, with one torch thread as the app uses, each piece of Explore's per-step work for one new
 z (Streamlit's own messaging and media serving are not included; see load_test.py --profile),
@@ -49,7 +49,7 @@ def png(image, level: int) -> bytes:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="assets/mnist16")
+    parser.add_argument("--model", default="assets/mnist32")
     parser.add_argument("--n", type=int, default=50)
     args = parser.parse_args()
     torch.set_num_threads(1)

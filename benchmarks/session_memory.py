@@ -87,7 +87,7 @@ def main() -> None:
     # The reference is the 10th session: the allocator gives back the warm-up's first-decode
     # memory over the first sessions, so earlier rows would hide growth.
     base = rows[1][1]
-    print(f"model: {'tiny' if args.tiny else 'assets/mnist16'}; {args.sessions} sessions, "
+    print(f"model: {'tiny' if args.tiny else 'assets/mnist32'}; {args.sessions} sessions, "
           f"{STEPS} slider steps each; {time.monotonic() - started:.0f} s")
     print("| moment                            | server RSS MB | vs 10 sessions MB |")
     print("|-----------------------------------|---------------|-------------------|")

@@ -162,7 +162,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="latent-lab-latency-") as work:
         (Path(work) / "runs").mkdir()
         rows = run(args, Path(work))
-    print(f"model: {'tiny (tests/conftest.py)' if args.tiny else 'assets/mnist16 (shipped)'}; "
+    print(f"model: {'tiny (tests/conftest.py)' if args.tiny else 'assets/mnist32 (shipped)'}; "
           f"cores: {os.cpu_count()} (usable {len(os.sched_getaffinity(0))}); "
           "load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print("| condition                |   n | median ms | p95 ms |    min |    max |")

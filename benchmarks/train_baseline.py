@@ -5,7 +5,7 @@ Rows (each trained in its own process, so peak memory is per row):
               batch 128, 50 epochs, its own minimal loop, dynamically binarized batches, on the
               whole 4,000-image training split
   train-page  the Train page's default recipe (vae_core/recipes.py) through vae_core's trainer
-  shipped     the shipped default model's recipe (assets/mnist16/train.json)
+  shipped     the shipped default model's recipe (assets/mnist32/train.json)
   any path    a run config JSON, through vae_core's trainer
 Prints one table: training seconds, samples/s, test -ELBO and IWAE -log p(x) (k samples) on the
 fixed binarized test split, in nats per image and bits/dim, and the training time each row took
@@ -139,7 +139,7 @@ def measure_row(row: str, iw_samples: int, threads: int) -> dict:
         final_model, epochs_used = model_at(len(history) - 1), len(history)
     else:
         source = {"train-page": TRAIN_PAGE_DEFAULT.to_dict(),
-                  "shipped": str(PROJECT_DIR / "assets/mnist16/train.json")}.get(row, row)
+                  "shipped": str(PROJECT_DIR / "assets/mnist32/train.json")}.get(row, row)
         weights_at, history, n_train, best = _our_run(source, threads)
 
         def model_at(index: int):

@@ -15,7 +15,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # Small enough to build in milliseconds, shaped like the shipped models.
 TINY_MODELS = {
-    "mnist16": (ModelConfig(image_shape=(1, 28, 28), arch="conv", hidden=(4, 8), dense=16,
+    "mnist32": (ModelConfig(image_shape=(1, 28, 28), arch="conv", hidden=(4, 8), dense=16,
                             latent_dim=4, likelihood="gaussian"), DataConfig(name="mnist5k")),
     "mnist2d": (ModelConfig(image_shape=(1, 28, 28), arch="mlp", hidden=(16,), latent_dim=2,
                             likelihood="bernoulli"), DataConfig(name="mnist5k")),
@@ -24,7 +24,7 @@ TINY_MODELS = {
 }
 
 
-def make_tiny_checkpoint(directory: Path, name: str = "mnist16", seed: int = 0) -> Path:
+def make_tiny_checkpoint(directory: Path, name: str = "mnist32", seed: int = 0) -> Path:
     """An untrained but complete checkpoint with plausible metadata."""
     model_config, data_config = TINY_MODELS[name]
     torch.manual_seed(seed)

@@ -12,7 +12,7 @@ from .active_model import ActiveModel
 
 # Above this share of the test images' -ELBO, say the input is unusual (1 test image in 20 is).
 # A likelihood flags noise and textures, not every odd photo: the preprocessing shrinks a
-# landscape to a blob the model explains well (76th percentile for assets/mnist16).
+# landscape to a blob the model explains well (76th percentile for the earlier default model).
 FAR_PERCENTILE = 95.0
 
 

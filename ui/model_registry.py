@@ -29,7 +29,7 @@ from vae_core.checkpoint import (
 from .session_uploads import session_dir
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL = "asset:mnist16"
+DEFAULT_MODEL = "asset:mnist32"
 
 
 def assets_dir() -> Path:

@@ -1,4 +1,4 @@
-"""Fixtures for app tests: an assets/ folder whose tiny mnist16 is briefly trained, so its codes
+"""Fixtures for app tests: an assets/ folder whose tiny mnist32 is briefly trained, so its codes
 carry the labels (an untrained encoder's class means are too close to show on the sliders)."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ METADATA = {"epoch": 1, "step": STEPS, "train_seconds": 5.0, "device": "cpu",
                      "log_px_stderr": 0.5, "iw_samples": 10, "n_images": 100}}
 
 
-def _trained_mnist16() -> VAE:
-    model_config, data_config = TINY_MODELS["mnist16"]
+def _trained_mnist32() -> VAE:
+    model_config, data_config = TINY_MODELS["mnist32"]
     torch.manual_seed(0)
     model, data = VAE(model_config), load_dataset(data_config)
     optimizer = torch.optim.Adam(model.parameters(), 3e-3)
@@ -46,8 +46,8 @@ def _train(model, data, optimizer, batches) -> None:
 @pytest.fixture(scope="session")
 def trained_assets(tmp_path_factory):
     root = tmp_path_factory.mktemp("trained_assets")
-    _, data_config = TINY_MODELS["mnist16"]
-    save_checkpoint(root / "mnist16", _trained_mnist16(), data_config, TrainConfig(epochs=1),
+    _, data_config = TINY_MODELS["mnist32"]
+    save_checkpoint(root / "mnist32", _trained_mnist32(), data_config, TrainConfig(epochs=1),
                     metadata=METADATA)
     make_tiny_checkpoint(root / "shapes", "shapes")
     return root
@@ -55,7 +55,7 @@ def trained_assets(tmp_path_factory):
 
 @pytest.fixture
 def trained_env(trained_assets, tmp_path, monkeypatch):
-    """Like app_env, with the trained tiny mnist16 as the default model."""
+    """Like app_env, with the trained tiny mnist32 as the default model."""
     runs = tmp_path / "runs"
     runs.mkdir()
     monkeypatch.setenv("LATENT_LAB_ASSETS", str(trained_assets))

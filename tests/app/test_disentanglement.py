@@ -32,7 +32,7 @@ def _with_report(directory, beta: float) -> None:
 def sweep_assets(tiny_assets, tmp_path_factory):
     """The tiny assets plus a two-member sweep in assets/shapes-sweep/beta-N."""
     root = tmp_path_factory.mktemp("sweep-assets")
-    for name in ("mnist16", "shapes"):
+    for name in ("mnist32", "shapes"):
         make_tiny_checkpoint(root / name, name)
     for beta, seed in ((4.0, 2), (1.0, 1)):
         member = root / "shapes-sweep" / f"beta-{beta:g}"
@@ -84,20 +84,20 @@ def test_a_shapes_model_gets_scores_a_heat_map_and_the_sweep(monkeypatch, sweep_
 
 def test_a_model_without_factors_gets_a_note_and_still_the_sweep(monkeypatch, sweep_assets,
                                                                  tmp_path):
-    at = _page(monkeypatch, sweep_assets, tmp_path, "asset:mnist16")
+    at = _page(monkeypatch, sweep_assets, tmp_path, "asset:mnist32")
     assert any("has no known generative factors" in i.value for i in at.info)
     assert not at.metric and len(at.get("plotly_chart")) == 0
     assert list(at.dataframe[0].value["beta"]) == [1.0, 4.0]
 
 
 def test_no_sweep_shipped_is_said(monkeypatch, tiny_assets, tmp_path):
-    at = _page(monkeypatch, tiny_assets, tmp_path, "asset:mnist16")
+    at = _page(monkeypatch, tiny_assets, tmp_path, "asset:mnist32")
     assert any("No sweep is shipped here" in i.value for i in at.info)
 
 
 def test_the_sidebar_card_counts_active_units_by_posterior_mean_variance(monkeypatch,
                                                                          sweep_assets, tmp_path):
-    at = _page(monkeypatch, sweep_assets, tmp_path, "asset:mnist16")
+    at = _page(monkeypatch, sweep_assets, tmp_path, "asset:mnist32")
     assert "active units: not recorded" in " ".join(m.value for m in at.sidebar.markdown)
 
     member = sweep_assets / "shapes-sweep" / "beta-1"

@@ -114,7 +114,7 @@ def test_one_slider_per_dimension_ordered_by_usage(app_env):
     assert not at.exception
     data = _data(at)
     labels = data["labels"]
-    assert sorted(_dim(label) for label in labels) == [0, 1, 2, 3]  # mnist16: latent 4
+    assert sorted(_dim(label) for label in labels) == [0, 1, 2, 3]  # mnist32: latent 4
     nats = [_nats(label) for label in labels]
     assert nats == sorted(nats, reverse=True)
     # The untrained tiny encoder barely uses some dimensions: they are marked, greyed, last.
@@ -178,7 +178,7 @@ def test_example_button_sets_z_to_the_posterior_mean(app_env, tiny_assets):
     at.number_input[0].set_value(3).run()
     _button(at, "Use example").click().run()
     assert not at.exception
-    assert _z_by_dim(at) == _posterior_mean(tiny_assets, "mnist16", 3)
+    assert _z_by_dim(at) == _posterior_mean(tiny_assets, "mnist32", 3)
     assert "posterior mean of test example 3" in " ".join(c.value for c in at.caption)
 
 

@@ -21,7 +21,7 @@ from vae_core.latent import encode_images
 def tiny_fits(trained_assets):
     """name -> (directions by name, data, test codes) for the tiny models."""
     fits = {}
-    for name in ("mnist16", "shapes"):
+    for name in ("mnist32", "shapes"):
         checkpoint = load_checkpoint(trained_assets / name)
         data = load_dataset(checkpoint.data_config)
         result = fit_attribute_directions(checkpoint.model, data)
@@ -39,7 +39,7 @@ def _captions(at) -> str:
 
 
 def test_towards_a_class_moves_z_and_the_latent_sliders_follow(trained_env, tiny_fits):
-    directions, _, _ = tiny_fits["mnist16"]
+    directions, _, _ = tiny_fits["mnist32"]
     name = _longest_class(directions)
     at = _explore()
     revision, image = _data(at)["revision"], at.image[0].value
@@ -70,7 +70,7 @@ def _keys(at) -> list[str]:
 
 
 def test_moving_a_latent_slider_starts_the_attribute_sliders_again_at_zero(trained_env, tiny_fits):
-    directions, _, _ = tiny_fits["mnist16"]
+    directions, _, _ = tiny_fits["mnist32"]
     at = _explore()
     _slider(at, "towards 0").set_value(1.5).run()
     moved = at.session_state["explore_z"]
@@ -90,7 +90,7 @@ def _dim_of_row(at, row: int) -> int:
 
 
 def test_the_nearest_test_images_to_z_are_shown_as_a_strip(trained_env, tiny_fits):
-    _, data, codes = tiny_fits["mnist16"]
+    _, data, codes = tiny_fits["mnist32"]
     at = _explore()
     _move(at, 0, 1.0)
     z = at.session_state["explore_z"]

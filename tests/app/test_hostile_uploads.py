@@ -29,7 +29,7 @@ def test_an_uploaded_data_path_is_not_read_on_any_page(app_env, tmp_path, monkey
         Image.new("L", (8, 8), 20 * i).save(server_images / f"{i}.png")
     opened = []
     monkeypatch.setattr(folder, "open_image_source", lambda *args: opened.append(args))
-    make_tiny_checkpoint(tmp_path / "mine", "mnist16")
+    make_tiny_checkpoint(tmp_path / "mine", "mnist32")
 
     def point_at_server(document):
         document["data"] = {"name": "images", "path": str(server_images)}
@@ -43,7 +43,7 @@ def test_an_uploaded_data_path_is_not_read_on_any_page(app_env, tmp_path, monkey
 
 
 def test_a_non_numeric_metadata_figure_is_refused_not_a_crash(app_env, tmp_path):
-    make_tiny_checkpoint(tmp_path / "mine", "mnist16")
+    make_tiny_checkpoint(tmp_path / "mine", "mnist32")
 
     def text_figure(document):
         document["metadata"]["test"]["neg_elbo"] = "very good"
@@ -52,4 +52,4 @@ def test_a_non_numeric_metadata_figure_is_refused_not_a_crash(app_env, tmp_path)
     at.switch_page(EXPLORE).run()
     assert not at.exception
     assert "metadata.test.neg_elbo must be a finite number" in at.sidebar.error[0].value
-    assert at.sidebar.selectbox(key="model_picker").value == "asset:mnist16"
+    assert at.sidebar.selectbox(key="model_picker").value == "asset:mnist32"

@@ -20,7 +20,7 @@ from ui.component_envelope import read_envelope
 PAGE = "app_pages/latent_map.py"
 
 
-def _page(model: str = "asset:mnist16") -> AppTest:
+def _page(model: str = "asset:mnist32") -> AppTest:
     at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=120)
     at.session_state["model_key"] = model
     at.switch_page(PAGE).run()

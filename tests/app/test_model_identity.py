@@ -18,7 +18,7 @@ from vae_core.models import VAE
 RUN = "run:mine"
 
 
-def _write_run(runs, name: str = "mnist16", seed: int = 0):
+def _write_run(runs, name: str = "mnist32", seed: int = 0):
     """A run named 'mine' with one checkpoint of the tiny model `name` (weights from `seed`)."""
     model_config, data_config = TINY_MODELS[name]
     torch.manual_seed(seed)
@@ -50,7 +50,7 @@ def test_a_run_re_created_under_its_name_is_decoded_with_the_new_weights(app_env
 
 
 def test_a_run_re_created_with_another_latent_size_shows_that_many_sliders(app_env):
-    _write_run(app_env, "mnist16")  # latent 4
+    _write_run(app_env, "mnist32")  # latent 4
     at = _explore_on_the_run()
     assert len(_latent_labels(at)) == 4
     shutil.rmtree(app_env / "mine")
@@ -65,7 +65,7 @@ def test_files_overwritten_in_place_give_the_new_model(app_env, tmp_path):
     checkpoint = _write_run(app_env, seed=0)
     at = _explore_on_the_run()
     before = at.image[0].value
-    model_config, data_config = TINY_MODELS["mnist16"]
+    model_config, data_config = TINY_MODELS["mnist32"]
     torch.manual_seed(2)
     other = save_checkpoint(tmp_path / "other", VAE(model_config), data_config,
                             TrainConfig(epochs=1), metadata={"epoch": 1})

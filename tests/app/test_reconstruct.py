@@ -124,7 +124,7 @@ def test_interpolation_steps_and_endpoints(app_env):
 
 @pytest.fixture(scope="module")
 def active(tmp_path_factory) -> ActiveModel:
-    path = make_tiny_checkpoint(tmp_path_factory.mktemp("model") / "m", "mnist16")
+    path = make_tiny_checkpoint(tmp_path_factory.mktemp("model") / "m", "mnist32")
     return ActiveModel(ModelEntry("asset:m", "m", path), load_checkpoint(path), "test")
 
 

@@ -1,5 +1,5 @@
 """Reconstruct's attribute sliders and vector arithmetic (AppTest, the briefly trained tiny
-mnist16), and the decode they show (a plain unit test)."""
+mnist32), and the decode they show (a plain unit test)."""
 
 import io
 
@@ -55,7 +55,7 @@ def test_vector_arithmetic_decodes_a_minus_b_plus_c_and_opens_it_in_explore(trai
     assert _image(at, "decoded z(A) - z(B) + z(C)").value != result.value
     next(b for b in at.button if b.label == "Open this z in Explore").click().run()
     assert not at.exception
-    checkpoint = load_checkpoint(trained_assets / "mnist16")
+    checkpoint = load_checkpoint(trained_assets / "mnist32")
     test_x = load_dataset(checkpoint.data_config).test_x
     means = encode_images(checkpoint.model, test_x[[2, 3, 7]]).mean
     expected = vector_arithmetic(*means)
@@ -63,7 +63,7 @@ def test_vector_arithmetic_decodes_a_minus_b_plus_c_and_opens_it_in_explore(trai
 
 
 def test_the_decoded_png_is_the_decoder_mean_at_z(trained_assets):
-    checkpoint = load_checkpoint(trained_assets / "mnist16")
+    checkpoint = load_checkpoint(trained_assets / "mnist32")
 
     class Active:  # what decoded_png reads of an ActiveModel
         version, model = "test@1", checkpoint.model

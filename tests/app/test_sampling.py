@@ -140,7 +140,7 @@ def test_page_shows_the_posterior_of_the_chosen_example_and_a_gif(app_env, tiny_
                                                                   downloads):
     at = _sampling()
     assert not at.exception and not at.error
-    checkpoint = load_checkpoint(tiny_assets / "mnist16")
+    checkpoint = load_checkpoint(tiny_assets / "mnist32")
     data = load_dataset(checkpoint.data_config)
     encoded = encode_images(checkpoint.model, data.test_x[:1])
     caption = at.caption[0].value

@@ -72,7 +72,7 @@ def test_shared_sidebar_has_no_checkpoint_uploader(app_env, monkeypatch):
     assert not at.exception
     assert not at.sidebar.get("file_uploader")
     assert not [e for e in at.sidebar.get("expander") if "checkpoint" in e.label.lower()]
-    assert at.sidebar.selectbox(key="model_picker").value == "asset:mnist16"
+    assert at.sidebar.selectbox(key="model_picker").value == "asset:mnist32"
 
 
 def test_the_admin_can_allow_training_and_checkpoint_uploads(two_runs, monkeypatch):

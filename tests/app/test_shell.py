@@ -15,8 +15,8 @@ def test_app_starts_on_the_default_model_with_its_card(app_env):
     at = _app().run()
     assert not at.exception
     picker = at.sidebar.selectbox(key="model_picker")
-    assert picker.value == "asset:mnist16"
-    assert set(picker.options) >= {"mnist16 (shipped)", "mnist2d (shipped)", "shapes (shipped)"}
+    assert picker.value == "asset:mnist32"
+    assert set(picker.options) >= {"mnist32 (shipped)", "mnist2d (shipped)", "shapes (shipped)"}
     card = at.sidebar.markdown[0].value
     assert "mnist5k" in card and "latent 4" in card and "543.2" in card and "540.1" in card
 
@@ -32,7 +32,7 @@ def test_a_session_sees_only_its_own_choice(app_env):
     first, second = _app().run(), _app().run()
     first.sidebar.selectbox(key="model_picker").set_value("asset:shapes").run()
     second.run()
-    assert second.sidebar.selectbox(key="model_picker").value == "asset:mnist16"
+    assert second.sidebar.selectbox(key="model_picker").value == "asset:mnist32"
 
 
 def _upload_checkpoint(at: AppTest, files: list[tuple[str, bytes, str]]) -> AppTest:
@@ -63,7 +63,7 @@ def test_uploading_a_checkpoint_makes_it_the_active_model(app_env, tmp_path):
 def test_the_upload_message_stays_true_after_switching_model(app_env, tmp_path):
     make_tiny_checkpoint(tmp_path / "mine", "shapes", seed=3)
     at = _upload_checkpoint(_app().run(), _checkpoint_files(tmp_path / "mine"))
-    at.sidebar.selectbox(key="model_picker").set_value("asset:mnist16").run()
+    at.sidebar.selectbox(key="model_picker").set_value("asset:mnist32").run()
     assert not at.exception and not at.sidebar.success
     assert "pick it in the Model box" in at.sidebar.info[0].value
 
@@ -77,7 +77,7 @@ def test_a_pickle_or_half_a_checkpoint_is_refused_with_a_message(app_env, tmp_pa
     at = _upload_checkpoint(_app().run(), [pickled, config])
     assert not at.exception
     assert "cannot be used" in at.sidebar.error[0].value
-    assert at.sidebar.selectbox(key="model_picker").value == "asset:mnist16"
+    assert at.sidebar.selectbox(key="model_picker").value == "asset:mnist32"
 
 
 def test_a_deleted_run_in_use_is_named_when_the_default_takes_its_place(app_env):
@@ -91,7 +91,7 @@ def test_a_deleted_run_in_use_is_named_when_the_default_takes_its_place(app_env)
     shutil.rmtree(app_env / "mine")  # as another session's Delete would
     at.run()
     assert not at.exception
-    assert at.sidebar.selectbox(key="model_picker").value == "asset:mnist16"
+    assert at.sidebar.selectbox(key="model_picker").value == "asset:mnist32"
     assert "The run mine you were using is no longer here" in at.sidebar.warning[0].value
     at.sidebar.selectbox(key="model_picker").set_value("asset:shapes").run()
     assert not at.sidebar.warning  # said until another model is chosen

@@ -83,16 +83,16 @@ def test_pruning_orders_epochs_by_number_not_as_text(tmp_path, model):
 
 def test_saving_never_replaces_a_folder_that_is_not_a_checkpoint(tmp_path, model):
     assets = tmp_path / "assets"
-    save_checkpoint(assets / "mnist16", model, DataConfig())
+    save_checkpoint(assets / "mnist32", model, DataConfig())
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "todo.txt").write_text("mine")
     for target in (assets, tmp_path / "notes", tmp_path / "notes" / "todo.txt"):
         with pytest.raises(CheckpointError, match="not a checkpoint this tool wrote"):
             save_checkpoint(target, model, DataConfig())
-    assert (assets / "mnist16" / "model.safetensors").is_file()
+    assert (assets / "mnist32" / "model.safetensors").is_file()
     assert (tmp_path / "notes" / "todo.txt").read_text() == "mine"
-    save_checkpoint(assets / "mnist16", model, DataConfig(name="digits"))  # ours: replaced
-    assert load_checkpoint(assets / "mnist16").data_config.name == "digits"
+    save_checkpoint(assets / "mnist32", model, DataConfig(name="digits"))  # ours: replaced
+    assert load_checkpoint(assets / "mnist32").data_config.name == "digits"
 
 
 def _saved(tmp_path, model):

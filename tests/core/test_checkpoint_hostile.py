@@ -28,7 +28,7 @@ def _upload(directory, edit=None):
 
 @pytest.fixture
 def tiny(tmp_path):
-    return make_tiny_checkpoint(tmp_path / "tiny", "mnist16")
+    return make_tiny_checkpoint(tmp_path / "tiny", "mnist32")
 
 
 @pytest.fixture

@@ -90,7 +90,7 @@ def test_float32_weights_ship_as_float32_and_half_precision_ones_as_float16():
     _assert_page_decode_matches(model, half)
 
 
-@pytest.mark.parametrize("name", ["mnist16", "mnist16-gaussian", "mnist2d", "shapes", "mnist-ae",
+@pytest.mark.parametrize("name", ["mnist32", "mnist16-gaussian", "mnist2d", "shapes", "mnist-ae",
                                   "mnist-vae"])
 def test_shipped_models_export_losslessly(name):
     model = load_checkpoint(PROJECT_DIR / "assets" / name).model.eval()

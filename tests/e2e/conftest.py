@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.harness import CHROMIUM, PROJECT_DIR, launch_browser, serve_app
 
-REAL_ASSETS = PROJECT_DIR / "assets" / "mnist16"
+REAL_ASSETS = PROJECT_DIR / "assets" / "mnist32"
 # Two cores shared with other work: a rerun can take a few seconds.
 expect.set_options(timeout=15_000)
 
@@ -50,7 +50,7 @@ def served_app(tiny_assets, tmp_path_factory):
 def served_real_app(tmp_path_factory):
     """The app on the shipped models in assets/ (for screenshots and latency)."""
     if not REAL_ASSETS.is_dir():
-        pytest.skip("assets/mnist16 is not there: the shipped model is needed")
+        pytest.skip("assets/mnist32 is not there: the shipped model is needed")
     with serve_app(tmp_path_factory.mktemp("e2e-real-runs")) as app:
         yield app
 

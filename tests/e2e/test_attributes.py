@@ -1,4 +1,4 @@
-"""Attribute directions in a real browser, on the shipped mnist16: an uploaded image changes when
+"""Attribute directions in a real browser, on the shipped mnist32: an uploaded image changes when
 an attribute slider moves (its decoded pixels differ), and Explore's latent sliders follow an
 attribute slider. Saves screenshots of both views at 1280x800 (ATTRIBUTE_SHOTS, else a tmp dir)."""
 

@@ -28,7 +28,7 @@ from vae_core.models import VAE
 
 pytestmark = pytest.mark.e2e
 
-SHIPPED = ["mnist16", "mnist16-gaussian", "mnist2d", "shapes"]
+SHIPPED = ["mnist32", "mnist16-gaussian", "mnist2d", "shapes"]
 RGB = "rgb21"  # 3 x 21 x 21, conv decoder 5 -> 10 -> 21, learned std, float32 weights
 TOLERANCE = 1e-3  # max abs difference on the 0-1 pixel scale
 
@@ -67,9 +67,9 @@ def _torch_decode(model, z: list[list[float]]):
 
 def _open(page, app, name: str) -> None:
     open_page(page, app, "Explore")
-    if name != "mnist16":
+    if name != "mnist32":
         pick_model(page, f"{name} (shipped)")
-    wait_in_page(page, f"asset:{name}")  # the new model's explorer, not mnist16's
+    wait_in_page(page, f"asset:{name}")  # the new model's explorer, not mnist32's
 
 
 def _drag_a_little(page) -> None:
@@ -127,7 +127,7 @@ def test_in_page_decode_equals_torch_at_20_z_one_reached_by_dragging(served_mode
 def test_a_one_second_drag_draws_30_images_and_sends_z_a_few_times(served_models, page):
     sent: list[float] = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.append(time.monotonic())))
-    _open(page, served_models[0], "mnist16")
+    _open(page, served_models[0], "mnist32")
     page.wait_for_timeout(500)  # let the first reruns settle
     wait_for_idle(page)
     frames = hook(page, "frames()")
@@ -174,7 +174,7 @@ def _wait_until(condition, timeout: float = 30):
 
 
 def test_the_2d_pad_moves_the_two_most_used_dimensions(served_models, page):
-    _open(page, served_models[0], "mnist16")
+    _open(page, served_models[0], "mnist32")
     pad = page.locator("[data-testid=stMain] .latent-explorer .pad canvas")
     pad.scroll_into_view_if_needed()
     box = pad.bounding_box()
