@@ -51,7 +51,7 @@ def _name(asset: Path) -> str:
 
 def test_the_shipped_models_are_there():
     assert [_name(p) for p in ASSETS] == [
-        "mnist-ae", "mnist-vae", "mnist32", "mnist16-gaussian", "mnist2d", "shapes",
+        "mnist-ae", "mnist-vae", "mnist16-gaussian", "mnist2d", "mnist32", "shapes",
         "shapes-sweep/beta-1", "shapes-sweep/beta-2", "shapes-sweep/beta-4", "shapes-sweep/beta-8"]
 
 
