@@ -117,16 +117,18 @@ def _model_fields() -> dict:
                                    key="train_hidden",
                                    help="Comma-separated: layer widths (mlp) or channels "
                                         "per stride-2 layer (conv)."),
-        "dense": left.number_input("Dense width (conv)", 1, MAX_DENSE, DEFAULT.model.dense,
+        "dense": left.number_input("Dense width", 1, MAX_DENSE, DEFAULT.model.dense,
                                    key="train_dense",
-                                   help="The fully connected layer next to the latent; the "
-                                        "MLP ignores it."),
+                                   help="Conv only: the fully connected layer between the "
+                                        "convolutions and the latent. The MLP ignores it."),
         "latent_dim": left.number_input("Latent size", 1, 512, DEFAULT.model.latent_dim,
                                         key="train_latent"),
         "likelihood": right.selectbox("Likelihood p(x|z)", list(LIKELIHOODS),
                                       format_func=LIKELIHOODS.get, key="train_likelihood",
-                                      help="Bernoulli treats pixels as probabilities (digits); "
-                                           "a Gaussian has a mean and a std per pixel."),
+                                      help="Bernoulli models binary pixels (each batch is "
+                                           "binarized afresh; digits, shapes); a Gaussian "
+                                           "models 8-bit grey levels with a mean and a std "
+                                           "per pixel."),
     }
 
 

@@ -2,6 +2,7 @@
 model and an RGB model of odd size made here; the image follows a mouse drag at display rate
 while the server hears z only a few times a second. Latent map scrubs its plane the same way."""
 
+import re
 import shutil
 import time
 
@@ -15,6 +16,7 @@ from tests.conftest import PROJECT_DIR
 from tests.e2e.explorer import (
     EXPLORER,
     MEAN_CANVAS,
+    RANGES,
     hook,
     pick_model,
     sweep_slider,
@@ -192,3 +194,20 @@ def test_the_2d_pad_moves_the_two_most_used_dimensions(served_models, page):
 
     z = _wait_until(drawn)["z"]  # the page drew that z
     assert sorted(z)[:-2] == [0.0] * (len(z) - 2)  # and nothing else moved
+
+
+def test_collapsed_dimensions_wait_behind_a_toggle(served_models, page):
+    app, assets = served_models
+    latent_dim = load_checkpoint(assets / "shapes").model_config.latent_dim
+    _open(page, app, "shapes")
+    toggle = page.locator(f"{EXPLORER} button.toggle-collapsed")
+    names = page.locator(f"{EXPLORER} .name")
+    expect(toggle).to_have_text(re.compile(r"^Show \d+ collapsed dimensions$"))
+    hidden = int(re.search(r"\d+", toggle.text_content()).group())
+    assert 0 < hidden < latent_dim
+    expect(page.locator(RANGES)).to_have_count(latent_dim - hidden)
+    assert not any("collapsed" in name for name in names.all_text_contents())
+    toggle.click()
+    expect(page.locator(RANGES)).to_have_count(latent_dim)
+    assert sum("collapsed" in name for name in names.all_text_contents()) == hidden
+    expect(toggle).to_have_text(f"Hide {hidden} collapsed dimensions")

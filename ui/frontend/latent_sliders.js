@@ -42,7 +42,7 @@ function buildRow(label, muted, control, onMove) {
   head.append(element("span", "name", label), shown);
   const strip = element("canvas", "strip");
   row.append(head, input);
-  return { row, input, shown, strip };
+  return { row, input, shown, strip, muted };
 }
 
 function buildFigure(entry, control) {
@@ -84,6 +84,7 @@ function createController(parent) {
     root, rows: [], layout: null, revision: undefined, send: null, control: null, entry: null,
     seq: Date.now(), lastSent: null, lastSentAt: -Infinity, trailing: null, frameRequested: false,
     frames: 0, frameTimes: [], lastDrawn: null, parts: null, pad: null, reported: null,
+    panel: null, showCollapsed: false,
   };
 
   const show = (row, value) => {
@@ -176,7 +177,26 @@ function createController(parent) {
       sizeCanvas(row.strip, c.strips.steps * tile - 1, model.height);
       row.row.append(row.strip);
     });
-    c.strips.reset(c.rows.map((row, i) => ({ canvas: row.strip, dim: c.control.order[i] })));
+  };
+
+  // Collapsed (muted) dimensions barely change the image; a model with many of them would push
+  // everything below the sliders off the screen, so they wait behind a toggle. Hidden rows stay
+  // in c.rows: they keep their values and z keeps its length.
+  c.arrange = () => {
+    const { sliders, toggle } = c.panel;
+    const muted = c.rows.filter((row) => row.muted).length;
+    const hide = !c.showCollapsed && muted > 0 && muted < c.rows.length;
+    const visible = c.rows.filter((row) => !(hide && row.muted));
+    const two = visible.length > 6; // column-major like st.columns: most used top left
+    sliders.className = two ? "latent-sliders two" : "latent-sliders";
+    sliders.style.gridTemplateRows = two ? `repeat(${Math.ceil(visible.length / 2)}, auto)` : "";
+    sliders.replaceChildren(...visible.map((row) => row.row));
+    toggle.hidden = muted === 0 || muted === c.rows.length;
+    toggle.textContent = hide ? `Show ${muted} collapsed dimensions` : `Hide ${muted} collapsed dimensions`;
+    toggle.setAttribute("aria-expanded", String(!hide));
+    const dimOf = (row) => c.control.order[c.rows.indexOf(row)];
+    c.strips?.reset(visible.map((row) => ({ canvas: row.strip, dim: dimOf(row) })));
+    if (c.strips && c.lastDrawn) c.strips.update(c.lastDrawn);
   };
 
   c.build = () => {
@@ -192,13 +212,18 @@ function createController(parent) {
     c.parts = null;
     c.lastDrawn = null;
     const sliders = element("div", "latent-sliders");
-    const two = control.labels.length > 6; // column-major like st.columns: most used top left
-    sliders.className = two ? "latent-sliders two" : "latent-sliders";
-    sliders.style.gridTemplateRows = two ? `repeat(${Math.ceil(control.labels.length / 2)}, auto)` : "";
+    const toggle = element("button", "toggle-collapsed");
+    toggle.type = "button";
+    toggle.addEventListener("click", () => {
+      c.showCollapsed = !c.showCollapsed;
+      c.arrange();
+    });
+    c.panel = { sliders, toggle };
     c.rows = control.labels.map((label, i) => buildRow(label, control.muted[i], control, onMove));
-    sliders.replaceChildren(...c.rows.map((r) => r.row));
+    const panel = element("div", "slider-panel");
+    panel.append(sliders, toggle);
     root.className = inPage ? "latent-explorer in-page" : "latent-explorer";
-    root.replaceChildren(sliders);
+    root.replaceChildren(panel);
     if (inPage) {
       c.parts = buildFigure(entry, control);
       if (control.labels.length >= 2) {
@@ -209,6 +234,7 @@ function createController(parent) {
       root.append(c.parts.figure);
       c.buildStrips();
     }
+    c.arrange();
     c.revision = undefined; // fresh inputs take Python's values (or the user's, after a remount)
   };
 
