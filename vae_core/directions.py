@@ -12,9 +12,12 @@ Probes are scikit-learn models, fitted on training codes and scored on held-out 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.linear_model import LinearRegression, LogisticRegression
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
 
 CLASS, VALUE = "class", "value"
 
@@ -63,6 +66,9 @@ class Direction:
 
 def fit_probe(fit_codes: np.ndarray, held_out_codes: np.ndarray, target: Target) -> Probe:
     """A logistic (CLASS) or least-squares (VALUE) probe, scored on the held-out codes."""
+    # Imported here: scikit-learn takes ~1.7 s to import; Explore's first image need not wait.
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
     if target.kind == CLASS:
         model = LogisticRegression(max_iter=2000).fit(fit_codes, target.fit)
         weights, bias = _all_classes(model, len(target.class_names))
