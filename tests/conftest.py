@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from streamlit.testing.v1 import AppTest
 
 from vae_core.checkpoint import save_checkpoint
 from vae_core.config import DataConfig, ModelConfig, TrainConfig
@@ -33,6 +34,15 @@ def make_tiny_checkpoint(directory: Path, name: str = "mnist32", seed: int = 0) 
                          "log_px_stderr": 0.5, "iw_samples": 10, "n_images": 100}}
     return save_checkpoint(directory, VAE(model_config), data_config, TrainConfig(epochs=1),
                            metadata=metadata)
+
+
+def open_app_page(page: str, model_key: str, timeout: float = 120, **state) -> AppTest:
+    """The app on app_pages/<page>.py, with `model_key` (e.g. "asset:mnist32") and `state` set."""
+    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=timeout)
+    at.session_state["model_key"] = model_key
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.switch_page(f"app_pages/{page}.py").run()
 
 
 @pytest.fixture(scope="session")

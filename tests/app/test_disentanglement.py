@@ -9,13 +9,11 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT_DIR, make_tiny_checkpoint
+from tests.conftest import make_tiny_checkpoint, open_app_page
 from vae_core.active_units import count_active
 from vae_core.checkpoint import load_checkpoint, save_checkpoint
 from vae_core.data import load_dataset
 from vae_core.disentanglement_report import disentanglement_report
-
-PAGE = "app_pages/disentanglement.py"
 
 
 def _with_report(directory, beta: float) -> None:
@@ -44,9 +42,7 @@ def sweep_assets(tiny_assets, tmp_path_factory):
 def _page(monkeypatch, assets, runs, model: str) -> AppTest:
     monkeypatch.setenv("LATENT_LAB_ASSETS", str(assets))
     monkeypatch.setenv("LATENT_LAB_RUNS", str(runs))
-    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=180)
-    at.session_state["model_key"] = model
-    at.switch_page(PAGE).run()
+    at = open_app_page("disentanglement", model, timeout=180)
     assert not at.exception
     return at
 

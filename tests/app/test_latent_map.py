@@ -14,16 +14,14 @@ from streamlit.testing.v1 import AppTest
 
 import ui.active_model
 import ui.latent_helpers
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, open_app_page
 from ui.component_envelope import read_envelope
 
 PAGE = "app_pages/latent_map.py"
 
 
 def _page(model: str = "asset:mnist32") -> AppTest:
-    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=120)
-    at.session_state["model_key"] = model
-    at.switch_page(PAGE).run()
+    at = open_app_page("latent_map", model)
     assert not at.exception
     return at
 

@@ -13,7 +13,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import ui.active_model
-from tests.conftest import PROJECT_DIR
+from tests.conftest import open_app_page
 from vae_core.checkpoint import save_checkpoint
 from vae_core.config import DataConfig, ModelConfig, TrainConfig
 from vae_core.models import VAE
@@ -46,12 +46,7 @@ def latent_one_env(latent_one_assets, tmp_path, monkeypatch):
 
 
 def _page(model: str, page: str, **state) -> AppTest:
-    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=120)
-    at.session_state["model_key"] = f"asset:{model}"
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(f"app_pages/{page}.py").run()
-    return at
+    return open_app_page(page, f"asset:{model}", **state)
 
 
 def _problems(at: AppTest) -> list[str]:
