@@ -45,6 +45,20 @@ def open_app_page(page: str, model_key: str, timeout: float = 120, **state) -> A
     return at.switch_page(f"app_pages/{page}.py").run()
 
 
+def checkpoint_uploader(at: AppTest):
+    """The sidebar's checkpoint uploader (its key changes each time a load clears it)."""
+    (uploader,) = at.sidebar.get("file_uploader")
+    return uploader
+
+
+def upload_checkpoint(at: AppTest, files: list[tuple[str, bytes, str]]) -> AppTest:
+    """Drop (name, bytes, mime) files on the sidebar's checkpoint uploader and rerun."""
+    uploader = checkpoint_uploader(at)
+    for name, data, mime in files:
+        uploader.upload(name, data, mime)
+    return at.run()
+
+
 @pytest.fixture(scope="session")
 def tiny_assets(tmp_path_factory) -> Path:
     """An assets/ folder of tiny models named like the shipped ones."""

@@ -14,7 +14,8 @@ from .deployment import CHECKPOINT_UPLOAD, allowed
 from .model_registry import find_entry, run_models, save_upload, shipped_models
 
 UPLOADS_KEY = "uploaded_model_keys"  # this session's uploaded checkpoints, by model key
-UPLOADED_FILES_KEY = "checkpoint_upload_done"  # file ids already handled: validate once
+UPLOAD_OUTCOME_KEY = "checkpoint_upload_outcome"  # the last upload's model key or its error
+UPLOADER_GENERATION_KEY = "checkpoint_uploader_generation"
 PICKER_KEY = "model_picker"
 
 
@@ -127,42 +128,57 @@ def checkpoint_in_use(active: ActiveModel) -> str:
     return f"{text}, the run's latest checkpoint."
 
 
+def uploader_key() -> str:
+    """The checkpoint uploader's key: a new key is a new, empty widget, the only way Streamlit
+    clears an uploader, so a loaded pair does not stay listed under the next upload."""
+    return f"checkpoint_upload_{st.session_state.get(UPLOADER_GENERATION_KEY, 0)}"
+
+
 def render_checkpoint_upload() -> None:
     with st.sidebar.expander("Upload a checkpoint"):
-        files = st.file_uploader(
+        st.file_uploader(
             "model.safetensors and config.json", type=["safetensors", "json"],
-            accept_multiple_files=True, key="checkpoint_upload",
+            accept_multiple_files=True, key=uploader_key(), on_change=_on_upload,
         )
-        if not files:
+        outcome = st.session_state.get(UPLOAD_OUTCOME_KEY)
+        if not outcome:
             return
-        by_suffix = {f.name.rsplit(".", 1)[-1].lower(): f for f in files}
-        if set(by_suffix) != {"safetensors", "json"}:
-            st.error("Upload both files of a checkpoint: one .safetensors and its config.json.")
-            return
-        file_ids = tuple(sorted(f.file_id for f in files))
-        if st.session_state.get(UPLOADED_FILES_KEY, (None, None))[0] != file_ids:
-            _accept_upload(by_suffix["safetensors"].getvalue(), by_suffix["json"].getvalue(),
-                           file_ids)
-        outcome = st.session_state[UPLOADED_FILES_KEY][1]
         if not outcome.startswith("upload:"):
             st.error(outcome)
         # The picker's new value is in its state before it is drawn (below this expander).
         elif outcome == st.session_state.get(PICKER_KEY, active_key()):
-            st.success("Checkpoint loaded and active; it is in the Model box above.")
+            st.success(f"Checkpoint loaded and active: {_upload_label(outcome)}.")
         else:
-            st.info("Checkpoint loaded; pick it in the Model box above to use it again.")
+            st.info(f"Loaded {_upload_label(outcome)}; pick it in the Model box above to use it "
+                    "again.")
 
 
-def _accept_upload(weights: bytes, config_json: bytes, file_ids: tuple) -> None:
-    """Validate once per pair of files; remember the model key or the error to show."""
+def _upload_label(key: str) -> str:
+    entry = find_entry(key)
+    return entry.label if entry is not None else "the checkpoint"
+
+
+def _on_upload() -> None:
+    """Validate the files as they arrive (a callback runs before the picker is drawn, so a
+    good checkpoint can become the active model in this same run)."""
+    files = st.session_state.get(uploader_key()) or []
+    if not files:
+        st.session_state[UPLOAD_OUTCOME_KEY] = None
+        return
+    by_suffix = {f.name.rsplit(".", 1)[-1].lower(): f for f in files}
+    if set(by_suffix) != {"safetensors", "json"}:
+        st.session_state[UPLOAD_OUTCOME_KEY] = (
+            "Upload both files of a checkpoint: one .safetensors and its config.json.")
+        return
     try:
-        key = save_upload(weights, config_json)
+        key = save_upload(by_suffix["safetensors"].getvalue(), by_suffix["json"].getvalue())
     except CheckpointError as error:
-        outcome = f"That checkpoint cannot be used: {error}"
-    else:
-        uploads = st.session_state.setdefault(UPLOADS_KEY, [])
-        if key not in uploads:
-            uploads.append(key)
-        choose_model(key)
-        outcome = key
-    st.session_state[UPLOADED_FILES_KEY] = (file_ids, outcome)
+        st.session_state[UPLOAD_OUTCOME_KEY] = f"That checkpoint cannot be used: {error}"
+        return
+    uploads = st.session_state.setdefault(UPLOADS_KEY, [])
+    if key not in uploads:
+        uploads.append(key)
+    choose_model(key)
+    st.session_state[UPLOAD_OUTCOME_KEY] = key
+    generation = st.session_state.get(UPLOADER_GENERATION_KEY, 0)
+    st.session_state[UPLOADER_GENERATION_KEY] = generation + 1

@@ -5,7 +5,7 @@ import json
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT_DIR, make_tiny_checkpoint
+from tests.conftest import PROJECT_DIR, make_tiny_checkpoint, upload_checkpoint
 from vae_core.data import folder
 
 EXPLORE = "app_pages/explore.py"
@@ -15,11 +15,10 @@ def _upload(directory, edit) -> AppTest:
     document = json.loads((directory / "config.json").read_text())
     edit(document)
     at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=60).run()
-    uploader = at.sidebar.file_uploader(key="checkpoint_upload")
-    uploader.upload("model.safetensors", (directory / "model.safetensors").read_bytes(),
-                    "application/octet-stream")
-    uploader.upload("config.json", json.dumps(document).encode(), "application/json")
-    return at.run()
+    return upload_checkpoint(at, [
+        ("model.safetensors", (directory / "model.safetensors").read_bytes(),
+         "application/octet-stream"),
+        ("config.json", json.dumps(document).encode(), "application/json")])
 
 
 def test_an_uploaded_data_path_is_not_read_on_any_page(app_env, tmp_path, monkeypatch):

@@ -7,7 +7,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT_DIR, TINY_MODELS
+from tests.conftest import PROJECT_DIR, TINY_MODELS, checkpoint_uploader
 from vae_core.checkpoint import save_run_checkpoint
 from vae_core.config import RunConfig, TrainConfig
 from vae_core.models import VAE
@@ -51,7 +51,7 @@ def test_locally_every_action_is_there(two_runs, monkeypatch):
     assert not at.exception
     assert _labels(at) >= MANAGE | {"Use this model"}
     assert at.form_submit_button[0].label == "Start training"
-    assert at.sidebar.file_uploader(key="checkpoint_upload") is not None
+    assert checkpoint_uploader(at) is not None
 
 
 def test_shared_train_page_shows_runs_but_no_start_cancel_or_delete(two_runs, monkeypatch):
@@ -82,7 +82,7 @@ def test_the_admin_can_allow_training_and_checkpoint_uploads(two_runs, monkeypat
     assert not at.exception
     assert _labels(at) >= MANAGE
     assert at.form_submit_button[0].label == "Start training"
-    assert at.sidebar.file_uploader(key="checkpoint_upload") is not None
+    assert checkpoint_uploader(at) is not None
 
 
 @pytest.mark.parametrize("variable, value", [("LATENT_LAB_MODE", "public"),

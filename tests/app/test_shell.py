@@ -4,7 +4,7 @@ import pickle
 
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT_DIR, make_tiny_checkpoint
+from tests.conftest import PROJECT_DIR, checkpoint_uploader, make_tiny_checkpoint, upload_checkpoint
 
 
 def _app() -> AppTest:
@@ -35,13 +35,6 @@ def test_a_session_sees_only_its_own_choice(app_env):
     assert second.sidebar.selectbox(key="model_picker").value == "asset:mnist32"
 
 
-def _upload_checkpoint(at: AppTest, files: list[tuple[str, bytes, str]]) -> AppTest:
-    uploader = at.sidebar.file_uploader(key="checkpoint_upload")
-    for name, data, mime in files:
-        uploader.upload(name, data, mime)
-    return at.run()
-
-
 def _checkpoint_files(directory) -> list[tuple[str, bytes, str]]:
     return [("model.safetensors", (directory / "model.safetensors").read_bytes(),
              "application/octet-stream"),
@@ -50,7 +43,7 @@ def _checkpoint_files(directory) -> list[tuple[str, bytes, str]]:
 
 def test_uploading_a_checkpoint_makes_it_the_active_model(app_env, tmp_path):
     make_tiny_checkpoint(tmp_path / "mine", "shapes", seed=3)
-    at = _upload_checkpoint(_app().run(), _checkpoint_files(tmp_path / "mine"))
+    at = upload_checkpoint(_app().run(), _checkpoint_files(tmp_path / "mine"))
     assert not at.exception and not at.sidebar.error
     picker = at.sidebar.selectbox(key="model_picker")
     assert picker.value.startswith("upload:")
@@ -58,11 +51,24 @@ def test_uploading_a_checkpoint_makes_it_the_active_model(app_env, tmp_path):
     label = picker.format_func(picker.value)
     assert label.startswith("uploaded: shapes · latent 3 (")  # named by its card
     assert "loaded and active" in at.sidebar.success[0].value
+    assert label in at.sidebar.success[0].value
+
+
+def test_a_loaded_checkpoint_leaves_the_uploader_empty_for_the_next(app_env, tmp_path):
+    make_tiny_checkpoint(tmp_path / "first", "shapes", seed=3)
+    make_tiny_checkpoint(tmp_path / "second", "shapes", seed=4)
+    at = upload_checkpoint(_app().run(), _checkpoint_files(tmp_path / "first"))
+    assert checkpoint_uploader(at).value == []
+    at = upload_checkpoint(at, _checkpoint_files(tmp_path / "second"))
+    assert not at.exception and not at.sidebar.error
+    picker = at.sidebar.selectbox(key="model_picker")
+    assert len([label for label in picker.options if label.startswith("uploaded:")]) == 2
+    assert checkpoint_uploader(at).value == []
 
 
 def test_the_upload_message_stays_true_after_switching_model(app_env, tmp_path):
     make_tiny_checkpoint(tmp_path / "mine", "shapes", seed=3)
-    at = _upload_checkpoint(_app().run(), _checkpoint_files(tmp_path / "mine"))
+    at = upload_checkpoint(_app().run(), _checkpoint_files(tmp_path / "mine"))
     at.sidebar.selectbox(key="model_picker").set_value("asset:mnist32").run()
     assert not at.exception and not at.sidebar.success
     assert "pick it in the Model box" in at.sidebar.info[0].value
@@ -71,10 +77,10 @@ def test_the_upload_message_stays_true_after_switching_model(app_env, tmp_path):
 def test_a_pickle_or_half_a_checkpoint_is_refused_with_a_message(app_env, tmp_path):
     make_tiny_checkpoint(tmp_path / "mine", "shapes")
     weights, config = _checkpoint_files(tmp_path / "mine")
-    at = _upload_checkpoint(_app().run(), [weights])
+    at = upload_checkpoint(_app().run(), [weights])
     assert "Upload both files" in at.sidebar.error[0].value
     pickled = ("model.safetensors", pickle.dumps({"w": [1, 2]}), "application/octet-stream")
-    at = _upload_checkpoint(_app().run(), [pickled, config])
+    at = upload_checkpoint(_app().run(), [pickled, config])
     assert not at.exception
     assert "cannot be used" in at.sidebar.error[0].value
     assert at.sidebar.selectbox(key="model_picker").value == "asset:mnist32"

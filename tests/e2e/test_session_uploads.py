@@ -36,6 +36,9 @@ def test_an_uploaded_checkpoint_is_deleted_when_its_session_ends(
         page.locator("[data-testid=stSidebar] input[type=file]").set_input_files(
             [str(checkpoint / "model.safetensors"), str(checkpoint / "config.json")])
         expect(page.get_by_text("Checkpoint loaded and active")).to_be_visible()
+        # Cleared for the next upload: the loaded pair is not left listed.
+        chips = page.locator("[data-testid=stSidebar] [data-testid=stFileChipName]")
+        expect(chips).to_have_count(0)
         (session,) = _session_folders(tmp_root, app.process.pid)
         assert (next(session.iterdir()) / "model.safetensors").is_file()
         time.sleep(4)  # a few sweeps: an open tab keeps its upload
