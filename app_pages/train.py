@@ -160,9 +160,7 @@ def _train_fields() -> dict:
                  "per batch: fewer images overfit less."),
         "device": left.selectbox("Device", devices, key="train_device",
                                  help="auto = CUDA when present, else MPS, else the CPU."),
-        "name": right.text_input("Run name (optional)", key="train_name",
-                                 help="Letters, digits, '-' and '_'."),
-        **_processes_field(left),
+        **_processes_field(right),
     }
 
 
@@ -185,17 +183,24 @@ def render_new_run_form() -> None:
         return
     dataset = st.selectbox("Dataset", list(DATASETS), format_func=DATASETS.get,
                            key="train_dataset")
+    refusal = st.container()  # above the form, where the button is
     with st.form("train_form"):
+        # The action first, so it is on screen at 1280x800; the settings below it default to
+        # the recipe the README measures.
+        name_column, button_column = st.columns(2, vertical_alignment="bottom")
+        name = name_column.text_input("Run name (optional)", key="train_name",
+                                      help="Letters, digits, '-' and '_'.")
+        submitted = button_column.form_submit_button("Start training", type="primary",
+                                                     width="stretch")
         fields = {**_upload_fields(dataset), **_model_fields(), **_train_fields()}
-        submitted = st.form_submit_button("Start training", type="primary")
     if not submitted:
         return
     try:
         config = _run_config(dataset, fields)
-        run_dir = start_run(config, runs_dir(), fields["name"].strip() or None,
+        run_dir = start_run(config, runs_dir(), name.strip() or None,
                             processes=int(fields.get("processes", 1)))
     except (ConfigError, DatasetError, RunError) as error:
-        st.error(f"Nothing was started: {error}")
+        refusal.error(f"Nothing was started: {error}")
         return
     st.session_state[SELECTED_KEY] = st.session_state[STARTED_KEY] = run_dir.name
 
@@ -357,7 +362,7 @@ st.title("Train")
 st.caption("Train a new VAE (or a plain autoencoder) in the background; the rest of the app "
            "stays usable. Finished epochs are checkpointed, so a cancelled or crashed run can be "
            "resumed.")
-form_column, runs_column = st.columns([2, 3], gap="large")
+form_column, runs_column = st.columns([5, 7], gap="large")
 with form_column:
     render_new_run_form()
 with runs_column:

@@ -116,8 +116,17 @@ def _kl_per_dim(version: str, _active: ActiveModel, _data: ImageDataset) -> np.n
 
 
 def dimension_usage(active: ActiveModel, data: ImageDataset | None) -> np.ndarray | None:
-    """Average KL per latent dimension on the test set (nats), cached per model version; None
-    without data, and for a plain autoencoder (it has no KL)."""
-    if data is None or active.is_autoencoder:
+    """Average KL per latent dimension on the test set (nats); None for a plain autoencoder
+    (it has no KL) and without data unless the checkpoint recorded it.
+
+    Exported models record it in their card (checked when loaded: one finite number per
+    dimension), which spares the first page run an encoding of the test set; otherwise it is
+    computed once per model version."""
+    if active.is_autoencoder:
+        return None
+    recorded = active.checkpoint.metadata.get("kl_per_dimension")
+    if recorded is not None:
+        return np.asarray(recorded, dtype=np.float64)
+    if data is None:
         return None
     return _kl_per_dim(active.version, active, data)

@@ -11,7 +11,7 @@ import dataclasses
 import json
 
 from vae_core.checkpoint import CONFIG_FILE, CheckpointError, resolve_checkpoint_dir
-from vae_core.config import DataConfig, ModelConfig, from_dict
+from vae_core.config import DataConfig, ModelConfig, from_dict, model_config_from_dict
 
 from .model_registry import ModelEntry, run_models, shipped_models
 
@@ -20,7 +20,7 @@ def _configs(entry: ModelEntry) -> tuple[ModelConfig, DataConfig] | None:
     """The entry's model and data configs, or None when they cannot be read."""
     try:
         document = json.loads((resolve_checkpoint_dir(entry.path) / CONFIG_FILE).read_text())
-        return from_dict(ModelConfig, document["model"]), from_dict(DataConfig, document["data"])
+        return model_config_from_dict(document["model"]), from_dict(DataConfig, document["data"])
     except (CheckpointError, OSError, ValueError, KeyError, TypeError):
         return None
 

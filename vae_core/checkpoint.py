@@ -35,6 +35,7 @@ from .config import (
     ModelConfig,
     TrainConfig,
     from_dict,
+    model_config_from_dict,
     to_dict,
 )
 from .files import atomic_write_bytes, read_text
@@ -269,7 +270,7 @@ def _read_config(directory: Path) -> str:
 def _configs(document: dict[str, Any]) -> tuple[ModelConfig, DataConfig, TrainConfig | None]:
     try:
         train = document.get("train")
-        return (from_dict(ModelConfig, document["model"]), from_dict(DataConfig, document["data"]),
+        return (model_config_from_dict(document["model"]), from_dict(DataConfig, document["data"]),
                 from_dict(TrainConfig, train) if train is not None else None)
     except ConfigError as error:
         raise CheckpointError(f"config.json: {error}") from error

@@ -18,6 +18,10 @@ from typing import Any, TypeVar
 ARCHITECTURES = ("mlp", "conv")
 MODEL_KINDS = ("vae", "ae")  # a VAE, or a plain autoencoder with the same networks
 LIKELIHOODS = ("gaussian", "gaussian_fixed", "bernoulli")
+# How the learned-std Gaussian maps the decoder's output to its mean. Through a sigmoid the mean
+# saturates at the black background and the digit moves into the std map (the mean stays a
+# blob); the identity keeps a gradient everywhere. Configs from before the choice used sigmoid.
+GAUSSIAN_MEANS = ("identity", "sigmoid")
 DATASETS = ("mnist5k", "digits", "shapes", "images", "mnist_idx", "fashion_idx", "mnist",
             "fashion_mnist")
 DOWNLOADED_DATASETS = ("mnist", "fashion_mnist")  # the full sets, fetched once into a cache
@@ -101,6 +105,7 @@ class ModelConfig:
     min_std: float = 0.01  # bounds of the learned std: no NaN on constant pixels
     max_std: float = 1.0
     kind: str = "vae"
+    gaussian_mean: str = "identity"  # likelihood='gaussian': one of GAUSSIAN_MEANS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "image_shape", tuple(int(v) for v in self.image_shape))
@@ -114,6 +119,8 @@ class ModelConfig:
         _require(self.kind in MODEL_KINDS,
                  f"kind must be one of {MODEL_KINDS}, got {self.kind!r:.40}")
         _require(self.likelihood in LIKELIHOODS, f"likelihood must be one of {LIKELIHOODS}")
+        _require(self.gaussian_mean in GAUSSIAN_MEANS,
+                 f"gaussian_mean must be one of {GAUSSIAN_MEANS}")
         _require(1 <= self.latent_dim <= MAX_LATENT, f"latent_dim must be between 1 and "
                  f"{MAX_LATENT}")
         _require(1 <= len(self.hidden) <= MAX_LAYERS and min(self.hidden) > 0
@@ -210,6 +217,14 @@ def from_dict(cls: type[C], values: dict[str, Any]) -> C:
     return cls(**values)
 
 
+def model_config_from_dict(values: dict[str, Any]) -> ModelConfig:
+    """A ModelConfig from JSON; one written before `gaussian_mean` existed keeps the sigmoid
+    mean it was trained with."""
+    if isinstance(values, dict) and "gaussian_mean" not in values:
+        values = {**values, "gaussian_mean": "sigmoid"}
+    return from_dict(ModelConfig, values)
+
+
 def _matches(value: Any, hint: Any) -> bool:
     """Does a JSON value fit a field's annotation? (JSON arrays stand for tuples.)"""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
@@ -265,6 +280,6 @@ class RunConfig:
         _require(not unknown, f"unknown run config keys: {unknown}")
         return cls(
             data=from_dict(DataConfig, values.get("data", {})),
-            model=from_dict(ModelConfig, values.get("model", {})),
+            model=model_config_from_dict(values.get("model", {})),
             train=from_dict(TrainConfig, values.get("train", {})),
         )

@@ -135,25 +135,31 @@ class Likelihood(Protocol):
 
 
 class GaussianLikelihood:
-    """Per-pixel Gaussian with its own std (learned or fixed). Samples are clipped to [0, 1]
-    for display only through `sample(..., clip=True)`; log_prob is the continuous density."""
+    """Per-pixel Gaussian N(loc, std^2) with its own std (learned or fixed); log_prob is the
+    continuous density. `mean` is the image it stands for: loc within the pixel range [0, 1]
+    (an unbounded loc may step outside it), as samples are clipped by `sample(..., clip=True)`.
+    """
 
-    def __init__(self, mean: torch.Tensor, log_std: torch.Tensor) -> None:
-        self.mean = mean
-        self.log_std = log_std.expand_as(mean)
+    def __init__(self, loc: torch.Tensor, log_std: torch.Tensor) -> None:
+        self.loc = loc
+        self.log_std = log_std.expand_as(loc)
+
+    @property
+    def mean(self) -> torch.Tensor:
+        return self.loc.clamp(0.0, 1.0)
 
     @property
     def stddev(self) -> torch.Tensor:
         return torch.exp(self.log_std)
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        return _sum_per_example(_normal_log_density(x, self.mean, 2.0 * self.log_std))
+        return _sum_per_example(_normal_log_density(x, self.loc, 2.0 * self.log_std))
 
     def sample(self, generator: torch.Generator | None = None, clip: bool = True) -> torch.Tensor:
         eps = torch.randn(
-            self.mean.shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype
+            self.loc.shape, generator=generator, device=self.loc.device, dtype=self.loc.dtype
         )
-        x = self.mean + self.stddev * eps
+        x = self.loc + self.stddev * eps
         return x.clamp(0.0, 1.0) if clip else x
 
 

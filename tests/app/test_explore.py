@@ -6,6 +6,7 @@ given from its JSON data and move it by writing the state the browser would send
 
 import io
 import itertools
+import json
 import re
 
 import numpy as np
@@ -13,7 +14,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, make_tiny_checkpoint, upload_checkpoint
+from ui import active_model
 from ui.component_envelope import read_envelope
 from ui.explore_state import dimension_label, snap
 from vae_core.checkpoint import load_checkpoint
@@ -124,6 +126,27 @@ def test_one_slider_per_dimension_ordered_by_usage(app_env):
     assert (data["limit"], data["step"]) == (3.0, 0.05)
     assert data["values"] == [0.0] * 4
     assert at.session_state["explore_z"] == [0.0] * 4
+
+
+def test_a_model_card_with_kl_per_dimension_sets_the_order_without_encoding(app_env, tmp_path,
+                                                                           monkeypatch):
+    checkpoint = make_tiny_checkpoint(tmp_path / "mine", "mnist32")
+    document = json.loads((checkpoint / "config.json").read_text())
+    document["metadata"]["kl_per_dimension"] = [0.1, 3.0, 0.001, 1.5]
+    encoded = []
+    monkeypatch.setattr(active_model, "per_dimension_kl", lambda *args: encoded.append(args))
+    at = upload_checkpoint(AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=60)
+                           .run(), [("model.safetensors", (checkpoint / "model.safetensors")
+                                     .read_bytes(), "application/octet-stream"),
+                                    ("config.json", json.dumps(document).encode(),
+                                     "application/json")])
+    at = at.switch_page(PAGE).run()
+    assert not at.exception
+    labels = _data(at)["labels"]
+    assert [_dim(label) for label in labels] == [1, 3, 0, 2]
+    assert [_nats(label) for label in labels] == [3.0, 1.5, 0.1, 0.0]
+    assert "collapsed" in labels[-1]
+    assert encoded == []
 
 
 def test_moving_a_slider_redraws_the_image_and_updates_z(app_env):

@@ -27,6 +27,7 @@ def test_kind_defaults_to_vae_and_round_trips():
         ModelConfig(kind="gan")
 
 
+
 @pytest.mark.parametrize("arch", ["mlp", "conv"])
 def test_the_ae_has_the_vae_networks_but_a_one_number_code(arch):
     ae = build_model(ModelConfig(arch=arch, hidden=(4, 8), dense=16, latent_dim=5, kind="ae"))

@@ -50,8 +50,9 @@ def _head(spec, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return mean, torch.sqrt(mean * (1 - mean))
     if head["kind"] == "gaussian_fixed":
         return torch.sigmoid(raw), torch.full_like(raw, head["std"])
-    std_raw = raw[:, channels:]
-    return torch.sigmoid(raw[:, :channels]), torch.exp(
+    std_raw, loc_raw = raw[:, channels:], raw[:, :channels]
+    mean = torch.sigmoid(loc_raw) if head["mean"] == "sigmoid" else loc_raw.clamp(0, 1)
+    return mean, torch.exp(
         head["log_min_std"] + head["log_std_range"] * torch.sigmoid(std_raw))
 
 

@@ -36,11 +36,13 @@ pytestmark = pytest.mark.skipif(NODE is None, reason="node is missing: apt-get i
 
 @pytest.mark.parametrize(("shape", "arch", "likelihood"), list(itertools.product(
     [(1, 28, 28), (3, 21, 21), (1, 7, 13)], ["mlp", "conv"],
-    ["bernoulli", "gaussian", "gaussian_fixed"])))
+    ["bernoulli", "gaussian", "gaussian/sigmoid", "gaussian_fixed"])))
 def test_javascript_decode_equals_torch(tmp_path, shape, arch, likelihood):
     torch.manual_seed(0)
+    likelihood, _, mean = likelihood.partition("/")
     model = VAE(ModelConfig(image_shape=shape, arch=arch, hidden=(24,) if arch == "mlp" else (4, 8),
-                            dense=16, latent_dim=3, likelihood=likelihood)).eval()
+                            dense=16, latent_dim=3, likelihood=likelihood,
+                            gaussian_mean=mean or "identity")).eval()
     (tmp_path / "decoder.bin").write_bytes(pack(export_decoder(model)))
     z = torch.randn(4, 3, generator=torch.Generator().manual_seed(1)) * 2
     (tmp_path / "z.json").write_text(json.dumps(z.tolist()))

@@ -63,6 +63,16 @@ def test_gaussian_likelihood_matches_torch(gen):
     torch.testing.assert_close(GaussianLikelihood(mean, log_std).log_prob(x), reference.log_prob(x))
 
 
+def test_an_unbounded_gaussian_loc_is_the_density_and_its_mean_image_stays_in_range(gen):
+    loc = torch.tensor([[[[-0.3, 0.4], [1.2, 0.9]]]])
+    log_std = torch.full_like(loc, math.log(0.2))
+    p = GaussianLikelihood(loc, log_std)
+    torch.testing.assert_close(p.mean, torch.tensor([[[[0.0, 0.4], [1.0, 0.9]]]]))
+    x = torch.rand(1, 1, 2, 2, generator=gen)
+    reference = td.Independent(td.Normal(loc, 0.2), 3)
+    torch.testing.assert_close(p.log_prob(x), reference.log_prob(x))
+
+
 def test_bernoulli_likelihood_matches_torch(gen):
     logits = torch.randn(3, 2, 4, 4, generator=gen)
     x = torch.bernoulli(torch.full((3, 2, 4, 4), 0.5), generator=gen)

@@ -3,8 +3,9 @@ import itertools
 import pytest
 import torch
 
-from vae_core.config import ModelConfig
+from vae_core.config import ConfigError, ModelConfig, model_config_from_dict, to_dict
 from vae_core.models import VAE
+from vae_core.models.heads import likelihood_head
 
 SHAPES = [(1, 28, 28), (1, 8, 8), (3, 32, 32), (1, 7, 13)]
 ARCHS = [("mlp", (64,)), ("conv", (8, 16))]
@@ -66,3 +67,17 @@ def test_an_encoder_log_variance_out_of_range_is_clamped_to_a_finite_posterior()
         posterior = model.encode(torch.rand(2, 1, 3, 3))
     assert posterior.log_var.tolist() == [[LOG_VAR_MAX, LOG_VAR_MIN]] * 2
     assert torch.isfinite(posterior.kl()).all() and torch.isfinite(posterior.stddev).all()
+
+
+def test_a_gaussian_config_from_before_the_mean_choice_keeps_its_sigmoid_mean():
+    assert ModelConfig().gaussian_mean == "identity"
+    new = to_dict(ModelConfig(likelihood="gaussian"))
+    assert model_config_from_dict(new).gaussian_mean == "identity"
+    del new["gaussian_mean"]
+    old = model_config_from_dict(new)
+    assert old.gaussian_mean == "sigmoid"
+    raw = torch.full((1, 2, 2, 2), 3.0)
+    torch.testing.assert_close(likelihood_head(old)(raw).mean, torch.sigmoid(raw[:, :1]))
+    assert likelihood_head(ModelConfig(likelihood="gaussian"))(raw).mean.max() == 1.0
+    with pytest.raises(ConfigError, match="gaussian_mean must be one of"):
+        ModelConfig(gaussian_mean="tanh")

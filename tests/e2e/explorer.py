@@ -11,7 +11,7 @@ import time
 
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.e2e.harness import wait_for_idle
+from tests.e2e.harness import rerun_and_wait, wait_for_idle
 
 EXPLORER = "[data-testid=stMain] .latent-explorer"
 RANGES = f"{EXPLORER} input[type=range]"
@@ -53,9 +53,12 @@ def wait_sent(page, timeout: float = 10) -> None:
 
 def pick_model(page, label: str) -> None:
     """Choose a model in the sidebar's picker, e.g. 'shapes (shipped)'."""
-    page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
-    page.get_by_role("option", name=label, exact=True).click()
-    wait_for_idle(page)
+    picker = page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first
+    if picker.locator("input").input_value() == label:
+        return  # already chosen: no rerun to wait for
+    picker.click()
+    option = page.get_by_role("option", name=label, exact=True)
+    rerun_and_wait(page, option.click)
 
 
 def thumb_center(page, index: int = 0) -> tuple[float, float, float]:

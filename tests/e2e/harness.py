@@ -131,6 +131,30 @@ def wait_for_idle(page, timeout: float = 30_000) -> None:
     )
 
 
+# Counts the script runs that start from now on (a run can start and end between two polls).
+# When a run is already going, the click's rerun may take it over without a new start: then
+# that run ending counts too.
+WATCH_RUNS_JS = """
+() => {
+  const app = document.querySelector('[data-testid=stApp]');
+  const state = () => app.getAttribute('data-test-script-state');
+  const wasRunning = state() === 'running';
+  window.__latentLabRunsStarted = 0;
+  new MutationObserver(() => {
+    if (state() === 'running' || wasRunning) window.__latentLabRunsStarted++;
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}
+"""
+
+
+def rerun_and_wait(page, action, timeout: float = 30_000) -> None:
+    """Do `action` (a click that reruns the script) and wait until that rerun has finished."""
+    page.evaluate(WATCH_RUNS_JS)
+    action()
+    page.wait_for_function("() => window.__latentLabRunsStarted > 0", timeout=timeout)
+    wait_for_idle(page, timeout)
+
+
 def open_page(page, app: ServedApp, title: str = "Explore", timeout: float = 60_000) -> None:
     """Load a page by URL (a new Streamlit session) and wait until its first run is done."""
     page.goto(app.page_url(title))

@@ -195,7 +195,12 @@ function applyHead(model, raw) {
   const { head } = model.header;
   const { mean, std } = model;
   const n = mean.length;
-  for (let i = 0; i < n; i += 1) mean[i] = sigmoid(raw[i]);
+  if (head.kind === "gaussian" && head.mean === "identity") {
+    // An unbounded loc; the image it stands for is within the pixel range, as in Python.
+    for (let i = 0; i < n; i += 1) mean[i] = Math.min(Math.max(raw[i], 0), 1);
+  } else {
+    for (let i = 0; i < n; i += 1) mean[i] = sigmoid(raw[i]);
+  }
   if (head.kind === "gaussian_fixed") std.fill(head.std);
   if (head.kind === "gaussian") {
     for (let i = 0; i < n; i += 1) {

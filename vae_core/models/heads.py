@@ -4,7 +4,8 @@
 data: its kind and constants. The formulas, per pixel, with raw outputs split into C channels each:
 - bernoulli: mean = sigmoid(raw)  (raw are logits)
 - gaussian_fixed: mean = sigmoid(raw), std = fixed_std
-- gaussian: mean = sigmoid(raw[:C]), std = exp(log_min_std + log_std_range * sigmoid(raw[C:]))
+- gaussian: loc = raw[:C] (or sigmoid(raw[:C]) for gaussian_mean='sigmoid'),
+  std = exp(log_min_std + log_std_range * sigmoid(raw[C:]))
 """
 
 from __future__ import annotations
@@ -45,18 +46,20 @@ class LearnedStdGaussianHead:
 
     n_params = 2
 
-    def __init__(self, min_std: float, max_std: float) -> None:
+    def __init__(self, min_std: float, max_std: float, mean: str = "identity") -> None:
         self.log_min_std = math.log(min_std)
         self.log_std_range = math.log(max_std) - self.log_min_std
+        self.mean = mean
 
     def __call__(self, raw: torch.Tensor) -> Likelihood:
-        mean_raw, std_raw = raw.chunk(2, dim=1)
+        loc_raw, std_raw = raw.chunk(2, dim=1)
         log_std = self.log_min_std + self.log_std_range * torch.sigmoid(std_raw)
-        return GaussianLikelihood(torch.sigmoid(mean_raw), log_std)
+        loc = torch.sigmoid(loc_raw) if self.mean == "sigmoid" else loc_raw
+        return GaussianLikelihood(loc, log_std)
 
     def describe(self) -> dict:
         return {"kind": "gaussian", "log_min_std": self.log_min_std,
-                "log_std_range": self.log_std_range}
+                "log_std_range": self.log_std_range, "mean": self.mean}
 
 
 Head = BernoulliHead | FixedStdGaussianHead | LearnedStdGaussianHead
@@ -67,4 +70,4 @@ def likelihood_head(config: ModelConfig) -> Head:
         return BernoulliHead()
     if config.likelihood == "gaussian_fixed":
         return FixedStdGaussianHead(config.fixed_std)
-    return LearnedStdGaussianHead(config.min_std, config.max_std)
+    return LearnedStdGaussianHead(config.min_std, config.max_std, config.gaussian_mean)
