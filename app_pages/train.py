@@ -188,7 +188,7 @@ def render_new_run_form() -> None:
         # The action first, so it is on screen at 1280x800; the settings below it default to
         # the recipe the README measures.
         name_column, button_column = st.columns(2, vertical_alignment="bottom")
-        name = name_column.text_input("Run name (optional)", key="train_name",
+        name = name_column.text_input("Run name", key="train_name", placeholder="optional",
                                       help="Letters, digits, '-' and '_'.")
         submitted = button_column.form_submit_button("Start training", type="primary",
                                                      width="stretch")

@@ -126,7 +126,9 @@ def test_in_page_decode_equals_torch_at_20_z_one_reached_by_dragging(served_mode
     assert np.abs(drawn - shown).max() <= 1
 
 
-def test_a_one_second_drag_draws_30_images_and_sends_z_a_few_times(served_models, page):
+def test_a_drag_draws_every_frame_and_sends_z_a_few_times(served_models, page):
+    """One input event per animation frame, each drawn as its own image. How many frames a
+    second that is depends on the machine: benchmarks/drag_benchmark.py measures it."""
     sent: list[float] = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.append(time.monotonic())))
     _open(page, served_models[0], "mnist32")
@@ -138,7 +140,8 @@ def test_a_one_second_drag_draws_30_images_and_sends_z_a_few_times(served_models
     drawn = hook(page, "frames()") - frames
     page.wait_for_timeout(1000)  # the final value goes out on release, within 150 ms
     to_server = [t for t in sent if t >= started]
-    assert drawn >= 30, f"{drawn} distinct images drawn for {events} input events in 1 s"
+    assert events >= 10, f"only {events} input events in a 1 s drag"
+    assert drawn == events, f"{drawn} distinct images drawn for {events} input events"
     assert 2 <= len(to_server) <= 10, f"{len(to_server)} messages to the server for a 1 s drag"
 
 

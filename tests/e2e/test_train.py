@@ -40,7 +40,7 @@ def start_tiny_run(page) -> None:
     fill(page, "Epochs", str(EPOCHS))
     fill(page, "Batch size", str(BATCH))
     fill(page, "Early stopping patience (epochs)", "0")  # it must still train when cancelled
-    fill(page, "Run name (optional)", RUN)
+    fill(page, "Run name", RUN)
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_text(f"Started {RUN}")).to_be_visible()
 
