@@ -131,18 +131,15 @@ def wait_for_idle(page, timeout: float = 30_000) -> None:
     )
 
 
-# Counts the script runs that start from now on (a run can start and end between two polls).
-# When a run is already going, the click's rerun may take it over without a new start: then
-# that run ending counts too.
+# Counts changes of the script's run state from now on: a run can start and end between two
+# polls, or within one batch of DOM updates (so the observer may see 'notRunning' both times).
+# When a run is already going, the click's rerun may take it over: its end counts too.
 WATCH_RUNS_JS = """
 () => {
   const app = document.querySelector('[data-testid=stApp]');
-  const state = () => app.getAttribute('data-test-script-state');
-  const wasRunning = state() === 'running';
   window.__latentLabRunsStarted = 0;
-  new MutationObserver(() => {
-    if (state() === 'running' || wasRunning) window.__latentLabRunsStarted++;
-  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  new MutationObserver((records) => { window.__latentLabRunsStarted += records.length; })
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
 }
 """
 
