@@ -51,6 +51,13 @@ def checkpoint_uploader(at: AppTest):
     return uploader
 
 
+def checkpoint_files(directory: Path) -> list[tuple[str, bytes, str]]:
+    """A checkpoint folder's two files as an upload gives them: (name, bytes, mime)."""
+    return [("model.safetensors", (directory / "model.safetensors").read_bytes(),
+             "application/octet-stream"),
+            ("config.json", (directory / "config.json").read_bytes(), "application/json")]
+
+
 def upload_checkpoint(at: AppTest, files: list[tuple[str, bytes, str]]) -> AppTest:
     """Drop (name, bytes, mime) files on the sidebar's checkpoint uploader and rerun."""
     uploader = checkpoint_uploader(at)

@@ -6,8 +6,7 @@ import subprocess
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.test_shell import _checkpoint_files, _upload_checkpoint
-from tests.conftest import PROJECT_DIR, make_tiny_checkpoint
+from tests.conftest import PROJECT_DIR, checkpoint_files, make_tiny_checkpoint, upload_checkpoint
 from ui import session_uploads
 from ui.active_model import MODEL_KEY
 
@@ -25,7 +24,7 @@ def _app() -> AppTest:
 
 def _uploaded(app_env, tmp_path) -> AppTest:
     make_tiny_checkpoint(tmp_path / "mine", "shapes", seed=3)
-    at = _upload_checkpoint(_app().run(), _checkpoint_files(tmp_path / "mine"))
+    at = upload_checkpoint(_app().run(), checkpoint_files(tmp_path / "mine"))
     assert at.sidebar.selectbox(key="model_picker").value.startswith("upload:")
     return at
 

@@ -4,7 +4,13 @@ import pickle
 
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT_DIR, checkpoint_uploader, make_tiny_checkpoint, upload_checkpoint
+from tests.conftest import (
+    PROJECT_DIR,
+    checkpoint_files,
+    checkpoint_uploader,
+    make_tiny_checkpoint,
+    upload_checkpoint,
+)
 
 
 def _app() -> AppTest:
@@ -35,15 +41,9 @@ def test_a_session_sees_only_its_own_choice(app_env):
     assert second.sidebar.selectbox(key="model_picker").value == "asset:mnist32"
 
 
-def _checkpoint_files(directory) -> list[tuple[str, bytes, str]]:
-    return [("model.safetensors", (directory / "model.safetensors").read_bytes(),
-             "application/octet-stream"),
-            ("config.json", (directory / "config.json").read_bytes(), "application/json")]
-
-
 def test_uploading_a_checkpoint_makes_it_the_active_model(app_env, tmp_path):
     make_tiny_checkpoint(tmp_path / "mine", "shapes", seed=3)
-    at = upload_checkpoint(_app().run(), _checkpoint_files(tmp_path / "mine"))
+    at = upload_checkpoint(_app().run(), checkpoint_files(tmp_path / "mine"))
     assert not at.exception and not at.sidebar.error
     picker = at.sidebar.selectbox(key="model_picker")
     assert picker.value.startswith("upload:")
@@ -57,9 +57,9 @@ def test_uploading_a_checkpoint_makes_it_the_active_model(app_env, tmp_path):
 def test_a_loaded_checkpoint_leaves_the_uploader_empty_for_the_next(app_env, tmp_path):
     make_tiny_checkpoint(tmp_path / "first", "shapes", seed=3)
     make_tiny_checkpoint(tmp_path / "second", "shapes", seed=4)
-    at = upload_checkpoint(_app().run(), _checkpoint_files(tmp_path / "first"))
+    at = upload_checkpoint(_app().run(), checkpoint_files(tmp_path / "first"))
     assert checkpoint_uploader(at).value == []
-    at = upload_checkpoint(at, _checkpoint_files(tmp_path / "second"))
+    at = upload_checkpoint(at, checkpoint_files(tmp_path / "second"))
     assert not at.exception and not at.sidebar.error
     picker = at.sidebar.selectbox(key="model_picker")
     assert len([label for label in picker.options if label.startswith("uploaded:")]) == 2
@@ -68,7 +68,7 @@ def test_a_loaded_checkpoint_leaves_the_uploader_empty_for_the_next(app_env, tmp
 
 def test_the_upload_message_stays_true_after_switching_model(app_env, tmp_path):
     make_tiny_checkpoint(tmp_path / "mine", "shapes", seed=3)
-    at = upload_checkpoint(_app().run(), _checkpoint_files(tmp_path / "mine"))
+    at = upload_checkpoint(_app().run(), checkpoint_files(tmp_path / "mine"))
     at.sidebar.selectbox(key="model_picker").set_value("asset:mnist32").run()
     assert not at.exception and not at.sidebar.success
     assert "pick it in the Model box" in at.sidebar.info[0].value
@@ -76,7 +76,7 @@ def test_the_upload_message_stays_true_after_switching_model(app_env, tmp_path):
 
 def test_a_pickle_or_half_a_checkpoint_is_refused_with_a_message(app_env, tmp_path):
     make_tiny_checkpoint(tmp_path / "mine", "shapes")
-    weights, config = _checkpoint_files(tmp_path / "mine")
+    weights, config = checkpoint_files(tmp_path / "mine")
     at = upload_checkpoint(_app().run(), [weights])
     assert "Upload both files" in at.sidebar.error[0].value
     pickled = ("model.safetensors", pickle.dumps({"w": [1, 2]}), "application/octet-stream")
