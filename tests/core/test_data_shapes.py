@@ -10,7 +10,7 @@ import torch
 
 from vae_core.config import DataConfig
 from vae_core.data import SHAPE_NAMES, ImageDataset, load_dataset, render_shapes
-from vae_core.data.shapes import SCALES
+from vae_core.data.shapes import MAX_ROTATION, SCALES, position_range
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_factors_shapes_and_ranges(shapes: ImageDataset) -> None:
     assert torch.equal(f["shape"].long(), shapes.test_y)
     assert set(f["scale"].tolist()) <= {float(np.float32(s)) for s in SCALES}
     assert len(SCALES) == 6
-    assert f["rotation"].min() >= 0 and f["rotation"].max() < 2 * math.pi
+    assert f["rotation"].min() >= 0 and f["rotation"].max() < MAX_ROTATION < math.pi / 2
     for key in ("x", "y"):
         assert f[key].min() >= 0 and f[key].max() <= 1
 
@@ -90,5 +90,7 @@ def test_x_and_y_move_the_shape() -> None:
             (image.sum(0) * idx).sum() / image.sum()
         )
 
+    lo, hi = position_range()
     (r0, c0), (r1, c1) = centre(0.0, 0.0), centre(1.0, 1.0)
-    assert c1 - c0 > 10 and r1 - r0 > 10
+    assert c1 - c0 == pytest.approx(hi - lo, abs=0.5)
+    assert r1 - r0 == pytest.approx(hi - lo, abs=0.5)
