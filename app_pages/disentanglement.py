@@ -60,8 +60,7 @@ def show_active_model() -> None:
     with right:
         st.markdown("**Per factor**")
         st.dataframe(factor_table(report), hide_index=True)
-        st.caption(f"On {report.n_images} test images. A square turned by 90 degrees looks "
-                   "the same, so no code can hold all of rotation. The histogram estimate "
+        st.caption(f"On {report.n_images} test images. The histogram estimate "
                    "is biased upwards on few images, and it is scale-free: even an inactive "
                    "dimension's tiny wobble shows some mutual information.")
 
