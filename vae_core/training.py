@@ -144,24 +144,16 @@ def train(
         distributed.leave(cluster)
         raise
     try:
-        result = _train_session(session, progress)
-    except BaseException:
-        _close_tracker(session)
+        return _train_session(session, progress)
+    finally:
+        if session.tracker is not None:
+            session.tracker.close()
+        # The DDP wrapper holds the process group and its pending work: release it while the
+        # interpreter is whole, so no Gloo thread is left to be torn down at exit (a rank once
+        # aborted there with "terminate called without an active exception").
+        del session
+        gc.collect()
         distributed.leave(cluster)
-        raise
-    _close_tracker(session)
-    # The DDP wrapper holds the process group and its pending work: release it while the
-    # interpreter is whole, so no Gloo thread is left to be torn down at exit (a rank once
-    # aborted there with "terminate called without an active exception").
-    del session
-    gc.collect()
-    distributed.leave(cluster)
-    return result
-
-
-def _close_tracker(session: _Session) -> None:
-    if session.tracker is not None:
-        session.tracker.close()
 
 
 def _train_session(session: _Session, progress: bool) -> TrainResult:
