@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 import torch
-from PIL import Image, ImageOps
+from PIL import Image
 
 from vae_core.data import preprocess_image
 from vae_core.data.preprocess import open_image, to_mode
@@ -70,9 +70,27 @@ def preview(data: bytes) -> Image.Image:
     """The upload as the person sent it, fitted into PREVIEW_PX (small images: sharp upscale)."""
     image = to_mode(open_image(data), "RGB")
     if max(image.size) >= PREVIEW_PX:
-        return ImageOps.contain(image, (PREVIEW_PX, PREVIEW_PX))
+        return _full_width(image.resize(preview_size(*image.size), Image.Resampling.BICUBIC))
     scale = PREVIEW_PX // max(image.size)
-    return image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
+    return _full_width(image.resize((image.width * scale, image.height * scale),
+                                    Image.Resampling.NEAREST))
+
+
+def preview_size(width: int, height: int) -> tuple[int, int]:
+    """(width, height) scaled so the longer side is PREVIEW_PX, the other at least 1 px: a
+    10000x3 strip would round to 280x0, which no image encoder writes."""
+    ratio = PREVIEW_PX / max(width, height)
+    return max(1, round(width * ratio)), max(1, round(height * ratio))
+
+
+def _full_width(image: Image.Image) -> Image.Image:
+    """A narrow image centred on a transparent canvas PREVIEW_PX wide: the page shows the
+    caption as wide as the image, and under a 1 px wide preview it was hidden."""
+    if image.width >= PREVIEW_PX:
+        return image
+    canvas = Image.new("RGBA", (PREVIEW_PX, image.height))
+    canvas.paste(image, ((PREVIEW_PX - image.width) // 2, 0))
+    return canvas
 
 
 def analyse(active: ActiveModel, x: np.ndarray, seed: int = 0) -> Analysis:

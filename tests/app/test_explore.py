@@ -15,6 +15,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import PROJECT_DIR, make_tiny_checkpoint, upload_checkpoint
+from tests.extreme_images import EXTREME_SIZES, strip_name, strip_png
 from ui import active_model
 from ui.component_envelope import read_envelope
 from ui.explore_state import dimension_label, snap
@@ -233,6 +234,15 @@ def test_an_uploaded_image_sets_z_and_a_bad_file_shows_an_error(app_env):
     assert message.startswith("notes.png: ") and "not an image" in message
     assert "0x" not in message and "<_io" not in message  # no Python repr
     assert message.count("Choose an image file") == 1 and "Try another" not in message
+
+
+@pytest.mark.parametrize(("width", "height"), EXTREME_SIZES)
+def test_an_extreme_aspect_ratio_sets_z(app_env, width, height):
+    at = _explore()
+    name = strip_name(width, height)
+    at.file_uploader[0].set_value((name, strip_png(width, height), "image/png")).run()
+    assert not at.exception and not at.error
+    assert f"posterior mean of your image {name}" in " ".join(c.value for c in at.caption)
 
 
 @pytest.mark.parametrize(("model", "latent_dim"), [("asset:mnist2d", 2), ("asset:shapes", 3)])

@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import PROJECT_DIR, make_tiny_checkpoint
+from tests.extreme_images import EXTREME_SIZES, strip_name, strip_png
 from ui.active_model import ActiveModel
 from ui.model_registry import ModelEntry
 from ui.reconstruct_helpers import (
@@ -101,6 +102,18 @@ def test_a_bad_upload_is_an_error_and_the_page_keeps_working(app_env):
     assert len(at.get("download_button")) == 2  # the interpolation below still works
 
 
+@pytest.mark.parametrize(("width", "height"), EXTREME_SIZES)
+def test_an_extreme_aspect_ratio_is_reconstructed(app_env, width, height):
+    at = _page()
+    _choose(at, "Upload")
+    name = strip_name(width, height)
+    at.file_uploader(key="recon_upload").upload(name, strip_png(width, height), "image/png")
+    at.run()
+    assert not at.exception and not at.error
+    assert f"{name}, as uploaded" in _captions(at)
+    assert np.isfinite(_metrics(at)["-ELBO (nats)"])
+
+
 def test_an_upload_survives_a_look_at_the_test_images(app_env):
     at = _page()
     _choose(at, "Upload")
@@ -141,6 +154,14 @@ def test_preview_upscales_small_images_sharply_and_fits_large_ones():
     assert small.size == (280, 280)
     assert set(np.unique(np.asarray(small))) <= {0, 255}  # nearest: no blended grey
     assert max(preview(_digit_png(1000)).size) == 280
+
+
+@pytest.mark.parametrize(("width", "height"), EXTREME_SIZES)
+def test_preview_keeps_each_side_at_least_one_pixel(width, height):
+    image = preview(strip_png(width, height)).convert("RGBA")
+    left, top, right, bottom = image.getchannel("A").getbbox()  # the upload, without margins
+    assert sorted((right - left, bottom - top)) == [1, 280]
+    assert image.width == 280  # room for the caption under a narrow image
 
 
 def test_analysis_repeats_with_its_seed_and_changes_with_another(active):

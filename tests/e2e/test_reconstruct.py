@@ -8,6 +8,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from tests.e2e.harness import navigate, open_page
+from tests.extreme_images import EXTREME_SIZES, strip_name, strip_png
 
 pytestmark = pytest.mark.e2e
 
@@ -52,3 +53,15 @@ def test_a_text_file_gives_an_error_and_the_app_keeps_serving(served_app, page):
     assert page.get_by_test_id("stException").count() == 0
     navigate(page, "Explore")
     expect(page.get_by_test_id("stMain").get_by_test_id("stImage").first).to_be_visible()
+
+
+def test_extreme_aspect_ratios_are_reconstructed_without_a_traceback(served_app, page):
+    open_page(page, served_app, "Reconstruct")
+    main = page.get_by_test_id("stMain")
+    for width, height in EXTREME_SIZES:
+        name = strip_name(width, height)
+        upload(page, name, strip_png(width, height), "image/png")
+        shown = main.get_by_text(f"{name}, as uploaded")
+        expect(shown.or_(page.get_by_test_id("stException")).first).to_be_visible()
+        assert page.get_by_test_id("stException").count() == 0, name
+        assert shown.count() == 1
