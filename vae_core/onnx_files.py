@@ -38,6 +38,8 @@ ALLOWED_OPS = frozenset({
     "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean", "ReduceSum", "Softmax",
 })
 STANDARD_DOMAINS = ("", "ai.onnx")
+# onnxruntime guarantees opsets from 7; a newer opset than the onnx package knows is unchecked.
+OPSETS = range(7, onnx.defs.onnx_opset_version() + 1)
 INPUT_TYPES = {TensorProto.FLOAT: "float32", TensorProto.FLOAT16: "float16"}
 
 # Tensor types the allowed ops need (bool and 8-bit for masks and shape ops), with their item
@@ -80,6 +82,7 @@ def read_onnx_bytes(data: bytes, file_name: str) -> ModelProto:
     model = _parse(data, file_name)
     _check_no_external_data(model, file_name)
     _check_only_standard_onnx(model, file_name)
+    _check_opset(model, file_name)
     _check_allowed_ops(model, file_name)
     _check_tensors(model, file_name)
     _check_single_float_input(model, file_name)
@@ -209,6 +212,14 @@ def _check_only_standard_onnx(model: ModelProto, name: str) -> None:
     if model.training_info:
         raise OnnxFileError(f"{name} holds training steps; Latent Lab reads only inference "
                             f"models: export the model for inference")
+
+
+def _check_opset(model: ModelProto, name: str) -> None:
+    for opset in model.opset_import:
+        if opset.version not in OPSETS:
+            raise OnnxFileError(f"{name} uses ONNX opset {opset.version}; Latent Lab reads "
+                                f"opsets {OPSETS.start} to {OPSETS.stop - 1}: export with "
+                                f"torch.onnx.export(..., opset_version=17)")
 
 
 def _check_allowed_ops(model: ModelProto, name: str) -> None:

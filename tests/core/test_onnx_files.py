@@ -203,6 +203,19 @@ def test_local_functions_are_refused():
     _refused(model, "defines its own functions \\('Twice'\\)")
 
 
+def test_training_steps_are_refused():
+    model = _matmul_model()
+    model.training_info.add().algorithm.CopyFrom(_matmul_model().graph)
+    _refused(model, "holds training steps; Latent Lab reads only inference models")
+
+
+@pytest.mark.parametrize("version", [6, onnx.defs.onnx_opset_version() + 1])
+def test_an_opset_onnxruntime_does_not_guarantee_or_onnx_does_not_know_is_refused(version):
+    model = _matmul_model()
+    model.opset_import[0].version = version
+    _refused(model, f"uses ONNX opset {version}; Latent Lab reads opsets 7 to ")
+
+
 @pytest.mark.parametrize("op", ["Loop", "If", "Frobnicate", "NonMaxSuppression"])
 def test_an_op_outside_the_allow_list_is_named_and_refused(op):
     model = _matmul_model()
