@@ -17,6 +17,7 @@ import streamlit as st
 
 import ui.gc_policy  # noqa: F401  freezes the heavy imports once per process
 from ui.deployment import DeploymentError, check_settings
+from ui.page_guard import page_guard
 from ui.session_uploads import start_sweeper
 from ui.sidebar import render_sidebar
 
@@ -43,5 +44,7 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-render_sidebar()
-page.run()
+with page_guard("the sidebar"):
+    render_sidebar()
+with page_guard(f"the {page.title} page"):
+    page.run()
