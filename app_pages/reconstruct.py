@@ -26,7 +26,7 @@ from ui.reconstruct_helpers import (
 from ui.render import display_scale, grid_image, to_image
 from vae_core.data import ImageDataset, ImageInputError
 from vae_core.discretization import bits_per_dim, data_kind
-from vae_core.model_kinds import NOT_FOR_AE
+from vae_core.model_kinds import NO_LIKELIHOOD, NOT_FOR_AE
 
 TEST, UPLOAD = "Test image", "Upload"
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
@@ -92,6 +92,11 @@ def show_images(active: ActiveModel, result: Analysis, original, caption: str) -
 
 
 def show_figures(result: Analysis, likelihood: str) -> None:
+    if result.recon is None:  # a decoder without a likelihood
+        if result.kl is not None:
+            st.metric("KL(q(z|x) ‖ p(z))", f"{result.kl:.1f}", help="Closed form, nats")
+        st.caption(f"The rest does not apply: {NO_LIKELIHOOD}.")
+        return
     if result.neg_elbo is None:  # a plain autoencoder
         st.metric("Reconstruction (nats)", f"{result.recon:.1f}",
                   help="-log p(x|z) at the image's code z")
@@ -136,7 +141,7 @@ def reconstruction_section(active: ActiveModel, data: ImageDataset | None) -> No
     result = analyse(active, x, seed)
     show_images(active, result, original, caption)
     show_figures(result, active.checkpoint.model_config.likelihood)
-    if data is not None and not active.is_autoencoder:  # the note compares -ELBOs
+    if data is not None and result.neg_elbo is not None:  # the note compares -ELBOs
         far, text = familiarity_note(result.neg_elbo, test_neg_elbos(active.version, active, data))
         (st.warning if far else st.caption)(text)
     show_samples(active, result)

@@ -44,7 +44,8 @@ class ActiveModel:
 
     @property
     def input_style(self) -> str:
-        return input_style(self.checkpoint.data_config.name)
+        data = self.checkpoint.data_config
+        return input_style(data.name) if data is not None else "plain"
 
     @property
     def version(self) -> str:
@@ -83,7 +84,7 @@ def active_model() -> ActiveModel | None:
         return None
     try:
         return ActiveModel(entry, *load_entry(entry))
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError) as error:  # CheckpointError, ModelImportError, OnnxFileError
         st.error(f"Could not load {entry.label}: {error}. Pick another model in the sidebar.")
         return None
 
@@ -96,6 +97,11 @@ def _dataset(config_json: str, _config) -> ImageDataset:
 def active_dataset(active: ActiveModel) -> ImageDataset | None:
     """The model's own dataset (cached per process), or None with a warning when unavailable."""
     config = active.checkpoint.example_data()
+    if active.checkpoint.data_config is None:
+        st.info("This imported model names no data set, so pages that need test examples are "
+                "limited. Import it with `--dataset` (a built-in set, or a folder or zip of "
+                "images) to give it one.")
+        return None
     if config is None:
         name = active.checkpoint.data_config.name
         st.info(f"This uploaded model was trained on files of its own (data set '{name}'). "

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from vae_core.decoder_export import UnsupportedLayerError, export_decoder, pack
+from vae_core.imported import ImportedModel
 from vae_core.latent import encode_images
 
 from .active_model import ActiveModel
@@ -19,7 +20,9 @@ SCATTER_POINTS = 1000  # test images whose posterior means the 2-D pad shows
 def _decoder_blob(version: str, _model) -> bytes | str:
     """The packed decoder, or why the page cannot run it (a message naming the layer)."""
     try:
-        return pack(export_decoder(_model))
+        spec = _model.decoder_spec() if isinstance(_model, ImportedModel) else export_decoder(
+            _model)
+        return pack(spec)
     except UnsupportedLayerError as error:
         return str(error)
 

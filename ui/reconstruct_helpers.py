@@ -25,6 +25,7 @@ from vae_core.latent import (
     interpolate,
     sample_posterior,
 )
+from vae_core.model_kinds import names_likelihood
 
 from .active_model import ActiveModel
 from .gif import encode_gif
@@ -48,7 +49,8 @@ class Analysis:
     likelihood_draws: np.ndarray  # (N_SAMPLES, C, H, W) x ~ p(x|z = mu)
     neg_elbo: float | None  # None for a plain autoencoder, as are kl and log_px
     kl: float | None
-    recon: float  # -E_q[log p(x|z)] (an autoencoder: -log p(x|z) at its code)
+    recon: float | None  # -E_q[log p(x|z)] (an autoencoder: -log p(x|z) at its code); None
+    # for a decoder that names no likelihood (vae_core.model_kinds.NO_LIKELIHOOD)
     log_px: float | None  # IWAE estimate with IW_SAMPLES samples
 
 
@@ -110,14 +112,18 @@ def compute_analysis(model, x: np.ndarray, seed: int = 0) -> Analysis:
     mu, sigma = posterior.mean[0], posterior.std[0]
     _, _, likelihood_draws = decode_distribution(model, mu, N_SAMPLES, seed)
     batch = torch.from_numpy(x)[None]
-    # Many copies of one image: the average of one-draw ELBOs is a many-draw ELBO.
-    terms = evaluate(model, batch.repeat(ELBO_SAMPLES, 1, 1, 1), seed=seed)
-    bound = evaluate(model, batch, iw_samples=IW_SAMPLES, seed=seed)
+    if names_likelihood(model.config):
+        # Many copies of one image: the average of one-draw ELBOs is a many-draw ELBO.
+        terms = evaluate(model, batch.repeat(ELBO_SAMPLES, 1, 1, 1), seed=seed)
+        figures = dict(neg_elbo=terms.neg_elbo, kl=terms.kl, recon=terms.recon,
+                       log_px=evaluate(model, batch, iw_samples=IW_SAMPLES, seed=seed).log_px)
+    else:
+        kl = model.encode(batch).kl().item() if model.is_variational else None
+        figures = dict(neg_elbo=None, kl=kl, recon=None, log_px=None)
     return Analysis(
         x=x, reconstruction=decode_mean(model, mu[None])[0], mu=mu, sigma=sigma,
         posterior_draws=decode_mean(model, sample_posterior(model, x, N_SAMPLES, seed)),
-        likelihood_draws=likelihood_draws,
-        neg_elbo=terms.neg_elbo, kl=terms.kl, recon=terms.recon, log_px=bound.log_px,
+        likelihood_draws=likelihood_draws, **figures,
     )
 
 

@@ -7,11 +7,19 @@ import streamlit as st
 from vae_core.active_units import count_active
 from vae_core.checkpoint import CheckpointError
 from vae_core.discretization import bits_per_dim
+from vae_core.imported import CARD_FILE, ModelImportError, OnnxFileError
 from vae_core.runs import run_info
 
 from .active_model import ActiveModel, active_key, active_model, gone_model, set_active
 from .deployment import CHECKPOINT_UPLOAD, allowed
-from .model_registry import find_entry, run_models, save_upload, shipped_models
+from .model_registry import (
+    find_entry,
+    listed_models,
+    run_models,
+    save_imported_upload,
+    save_upload,
+    shipped_models,
+)
 
 UPLOADS_KEY = "uploaded_model_keys"  # this session's uploaded checkpoints, by model key
 UPLOAD_OUTCOME_KEY = "checkpoint_upload_outcome"  # the last upload's model key or its error
@@ -54,7 +62,8 @@ def choose_model(key: str) -> None:
 
 def _choices() -> list:
     uploads = [find_entry(k) for k in st.session_state.get(UPLOADS_KEY, [])]
-    return shipped_models() + run_models() + [u for u in uploads if u is not None]
+    return (shipped_models() + listed_models() + run_models()
+            + [u for u in uploads if u is not None])
 
 
 def render_model_picker() -> None:
@@ -98,7 +107,8 @@ def render_model_card(active: ActiveModel | None) -> None:
         return
     config, data = active.checkpoint.model_config, active.checkpoint.data_config
     test = active.checkpoint.metadata.get("test", {})
-    shape = f"**{data.name}** · {config.arch} · latent {config.latent_dim} · {config.likelihood}"
+    data_name = data.name if data is not None else "no data set"
+    shape = f"**{data_name}** · {config.arch} · latent {config.latent_dim} · {config.likelihood}"
     if active.is_autoencoder:
         st.markdown(f"{shape} · **plain autoencoder**  \n"
                     f"test reconstruction **{_figure(test.get('recon'))}** nats/image")
@@ -137,7 +147,8 @@ def uploader_key() -> str:
 def render_checkpoint_upload() -> None:
     with st.sidebar.expander("Upload a checkpoint"):
         st.file_uploader(
-            "model.safetensors and config.json", type=["safetensors", "json"],
+            "model.safetensors and config.json, or an imported model's model.json, "
+            "encoder.onnx and decoder.onnx", type=["safetensors", "json", "onnx"],
             accept_multiple_files=True, key=uploader_key(), on_change=_on_upload,
         )
         outcome = st.session_state.get(UPLOAD_OUTCOME_KEY)
@@ -153,6 +164,26 @@ def render_checkpoint_upload() -> None:
                     "again.")
 
 
+PAIR_NEEDED = ("Upload both files of a checkpoint: one .safetensors and its config.json; or "
+               f"the three files of an imported model: {CARD_FILE}, encoder.onnx and "
+               "decoder.onnx.")
+
+
+def _save_files(files: list) -> str | None:
+    """The uploaded files as a checkpoint or an imported model: the model's key, or None when
+    the files are neither set."""
+    by_suffix = {f.name.rsplit(".", 1)[-1].lower(): f for f in files}
+    if set(by_suffix) == {"safetensors", "json"} and len(files) == 2:
+        return save_upload(by_suffix["safetensors"].getvalue(), by_suffix["json"].getvalue())
+    graphs = {role: [f for f in files if f.name.lower().endswith(".onnx")
+                     and role in f.name.lower()] for role in ("encoder", "decoder")}
+    if "json" in by_suffix and len(files) == 3 and all(len(g) == 1 for g in graphs.values()):
+        return save_imported_upload(by_suffix["json"].getvalue(),
+                                    graphs["encoder"][0].getvalue(),
+                                    graphs["decoder"][0].getvalue())
+    return None
+
+
 def _upload_label(key: str) -> str:
     entry = find_entry(key)
     return entry.label if entry is not None else "the checkpoint"
@@ -165,15 +196,13 @@ def _on_upload() -> None:
     if not files:
         st.session_state[UPLOAD_OUTCOME_KEY] = None
         return
-    by_suffix = {f.name.rsplit(".", 1)[-1].lower(): f for f in files}
-    if set(by_suffix) != {"safetensors", "json"}:
-        st.session_state[UPLOAD_OUTCOME_KEY] = (
-            "Upload both files of a checkpoint: one .safetensors and its config.json.")
-        return
     try:
-        key = save_upload(by_suffix["safetensors"].getvalue(), by_suffix["json"].getvalue())
-    except CheckpointError as error:
-        st.session_state[UPLOAD_OUTCOME_KEY] = f"That checkpoint cannot be used: {error}"
+        key = _save_files(files)
+    except (CheckpointError, ModelImportError, OnnxFileError) as error:
+        st.session_state[UPLOAD_OUTCOME_KEY] = f"That model cannot be used: {error}"
+        return
+    if key is None:
+        st.session_state[UPLOAD_OUTCOME_KEY] = PAIR_NEEDED
         return
     uploads = st.session_state.setdefault(UPLOADS_KEY, [])
     if key not in uploads:

@@ -1,4 +1,5 @@
-"""python -m vae_core train | eval | sample | reconstruct | export | disentanglement."""
+"""python -m vae_core train | eval | sample | reconstruct | export | disentanglement |
+import-onnx | import-torch."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import torch
 
 from .checkpoint import CheckpointError, load_checkpoint
 from .config import (
+    BUILTIN_DATASETS,
     DATASETS,
     DEVICES,
     LIKELIHOODS,
@@ -26,7 +28,9 @@ from .data import DatasetError, load_dataset
 from .devices import select_device
 from .evaluation import evaluate
 from .images import make_grid
+from .imported import DECODER_OUTPUTS, ModelImportError
 from .model_kinds import NOT_FOR_AE, kind_name
+from .onnx_files import OnnxFileError
 
 # Flags that override a field of one of the three configs: flag -> (section, field, type).
 _OVERRIDES = {
@@ -109,7 +113,27 @@ def build_parser() -> argparse.ArgumentParser:
     scores_parser.add_argument("checkpoint", type=Path, help="run or checkpoint directory")
     scores_parser.add_argument("--seed", type=int, default=0, help="DCI's and the probe's split")
     scores_parser.add_argument("--json", action="store_true", help="print JSON")
+    _add_import_parsers(commands)
     return parser
+
+
+def _add_import_parsers(commands) -> None:
+    onnx_parser = commands.add_parser("import-onnx", help="a VAE from two ONNX graphs")
+    onnx_parser.add_argument("encoder", type=Path, help="ENCODER.onnx: x -> (mean, log-var) or z")
+    onnx_parser.add_argument("decoder", type=Path, help="DECODER.onnx: z -> image")
+    torch_parser = commands.add_parser(
+        "import-torch", help="a VAE from FILE.py:FACTORY (a module with encode and decode)")
+    torch_parser.add_argument("factory", help="FILE.py:FACTORY, FACTORY() returns the model")
+    for sub in (onnx_parser, torch_parser):
+        sub.add_argument("--out", type=Path, required=True, help="model folder to (over)write")
+        sub.add_argument("--input-range", help="pixel range the encoder expects: 0,1 or -1,1")
+        sub.add_argument("--decoder-output", choices=sorted(DECODER_OUTPUTS), help="; ".join(
+            f"{k}: {v}" for k, v in DECODER_OUTPUTS.items()))
+        sub.add_argument("--image-shape", type=int, nargs=3, metavar=("C", "H", "W"),
+                         help="the encoder's input, when the graph does not fix it")
+        sub.add_argument("--name", help="the name the app lists (default: the folder's)")
+        sub.add_argument("--dataset", help=f"data for the maps and figures: "
+                         f"{', '.join(BUILTIN_DATASETS)}, or a folder or zip of images")
 
 
 def run_config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -216,13 +240,32 @@ def _command_disentanglement(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_import(args: argparse.Namespace) -> int:
+    from .model_import import import_onnx, import_torch
+
+    options = {"input_range": args.input_range, "decoder_output": args.decoder_output,
+               "name": args.name, "dataset": args.dataset}
+    shape = tuple(args.image_shape) if args.image_shape else None
+    if args.command == "import-onnx":
+        out = import_onnx(args.encoder, args.decoder, args.out, image_shape=shape, **options)
+    elif shape is None:
+        raise ModelImportError("--image-shape C H W is needed: a PyTorch module does not say "
+                               "what size of image its encoder takes")
+    else:
+        out = import_torch(args.factory, args.out, image_shape=shape, **options)
+    print(f"wrote {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"train": _command_train, "eval": _command_eval, "sample": _command_images,
                 "reconstruct": _command_images, "export": _command_export,
-                "disentanglement": _command_disentanglement}
+                "disentanglement": _command_disentanglement, "import-onnx": _command_import,
+                "import-torch": _command_import}
     try:
         return handlers[args.command](args)
-    except (ConfigError, CheckpointError, DatasetError, OSError, json.JSONDecodeError) as error:
+    except (ConfigError, CheckpointError, DatasetError, ModelImportError, OnnxFileError, OSError,
+            json.JSONDecodeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -185,3 +185,23 @@ class BernoulliLikelihood:
 
     def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
         return torch.bernoulli(self.mean, generator=generator)
+
+
+class MeanImage:
+    """A decoder that gives only the image it means (an imported model whose output is a mean
+    in [0, 1], or a tanh in [-1, 1] mapped there): p(x|z) is not named, so there is no density
+    and no spread. Draws are the mean itself; log_prob raises NotApplicable."""
+
+    def __init__(self, mean: torch.Tensor) -> None:
+        self.mean = mean
+
+    @property
+    def stddev(self) -> torch.Tensor:
+        return torch.zeros_like(self.mean)
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotApplicable("this model's decoder gives a mean image and names no likelihood "
+                            "p(x|z), so there is no log-density")
+
+    def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.mean

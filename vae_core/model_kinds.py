@@ -24,6 +24,18 @@ NOT_FOR_AE = {
 }
 
 
+# An imported decoder that gives only a mean image (vae_core.imported, --decoder-output mean or
+# tanh) names no p(x|z): the figures built on its density do not exist.
+NO_LIKELIHOOD = ("this model's decoder gives a mean image and names no likelihood p(x|z), so "
+                 "-ELBO, reconstruction nats and log p(x) do not exist for it (import it with "
+                 "--decoder-output probs or logits if its output is a Bernoulli's)")
+
+
+def names_likelihood(config) -> bool:
+    """Whether the decoder defines p(x|z) (every vae_core model does; see NO_LIKELIHOOD)."""
+    return config.likelihood != "mean_only"
+
+
 def is_autoencoder(config: ModelConfig) -> bool:
     return config.kind == "ae"
 
