@@ -4,6 +4,16 @@ The list is the decoder's own `ops()` (the one its forward() runs), so torch and
 drift apart: an op this module does not know raises UnsupportedLayerError naming it. `pack` gives
 one binary blob (a JSON header, then the weights as little-endian float16 or float32 arrays);
 ui/frontend/decoder.js reads it. Formats are versioned by FORMAT.
+
+The layers form a graph of values: value 0 is z, value k is layer k-1's output, and the last value
+is the head's raw input. A layer reads the previous value unless it names others in `inputs`
+(e.g. a residual `{"op": "add", "inputs": [2, 5]}`). Shapes omit the batch: (N,) or (C, H, W).
+Ops: linear, relu, reshape, conv2d, conv_transpose2d (this module's), and from imported ONNX
+decoders (vae_core.onnx_decoder): affine (x * scale[c] + shift[c] per channel), leaky_relu and
+elu (alpha), sigmoid, tanh, softplus, silu, add, resize_nearest and resize_bilinear (whole-number
+`factor` [h, w]; bilinear as torch's align_corners=False). Heads: vae_core.models.heads's kinds,
+and for imported decoders {"kind": "mean", "scale": s, "offset": o}: mean = clip(raw * s + o, 0, 1)
+with no std.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ from torch import nn
 from .models import VAE
 from .models.ops import Reshape, SizedConvTranspose2d
 
-FORMAT = "latent-lab-decoder/1"
+FORMAT = "latent-lab-decoder/2"
 _ALIGN = 8  # every array starts at a multiple of 8 bytes: typed arrays need aligned offsets
 
 

@@ -1,13 +1,33 @@
 // The VAE decoder in plain JavaScript: reads vae_core.decoder_export's blob (a JSON header, then
-// float16 or float32 weight arrays) and runs its layer list (linear, relu, reshape,
-// conv_transpose2d) and likelihood head for one z. Buffers are allocated once per model, so a
-// decode allocates nothing: the returned mean/std arrays are overwritten by the next decode.
+// float16 or float32 weight arrays) and runs its layers and likelihood head for one z. The layers
+// form a graph of values: value 0 is z, value k is layer k-1's output, and a layer reads the
+// previous value unless its `inputs` name others (a residual add reads two). Buffers are allocated
+// once per model, so a decode allocates nothing: the returned mean/std arrays are overwritten by
+// the next decode.
 
-const DECODER_FORMAT = "latent-lab-decoder/1";
-const LAYER_OPS = new Set(["linear", "relu", "reshape", "conv_transpose2d"]);
-const HEAD_KINDS = new Set(["bernoulli", "gaussian_fixed", "gaussian"]);
+const DECODER_FORMAT = "latent-lab-decoder/2";
+const HEAD_KINDS = new Set(["bernoulli", "gaussian_fixed", "gaussian", "mean"]);
+// Per op: run(step, x, out, y) with x its (first) input and y its second; its output shape when
+// that differs from the input's; a one-off preparation; and whether it maps each value on its own
+// (so it may overwrite its input).
+const OPS = {
+  linear: { run: linear, shape: (layer) => [layer.out] },
+  reshape: { run: () => {}, shape: (layer) => layer.shape }, // the same buffer, read differently
+  conv2d: { run: gatherConv, shape: convShape, prepare: prepareConv2d },
+  conv_transpose2d: { run: gatherConv, shape: convShape, prepare: prepareConvTranspose2d },
+  resize_nearest: { run: resizeNearest, shape: resizeShape },
+  resize_bilinear: { run: resizeBilinear, shape: resizeShape, prepare: prepareBilinear },
+  affine: { run: affine, elementwise: true },
+  add: { run: add, elementwise: true },
+  relu: { run: relu, elementwise: true },
+  leaky_relu: { run: leakyRelu, elementwise: true },
+  elu: { run: elu, elementwise: true },
+  sigmoid: { run: sigmoidLayer, elementwise: true },
+  tanh: { run: tanh, elementwise: true },
+  softplus: { run: softplus, elementwise: true },
+  silu: { run: silu, elementwise: true },
+};
 let halfTable = null; // float16 bit pattern -> float32, built on first use
-
 function halfToFloatTable() {
   if (halfTable) return halfTable;
   halfTable = new Float32Array(65536);
@@ -34,43 +54,78 @@ function readArrays(buffer, start, header) {
 }
 
 const product = (shape) => shape.reduce((a, b) => a * b, 1);
+const sameShape = (a, b) => a.length === b.length && a.every((n, i) => n === b[i]);
 
-function checkShapes(layer, inShape) {
-  const size = product(inShape);
-  if (layer.op === "linear" && size !== layer.in) {
-    throw new Error(`linear expects ${layer.in} inputs, gets ${size}`);
+function checkShapes(layer, inShapes) {
+  const [shape] = inShapes;
+  const fail = (why) => {
+    throw new Error(`${layer.op} ${why}, gets ${inShapes.map((s) => `[${s}]`).join(" and ")}`);
+  };
+  if (layer.op === "linear" && product(shape) !== layer.in) fail(`expects ${layer.in} inputs`);
+  if (layer.op === "reshape" && product(layer.shape) !== product(shape)) {
+    fail(`cannot make [${layer.shape}]`);
   }
-  if (layer.op === "reshape" && product(layer.shape) !== size) {
-    throw new Error(`cannot reshape ${size} values to ${layer.shape}`);
+  if (layer.op.startsWith("conv") && (shape.length !== 3 || shape[0] !== layer.in_channels)) {
+    fail(`expects ${layer.in_channels} channels`);
   }
-  if (layer.op === "conv_transpose2d" && (inShape.length !== 3 || inShape[0] !== layer.in_channels)) {
-    throw new Error(`conv_transpose2d expects ${layer.in_channels} channels, gets ${inShape}`);
+  if (layer.op.startsWith("resize") && shape.length !== 3) fail("expects (C, H, W)");
+  if (layer.op === "affine" && shape[0] !== layer.channels) fail(`expects ${layer.channels} channels`);
+  if (layer.op === "add" && (inShapes.length !== 2 || !sameShape(shape, inShapes[1]))) {
+    fail("expects two values of one shape");
   }
 }
 
-function outputShape(layer, inShape) {
-  if (layer.op === "linear") return [layer.out];
-  if (layer.op === "reshape") return layer.shape;
-  if (layer.op === "conv_transpose2d") return [layer.out_channels, ...layer.output_size];
-  return inShape; // relu works in place
+function convShape(layer) {
+  return [layer.out_channels, ...layer.output_size];
 }
 
-// One step per layer: its shapes, weights and (for layers that need one) output buffer.
+function resizeShape(layer, [c, h, w]) {
+  return [c, h * layer.factor[0], w * layer.factor[1]];
+}
+
+// One step per layer: its inputs, shapes and weights.
 function planSteps(header, arrays) {
-  let shape = [header.latent_dim];
-  return header.layers.map((layer) => {
-    if (!LAYER_OPS.has(layer.op)) throw new Error(`this page cannot run the layer "${layer.op}"`);
-    checkShapes(layer, shape);
-    const inShape = shape;
-    shape = outputShape(layer, shape);
-    const computes = layer.op === "linear" || layer.op === "conv_transpose2d";
+  const shapes = [[header.latent_dim]]; // per value
+  return header.layers.map((layer, k) => {
+    const op = OPS[layer.op];
+    if (!op) throw new Error(`this page cannot run the layer "${layer.op}"`);
+    const inputs = layer.inputs ?? [k];
+    if (!inputs.every((v) => Number.isInteger(v) && v >= 0 && v <= k)) {
+      throw new Error(`layer ${k} (${layer.op}) reads [${inputs}]: only z and earlier outputs`);
+    }
+    const inShapes = inputs.map((v) => shapes[v]);
+    checkShapes(layer, inShapes);
+    const outShape = op.shape ? op.shape(layer, inShapes[0]) : inShapes[0];
+    shapes.push(outShape);
     const step = {
-      layer, inShape, outShape: shape, out: computes ? new Float32Array(product(shape)) : null,
+      layer, op, inputs, inShape: inShapes[0], outShape,
       weight: arrays[layer.weight] ?? null, bias: arrays[layer.bias] ?? null,
+      scale: arrays[layer.scale] ?? null, shift: arrays[layer.shift] ?? null,
     };
-    if (layer.op === "conv_transpose2d") prepareConvTranspose2d(step);
+    op.prepare?.(step);
     return step;
   });
+}
+
+// Each value's buffer: a reshape keeps its input's, an elementwise op overwrites an input that no
+// later layer reads, and any other layer writes its own.
+function planValues(steps, latentDim) {
+  const buffers = [new Float32Array(latentDim)];
+  const bufferOf = [0]; // per value
+  const readLater = (k, buffer) => steps.slice(k + 1).some(
+    (later) => later.inputs.some((v) => v <= k && bufferOf[v] === buffer));
+  steps.forEach((step, k) => {
+    const inputBuffers = step.inputs.map((v) => bufferOf[v]);
+    let buffer;
+    if (step.layer.op === "reshape") buffer = inputBuffers[0];
+    else if (step.op.elementwise) buffer = inputBuffers.find((b) => !readLater(k, b));
+    if (buffer === undefined) {
+      buffer = buffers.length;
+      buffers.push(new Float32Array(product(step.outShape)));
+    }
+    bufferOf.push(buffer);
+  });
+  return bufferOf.map((b) => buffers[b]);
 }
 
 export function readDecoder(bytes) {
@@ -87,29 +142,38 @@ export function readDecoder(bytes) {
   if (raw !== pixels * (kind === "gaussian" ? 2 : 1)) {
     throw new Error(`the decoder gives ${raw} values for a ${header.image_shape} image`);
   }
+  const withStd = kind === "gaussian" || kind === "gaussian_fixed";
   return {
-    header, steps, channels, height, width, latentDim: header.latent_dim,
-    mean: new Float32Array(pixels), std: kind === "bernoulli" ? null : new Float32Array(pixels),
+    header, steps, values: planValues(steps, header.latent_dim), channels, height, width,
+    latentDim: header.latent_dim, mean: new Float32Array(pixels),
+    std: withStd ? new Float32Array(pixels) : null,
   };
 }
 
-function linear(step, x) {
+function linear(step, x, out) {
   const { in: nIn, out: nOut } = step.layer;
-  const { weight, bias, out } = step;
+  const { weight, bias } = step;
   for (let o = 0; o < nOut; o += 1) {
     out[o] = (bias ? bias[o] : 0) + dot(weight, o * nIn, x, 0, nIn);
   }
-  return out;
 }
 
-function relu(x) {
-  for (let i = 0; i < x.length; i += 1) if (x[i] < 0) x[i] = 0;
-  return x;
+// Per output row (or column) o of a convolution, the [input position, kernel tap] pairs that
+// reach it, flattened: input i = o * stride - padding + k.
+function convTaps(outSize, inSize, kernel, stride, padding) {
+  return Array.from({ length: outSize }, (_, o) => {
+    const pairs = [];
+    for (let k = 0; k < kernel; k += 1) {
+      const i = o * stride - padding + k;
+      if (i >= 0 && i < inSize) pairs.push(i, k);
+    }
+    return Int32Array.from(pairs);
+  });
 }
 
-// For each output row (or column) o, the input positions i and kernel taps k with
-// o = i * stride - padding + k: [i0, k0, i1, k1, ...] (two pairs for kernel 4, stride 2).
-function taps(outSize, inSize, kernel, stride, padding) {
+// The same for a transposed convolution, where o = i * stride - padding + k (two pairs for
+// kernel 4, stride 2).
+function transposedTaps(outSize, inSize, kernel, stride, padding) {
   return Array.from({ length: outSize }, (_, o) => {
     const pairs = [];
     for (let i = 0; i < inSize; i += 1) {
@@ -120,17 +184,17 @@ function taps(outSize, inSize, kernel, stride, padding) {
   });
 }
 
-// Once per model: weights reordered from torch's (in, out, kh, kw) to (kh, kw, out, in), so each
-// output value is a few contiguous dot products over the input channels (a gather, no scatter).
-function prepareConvTranspose2d(step) {
+// Once per model: weights reordered to (kh, kw, out, in), so each output value is a few contiguous
+// dot products over the input channels (a gather, no scatter). weightAt(ci, co, k) is where the
+// layer's own layout keeps the weight of input channel ci, output channel co and kernel tap k.
+function prepareGather(step, weightAt, taps) {
   const { in_channels: cIn, out_channels: cOut, kernel, stride, padding } = step.layer;
   const [kh, kw] = kernel;
-  const w = step.weight;
-  const reordered = new Float32Array(w.length);
+  const reordered = new Float32Array(step.weight.length);
   for (let ci = 0; ci < cIn; ci += 1) {
     for (let co = 0; co < cOut; co += 1) {
       for (let k = 0; k < kh * kw; k += 1) {
-        reordered[(k * cOut + co) * cIn + ci] = w[(ci * cOut + co) * kh * kw + k];
+        reordered[(k * cOut + co) * cIn + ci] = step.weight[weightAt(ci, co, k)];
       }
     }
   }
@@ -140,6 +204,16 @@ function prepareConvTranspose2d(step) {
     weightGather: reordered, channelsLast: new Float32Array(cIn * h * width),
     rowTaps: taps(oh, h, kh, stride[0], padding[0]), colTaps: taps(ow, width, kw, stride[1], padding[1]),
   });
+}
+
+function prepareConv2d(step) { // torch/ONNX weights: (out, in, kh, kw)
+  const { in_channels: cIn, kernel: [kh, kw] } = step.layer;
+  prepareGather(step, (ci, co, k) => (co * cIn + ci) * kh * kw + k, convTaps);
+}
+
+function prepareConvTranspose2d(step) { // torch/ONNX weights: (in, out, kh, kw)
+  const { out_channels: cOut, kernel: [kh, kw] } = step.layer;
+  prepareGather(step, (ci, co, k) => (ci * cOut + co) * kh * kw + k, transposedTaps);
 }
 
 // a[i..i+n) . b[j..j+n) with four running sums: ~1.6x faster than one here (Node 20, CPU time).
@@ -159,12 +233,13 @@ function dot(a, i, b, j, n) {
   return s0 + s1 + s2 + s3;
 }
 
-function convTranspose2d(step, x) {
+// conv2d and conv_transpose2d alike, from prepareGather's weights and taps.
+function gatherConv(step, x, out) {
   const { in_channels: cIn, out_channels: cOut, kernel } = step.layer;
   const [, h, w] = step.inShape;
   const [, oh, ow] = step.outShape;
   const kw = kernel[1];
-  const { weightGather: wg, channelsLast: xt, rowTaps, colTaps, bias, out } = step;
+  const { weightGather: wg, channelsLast: xt, rowTaps, colTaps, bias } = step;
   for (let c = 0; c < cIn; c += 1) {
     for (let p = 0; p < h * w; p += 1) xt[p * cIn + c] = x[c * h * w + p];
   }
@@ -185,19 +260,126 @@ function convTranspose2d(step, x) {
       }
     }
   }
-  return out;
+}
+
+function resizeNearest(step, x, out) {
+  const [channels, h, w] = step.inShape;
+  const [fh, fw] = step.layer.factor;
+  const ow = w * fw;
+  for (let c = 0; c < channels; c += 1) {
+    for (let oy = 0; oy < h * fh; oy += 1) {
+      const from = (c * h + Math.floor(oy / fh)) * w;
+      const to = (c * h * fh + oy) * ow;
+      for (let ox = 0; ox < ow; ox += 1) out[to + ox] = x[from + Math.floor(ox / fw)];
+    }
+  }
+}
+
+// Per output row (or column), its two source positions and the second one's weight, as torch's
+// align_corners=False has them: source = (o + 0.5) / factor - 0.5, clamped to the edges.
+function bilinearTaps(inSize, factor) {
+  const outSize = inSize * factor;
+  const taps = { low: new Int32Array(outSize), high: new Int32Array(outSize),
+    weight: new Float32Array(outSize) };
+  for (let o = 0; o < outSize; o += 1) {
+    const source = Math.max((o + 0.5) / factor - 0.5, 0);
+    const low = Math.min(Math.floor(source), inSize - 1);
+    taps.low[o] = low;
+    taps.high[o] = Math.min(low + 1, inSize - 1);
+    taps.weight[o] = source - low;
+  }
+  return taps;
+}
+
+function prepareBilinear(step) {
+  const [, h, w] = step.inShape;
+  const [fh, fw] = step.layer.factor;
+  Object.assign(step, { rowTaps: bilinearTaps(h, fh), colTaps: bilinearTaps(w, fw) });
+}
+
+function resizeBilinear(step, x, out) {
+  const [channels, h, w] = step.inShape;
+  const [, oh, ow] = step.outShape;
+  const { rowTaps: rows, colTaps: cols } = step;
+  for (let c = 0; c < channels; c += 1) {
+    for (let oy = 0; oy < oh; oy += 1) {
+      const top = (c * h + rows.low[oy]) * w;
+      const bottom = (c * h + rows.high[oy]) * w;
+      const to = (c * oh + oy) * ow;
+      for (let ox = 0; ox < ow; ox += 1) {
+        const [left, right, t] = [cols.low[ox], cols.high[ox], cols.weight[ox]];
+        const upper = x[top + left] + (x[top + right] - x[top + left]) * t;
+        const lower = x[bottom + left] + (x[bottom + right] - x[bottom + left]) * t;
+        out[to + ox] = upper + (lower - upper) * rows.weight[oy];
+      }
+    }
+  }
+}
+
+// x * scale[c] + shift[c] over each channel (the first axis); either may be absent.
+function affine(step, x, out) {
+  const { channels } = step.layer;
+  const { scale, shift } = step;
+  const inner = out.length / channels;
+  for (let c = 0; c < channels; c += 1) {
+    const [s, t] = [scale ? scale[c] : 1, shift ? shift[c] : 0];
+    for (let i = c * inner; i < (c + 1) * inner; i += 1) out[i] = x[i] * s + t;
+  }
+}
+
+function add(step, x, out, y) {
+  for (let i = 0; i < out.length; i += 1) out[i] = x[i] + y[i];
+}
+
+function relu(step, x, out) {
+  for (let i = 0; i < out.length; i += 1) out[i] = x[i] < 0 ? 0 : x[i];
+}
+
+function leakyRelu(step, x, out) {
+  const { alpha } = step.layer;
+  for (let i = 0; i < out.length; i += 1) out[i] = x[i] < 0 ? alpha * x[i] : x[i];
+}
+
+function elu(step, x, out) {
+  const { alpha } = step.layer;
+  for (let i = 0; i < out.length; i += 1) out[i] = x[i] < 0 ? alpha * Math.expm1(x[i]) : x[i];
 }
 
 const sigmoid = (v) => 1 / (1 + Math.exp(-v));
 
-// vae_core/models/heads.py: the same formulas, from the head's description.
+function sigmoidLayer(step, x, out) {
+  for (let i = 0; i < out.length; i += 1) out[i] = sigmoid(x[i]);
+}
+
+function tanh(step, x, out) {
+  for (let i = 0; i < out.length; i += 1) out[i] = Math.tanh(x[i]);
+}
+
+// log(1 + e^v), without overflow for large v
+function softplus(step, x, out) {
+  for (let i = 0; i < out.length; i += 1) {
+    const v = x[i];
+    out[i] = v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v));
+  }
+}
+
+function silu(step, x, out) {
+  for (let i = 0; i < out.length; i += 1) out[i] = x[i] * sigmoid(x[i]);
+}
+
+const clamp01 = (v) => Math.min(Math.max(v, 0), 1);
+
+// vae_core/models/heads.py and vae_core/onnx_decoder.py: the same formulas, from the head's
+// description.
 function applyHead(model, raw) {
   const { head } = model.header;
   const { mean, std } = model;
   const n = mean.length;
-  if (head.kind === "gaussian" && head.mean === "identity") {
+  if (head.kind === "mean") {
+    for (let i = 0; i < n; i += 1) mean[i] = clamp01(raw[i] * head.scale + head.offset);
+  } else if (head.kind === "gaussian" && head.mean === "identity") {
     // An unbounded loc; the image it stands for is within the pixel range, as in Python.
-    for (let i = 0; i < n; i += 1) mean[i] = Math.min(Math.max(raw[i], 0), 1);
+    for (let i = 0; i < n; i += 1) mean[i] = clamp01(raw[i]);
   } else {
     for (let i = 0; i < n; i += 1) mean[i] = sigmoid(raw[i]);
   }
@@ -209,14 +391,16 @@ function applyHead(model, raw) {
   }
 }
 
-// z (numbers, latent_dim of them) -> { mean, std }: (C, H, W) arrays, std null for Bernoulli.
+// z (numbers, latent_dim of them) -> { mean, std }: (C, H, W) arrays, std null for Bernoulli
+// and mean heads.
 export function decode(model, z) {
-  let x = Float32Array.from(z);
-  for (const step of model.steps) {
-    if (step.layer.op === "linear") x = linear(step, x);
-    else if (step.layer.op === "relu") x = relu(x);
-    else if (step.layer.op === "conv_transpose2d") x = convTranspose2d(step, x);
+  const { steps, values } = model;
+  if (z.length !== model.latentDim) throw new Error(`z has ${z.length} values, not ${model.latentDim}`);
+  values[0].set(z);
+  for (let k = 0; k < steps.length; k += 1) {
+    const step = steps[k];
+    step.op.run(step, values[step.inputs[0]], values[k + 1], values[step.inputs[1]]);
   }
-  applyHead(model, x);
+  applyHead(model, values[values.length - 1]);
   return { mean: model.mean, std: model.std };
 }
