@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.active_model import ActiveModel, active_dataset, active_model, dimension_usage
+from ui.active_model import (
+    ActiveModel,
+    active_dataset,
+    active_model,
+    dimension_usage,
+    explored_model,
+)
 from ui.decoder_handoff import PageDecoder, decodes_in_page, page_decoder_error
 from ui.explore_attributes import attribute_z, attributes_drawn
 from ui.explore_state import (
@@ -31,6 +37,7 @@ from ui.render import decoder_view, traversal_png
 from vae_core.data import ImageDataset, ImageInputError
 from vae_core.latent import dimension_order
 from vae_core.model_kinds import NOT_FOR_AE
+from vae_core.principal import MAX_SLIDERS, PrincipalView
 
 N_SAMPLES = 4
 TRAVERSAL_STEPS = 9
@@ -81,11 +88,17 @@ def _z_sources(active: ActiveModel, data: ImageDataset | None) -> str | None:
         return _upload(active)
 
 
+def _label(active: ActiveModel, dim: int, usage) -> str:
+    if isinstance(active.model, PrincipalView):
+        return active.model.label(dim)
+    return dimension_label(dim, usage)
+
+
 def _sliders(active: ActiveModel, usage, order: list[int], z: list[float],
              decoder: PageDecoder | None) -> None:
     """One element for all dimensions, in usage order; it sends z while the user drags."""
     latent_sliders(
-        [dimension_label(dim, usage) for dim in order], [z[dim] for dim in order],
+        [_label(active, dim, usage) for dim in order], [z[dim] for dim in order],
         sliders_key(active.version), Z_LIMIT, Z_STEP, revision=z_revision(),
         muted=[is_collapsed(dim, usage) for dim in order], order=order, decoder=decoder,
     )
@@ -128,7 +141,7 @@ def _next_sample_seed() -> None:
 
 def _traversal(active: ActiveModel, z: list[float], order: list[int], usage) -> None:
     dim = st.selectbox("Traverse one dimension", order, key=scoped_key("traverse", active.version),
-                       format_func=lambda j: dimension_label(j, usage))
+                       format_func=lambda j: _label(active, j, usage))
     png = traversal_png(active.version, tuple(z), dim, TRAVERSAL_STEPS, active.model)
     st.image(png, output_format="PNG", caption=(
         f"Decoder mean with z{dim} from -3 to +3 (prior standard deviations), "
@@ -189,14 +202,33 @@ def _explorer(active: ActiveModel, usage, data: ImageDataset | None) -> None:
     _traversal(active, z, order, usage)
 
 
+def _view_caption(view: PrincipalView, full_dim: int) -> None:
+    if view.shares is None:
+        st.caption(f"This model's latent has {full_dim} dimensions, more than {MAX_SLIDERS} "
+                   f"sliders; without data to find its main directions, the sliders move the "
+                   f"first {view.latent_dim} coordinates of z, the others held at 0.")
+        return
+    st.caption(
+        f"This model's latent has {full_dim} dimensions, more than {MAX_SLIDERS} sliders, so "
+        f"each slider moves z along one of the top {view.latent_dim} principal directions of "
+        "the test images' posterior means (as GANSpace does for GANs), labelled with its share "
+        f"of their variance ({100 * view.shares.sum():.0f}% in all), in units of the data's "
+        "spread along it, from their centre. A test example or your image is shown by its "
+        "position along these directions; the rest of its code is the centre's.")
+
+
 def main() -> None:
     st.title("Explore the latent space")
     active = active_model()
     if active is None:
         return
     data = active_dataset(active)
+    full_dim = active.latent_dim
+    active = explored_model(active, data)
     usage = dimension_usage(active, data)
-    if active.is_autoencoder:
+    if isinstance(active.model, PrincipalView):
+        _view_caption(active.model, full_dim)
+    elif active.is_autoencoder:
         st.caption("Each slider moves one coordinate of z through the decoder p(x|z), in index "
                    "order: ordering by KL does not apply to a plain autoencoder (no posterior, "
                    "no prior), and 'Random z' and the ±3 range are not where its codes lie "

@@ -91,6 +91,7 @@ FOREIGN_IMPORTS = {
     "pythae": {"input_range": "0,1", "decoder_output": "probs", "dataset": "mnist5k"},
     "residual": {"input_range": "0,1", "decoder_output": "logits", "dataset": "mnist5k"},
     "plain_ae": {"input_range": "0,1", "decoder_output": "mean", "dataset": "mnist5k"},
+    "spatial": {"input_range": "0,1", "decoder_output": "probs", "dataset": "mnist5k"},
 }
 
 

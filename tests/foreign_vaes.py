@@ -8,6 +8,8 @@ the originals so that tests run in seconds; the layer patterns are theirs:
   mean and log-variance as one tensor of 2D values here, to exercise that layout).
 - `ResidualUpsampleVAE`: residual blocks (SiLU, Add) and nearest upsampling; decodes logits.
 - `PlainAutoencoder`: an MLP autoencoder; one code per image, a sigmoid output.
+- `SpatialLatentVAE`: a diffusers-style latent of 4 x 7 x 7 (the encoder gives its mean and
+  log-variance stacked on the channel axis), far more dimensions than sliders.
 
 `export_onnx` writes a model's encoder and decoder as two ONNX files, as a user would.
 """
@@ -30,7 +32,7 @@ class PyTorchVAEStyle(nn.Module):
     input_range = (-1.0, 1.0)
     decoder_output = "tanh"
 
-    def __init__(self, latent_dim: int = 32, hidden: tuple[int, ...] = (8, 16, 32, 64, 128)):
+    def __init__(self, latent_dim: int = 128, hidden: tuple[int, ...] = (8, 16, 32, 64, 128)):
         super().__init__()
         self.latent_dim, self.hidden = latent_dim, hidden
         layers, c_in = [], 3
@@ -149,8 +151,34 @@ class PlainAutoencoder(nn.Module):
         return self.decoder(z)
 
 
+class SpatialLatentVAE(nn.Module):
+    image_shape = (1, 28, 28)
+    input_range = (0.0, 1.0)
+    decoder_output = "probs"
+    latent_shape = (4, 7, 7)
+    latent_dim = 4 * 7 * 7
+
+    def __init__(self, width: int = 16):
+        super().__init__()
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, width, 3, 2, padding=1), nn.SiLU(),
+            nn.Conv2d(width, width, 3, 2, padding=1), nn.SiLU(), nn.Conv2d(width, 8, 1))
+        self.decoder = nn.Sequential(
+            nn.Conv2d(4, width, 3, padding=1), nn.SiLU(),
+            nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(width, width, 3, padding=1),
+            nn.SiLU(), nn.Upsample(scale_factor=2, mode="nearest"),
+            nn.Conv2d(width, 1, 3, padding=1), nn.Sigmoid())
+
+    def encode(self, x):
+        return self.encoder(x)  # (B, 8, 7, 7): mean and log-variance, 4 channels each
+
+    def decode(self, z):
+        return self.decoder(z)
+
+
 FOREIGN_VAES = {"pytorch_vae": PyTorchVAEStyle, "pythae": PythaeStyle,
-                "residual": ResidualUpsampleVAE, "plain_ae": PlainAutoencoder}
+                "residual": ResidualUpsampleVAE, "plain_ae": PlainAutoencoder,
+                "spatial": SpatialLatentVAE}
 
 
 def build(name: str, seed: int = 0) -> nn.Module:
@@ -181,7 +209,7 @@ def export_onnx(model: nn.Module, directory: Path) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     encoder, decoder = directory / "encoder.onnx", directory / "decoder.onnx"
     x = torch.zeros(2, *model.image_shape)
-    z = torch.zeros(2, model.latent_dim)
+    z = torch.zeros(2, *getattr(model, "latent_shape", (model.latent_dim,)))
     with torch.no_grad():
         for path, method, example, name in ((encoder, "encode", x, "x"),
                                             (decoder, "decode", z, "z")):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +11,7 @@ import streamlit as st
 from vae_core.checkpoint import Checkpoint
 from vae_core.data import DatasetError, ImageDataset, input_style, load_dataset
 from vae_core.latent import per_dimension_kl
+from vae_core.principal import PrincipalView, needs_view, principal_view
 
 from .model_registry import DEFAULT_MODEL, ModelEntry, find_entry, load_entry, shipped_models
 
@@ -128,11 +130,29 @@ def dimension_usage(active: ActiveModel, data: ImageDataset | None) -> np.ndarra
     Exported models record it in their card (checked when loaded: one finite number per
     dimension), which spares the first page run an encoding of the test set; otherwise it is
     computed once per model version."""
-    if active.is_autoencoder:
-        return None
+    if active.is_autoencoder or isinstance(active.model, PrincipalView):
+        return None  # a view's coordinates are ordered by their share of variance already
     recorded = active.checkpoint.metadata.get("kl_per_dimension")
     if recorded is not None:
         return np.asarray(recorded, dtype=np.float64)
     if data is None:
         return None
     return _kl_per_dim(active.version, active, data)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Finding the latent space's principal directions...")
+def _principal_view(version: str, _model, _test_x) -> PrincipalView:
+    return principal_view(_model, _test_x)
+
+
+def explored_model(active: ActiveModel, data: ImageDataset | None) -> ActiveModel:
+    """What Explore's sliders move: the active model, or for a latent too large for a slider a
+    dimension, its view through the data's principal directions (vae_core.principal) as a
+    model of its own (its own version, so no cache mixes the two)."""
+    if not needs_view(active.latent_dim):
+        return active
+    view = _principal_view(active.version, active.model, None if data is None else data.test_x)
+    checkpoint = dataclasses.replace(active.checkpoint, model=view, model_config=view.config,
+                                     metadata={})
+    return dataclasses.replace(active, checkpoint=checkpoint,
+                               identity=f"{active.identity}/view{view.latent_dim}")

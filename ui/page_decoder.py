@@ -8,6 +8,7 @@ import streamlit as st
 from vae_core.decoder_export import UnsupportedLayerError, export_decoder, pack
 from vae_core.imported import ImportedModel
 from vae_core.latent import encode_images
+from vae_core.principal import PrincipalView
 
 from .active_model import ActiveModel
 from .decoder_handoff import PageDecoder
@@ -20,11 +21,18 @@ SCATTER_POINTS = 1000  # test images whose posterior means the 2-D pad shows
 def _decoder_blob(version: str, _model) -> bytes | str:
     """The packed decoder, or why the page cannot run it (a message naming the layer)."""
     try:
-        spec = _model.decoder_spec() if isinstance(_model, ImportedModel) else export_decoder(
-            _model)
-        return pack(spec)
+        return pack(_spec(_model))
     except UnsupportedLayerError as error:
         return str(error)
+
+
+def _spec(model):
+    """The page's op list for a vae_core model, an imported one, or a view of either."""
+    if isinstance(model, PrincipalView):
+        return model.decoder_spec(_spec(model.model))
+    if isinstance(model, ImportedModel):
+        return model.decoder_spec()
+    return export_decoder(model)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)  # immutable bytes: no copy per rerun

@@ -40,15 +40,16 @@ def test_an_imported_model_decodes_and_encodes_as_the_original(imported, name):
     z = torch.randn(5, original.latent_dim, generator=torch.Generator().manual_seed(1))
     x = torch.rand(3, *original.image_shape, generator=torch.Generator().manual_seed(2))
     low, high = model.config.input_range
+    latent_shape = getattr(original, "latent_shape", (original.latent_dim,))
     with torch.no_grad():
-        expected_image = _expected_image(name, original.decode(z))
+        expected_image = _expected_image(name, original.decode(z.view(-1, *latent_shape)))
         expected_code = original.encode(x * (high - low) + low)
     likelihood = model.decode(z)
     assert torch.allclose(likelihood.mean, expected_image.clamp(0, 1), atol=1e-5)
     posterior = model.encode(x)
     mean = expected_code[0] if isinstance(expected_code, (list, tuple)) else expected_code
-    if name == "pythae":  # (mean, log-variance) stacked in one output
-        mean = mean[:, : original.latent_dim]
+    if model.config.encoder_output == "stacked":  # (mean, log-variance) on the second axis
+        mean = mean[:, : mean.shape[1] // 2].flatten(1)
     assert torch.allclose(posterior.mean, mean, atol=1e-5)
 
 
@@ -59,8 +60,10 @@ def test_the_encoder_layout_and_decoder_output_choose_the_distributions(imported
     assert kinds == {"pytorch_vae": (DiagonalGaussian, MeanImage),
                      "pythae": (DiagonalGaussian, BernoulliLikelihood),
                      "residual": (DiagonalGaussian, BernoulliLikelihood),
-                     "plain_ae": (PointCode, MeanImage)}
+                     "plain_ae": (PointCode, MeanImage),
+                     "spatial": (DiagonalGaussian, BernoulliLikelihood)}
     assert imported["pythae"].model_config.encoder_output == "stacked"
+    assert imported["spatial"].model_config.latent_dim == 4 * 7 * 7
     assert imported["plain_ae"].model.is_variational is False
 
 
@@ -80,15 +83,18 @@ def exported(tmp_path_factory):
     return {name: export_onnx(build(name), root / name) for name in FOREIGN_IMPORTS}
 
 
-@pytest.mark.parametrize(("options", "words"), [
-    ({"input_range": None, "decoder_output": "tanh"}, "--input-range must be one of 0,1, -1,1"),
-    ({"input_range": "-1,1", "decoder_output": None}, "--decoder-output must be one of"),
-    ({"input_range": "-1,1", "decoder_output": "probs"}, "a tanh output is --decoder-output=tanh"),
-    ({"input_range": "-1,1", "decoder_output": "tanh", "image_shape": (1, 64, 64)},
+@pytest.mark.parametrize(("name", "options", "words"), [
+    ("pytorch_vae", {"input_range": None, "decoder_output": "tanh"},
+     "--input-range must be one of 0,1, -1,1"),
+    ("pytorch_vae", {"input_range": "-1,1", "decoder_output": None},
+     "--decoder-output must be one of"),
+    ("residual", {"input_range": "0,1", "decoder_output": "probs"},
+     "outside what --decoder-output=probs means"),
+    ("pytorch_vae", {"input_range": "-1,1", "decoder_output": "tanh", "image_shape": (1, 64, 64)},
      "fix --image-shape"),
 ])
-def test_a_wrong_or_missing_option_is_named(exported, tmp_path, options, words):
-    encoder, decoder = exported["pytorch_vae"]
+def test_a_wrong_or_missing_option_is_named(exported, tmp_path, name, options, words):
+    encoder, decoder = exported[name]
     with pytest.raises(ModelImportError) as raised:
         import_onnx(encoder, decoder, tmp_path / "out", **options)
     assert words in str(raised.value)
