@@ -19,6 +19,9 @@ from onnx import AttributeProto, GraphProto, ModelProto, NodeProto, SparseTensor
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_TENSOR_BYTES = MAX_FILE_BYTES  # a tensor's data lives in the file, so it cannot be larger
+# Any one tensor the graph computes, for one image: a VAE's largest activation on 256 x 256 RGB
+# images is tens of MB; 1 GB refuses a graph whose constant shapes ask for far more.
+MAX_VALUE_BYTES = 2**30
 MAX_NODES = 5000  # the VAEs in tests/foreign_vaes.py export 10 to 40 nodes; a large U-Net ~1000
 
 # What torch.onnx writes for VAE encoders and decoders: layers, activations (GELU, Mish and SiLU
@@ -87,6 +90,7 @@ def read_onnx_bytes(data: bytes, file_name: str) -> ModelProto:
     _check_tensors(model, file_name)
     _check_single_float_input(model, file_name)
     _run_onnx_checker(model, file_name)
+    _check_computed_sizes(model, file_name)
     return model
 
 
@@ -286,6 +290,10 @@ def _check_single_float_input(model: ModelProto, name: str) -> None:
     if not tensor_type.HasField("shape"):
         raise OnnxFileError(f"{name}: input {label} declares no shape; export with an example "
                             f"input so the file records it")
+    dims = graph_io(model)[0][0][1]
+    if any(isinstance(dim, int) and dim < 1 for dim in dims):
+        raise OnnxFileError(f"{name}: input {label} declares a size below 1 in its shape "
+                            f"{_dims_text(dims)}")
 
 
 def _run_onnx_checker(model: ModelProto, name: str) -> None:
@@ -295,6 +303,30 @@ def _run_onnx_checker(model: ModelProto, name: str) -> None:
     except (onnx.checker.ValidationError, ValueError) as error:
         reason = _plain(str(error), 300) or "no reason given"
         raise OnnxFileError(f"{name} is not a valid ONNX model: {reason}") from error
+
+
+def _check_computed_sizes(model: ModelProto, name: str) -> None:
+    """onnxruntime folds constants when it loads a graph, so ConstantOfShape([10**5, 10**5]) in
+    a 1 kB file allocates 40 GB before anything runs. Shape inference gives each value's dims
+    without computing it; a dim it cannot know (the batch) counts as 1. Not data_prop: onnx
+    1.23's propagation through Slice allocates what a hostile end index asks for."""
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model)
+    except (onnx.shape_inference.InferenceError, ValueError) as error:
+        raise OnnxFileError(f"{name} is not a valid ONNX model: {_plain(str(error), 300)}") \
+            from error
+    for value in (*inferred.graph.value_info, *inferred.graph.output):
+        tensor_type = value.type.tensor_type
+        item_size = TENSOR_STORAGE.get(tensor_type.elem_type, (8, None))[0]
+        size = item_size * math.prod(max(dim.dim_value, 1) for dim in tensor_type.shape.dim)
+        if size > MAX_VALUE_BYTES:
+            raise OnnxFileError(f"{name} computes {_quoted(value.name)} of {_megabytes(size)} "
+                                f"for one image; Latent Lab's limit is "
+                                f"{_megabytes(MAX_VALUE_BYTES)}")
+
+
+def _dims_text(dims: Dims) -> str:
+    return " x ".join(str(dim) if isinstance(dim, int) else "?" for dim in dims)
 
 
 def _quoted(text: str | bytes) -> str:
