@@ -4,7 +4,9 @@ ONNX is protobuf, so parsing runs no code, but a file can still point at a path 
 for its weights (external data), call kernels we do not ship (custom domains, local functions),
 declare a 10 GB tensor, or hold ops the app cannot run. Every check reads only what the parser
 already holds: no tensor is converted to an array, so a declared size costs nothing until it has
-been compared with the bytes actually stored. Messages name the user's file, never a server path.
+been compared with the bytes actually stored, and the sizes the graph would compute come from
+shape inference, before onnxruntime ever loads it. Messages name the user's file, never a server
+path.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ ALLOWED_OPS = frozenset({
 STANDARD_DOMAINS = ("", "ai.onnx")
 # onnxruntime guarantees opsets from 7; a newer opset than the onnx package knows is unchecked.
 OPSETS = range(7, onnx.defs.onnx_opset_version() + 1)
-INPUT_TYPES = {TensorProto.FLOAT: "float32", TensorProto.FLOAT16: "float16"}
+INPUT_TYPES = (TensorProto.FLOAT, TensorProto.FLOAT16)
 
 # Tensor types the allowed ops need (bool and 8-bit for masks and shape ops), with their item
 # size and the typed field that holds them when raw_data is not used (onnx.proto's rules).
