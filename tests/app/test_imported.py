@@ -3,9 +3,17 @@ works, what does not says so, and no page raises."""
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 
-from tests.conftest import FOREIGN_IMPORTS, open_app_page
+from tests.conftest import (
+    FOREIGN_IMPORTS,
+    checkpoint_uploader,
+    open_app_page,
+    upload_checkpoint,
+)
 
 PAGES = ["explore", "latent_map", "disentanglement", "sampling", "reconstruct", "ae_vs_vae"]
 
@@ -16,3 +24,70 @@ def test_every_page_runs_with_an_imported_model(imported_env, name, page):
     at = open_app_page(page, f"asset:{name}")
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
+
+
+def _imported_files(folder) -> list[tuple[str, bytes, str]]:
+    return [(name, (folder / name).read_bytes(), "application/octet-stream")
+            for name in ("model.json", "encoder.onnx", "decoder.onnx")]
+
+
+def test_an_uploaded_imported_model_becomes_the_active_model(imported_assets, app_env):
+    at = upload_checkpoint(open_app_page("explore", "asset:mnist32"),
+                           _imported_files(imported_assets / "residual"))
+    assert not at.exception and not at.sidebar.error
+    picker = at.sidebar.selectbox(key="model_picker")
+    assert picker.value.startswith("upload:")
+    assert "uploaded: residual · latent 8" in at.sidebar.success[0].value
+    assert "**mnist5k** · onnx · latent 8 · bernoulli" in at.sidebar.markdown[0].value
+
+
+def test_a_refused_graph_is_named_and_the_model_stays(imported_assets, app_env):
+    files = _imported_files(imported_assets / "residual")
+    files[2] = ("decoder.onnx", files[2][1][: len(files[2][1]) // 2], "application/octet-stream")
+    at = upload_checkpoint(open_app_page("explore", "asset:mnist32"), files)
+    assert not at.exception
+    error = at.sidebar.error[0].value
+    assert "decoder.onnx" in error and "cut short" in error and "/" not in error
+    assert at.sidebar.selectbox(key="model_picker").value == "asset:mnist32"
+
+
+def test_three_files_that_are_not_an_imported_model_are_explained(imported_assets, app_env):
+    files = _imported_files(imported_assets / "residual")
+    files[1] = ("weights.onnx", files[1][1], "application/octet-stream")
+    at = upload_checkpoint(open_app_page("explore", "asset:mnist32"), files)
+    assert "three files of an imported model" in at.sidebar.error[0].value
+
+
+def test_models_in_latent_lab_models_folders_are_listed(imported_assets, app_env, tmp_path,
+                                                         monkeypatch):
+    shutil.copytree(imported_assets / "plain_ae", tmp_path / "mine" / "my-ae")
+    shutil.copytree(imported_assets / "pythae", tmp_path / "single")
+    monkeypatch.setenv("LATENT_LAB_MODELS", os.pathsep.join(
+        [str(tmp_path / "mine"), str(tmp_path / "single"), str(tmp_path / "missing")]))
+    at = open_app_page("explore", "asset:mnist32")
+    picker = at.sidebar.selectbox(key="model_picker")
+    assert "plain_ae (imported)" in picker.options and "pythae (imported)" in picker.options
+    at = picker.set_value(f"models:{(tmp_path / 'mine' / 'my-ae').resolve()}").run()
+    assert not at.exception and "plain autoencoder" in at.sidebar.markdown[0].value
+
+
+def test_shared_mode_refuses_imported_uploads_unless_allowed(app_env, monkeypatch):
+    monkeypatch.setenv("LATENT_LAB_MODE", "shared")
+    at = open_app_page("explore", "asset:mnist32")
+    assert not at.sidebar.get("file_uploader")
+    monkeypatch.setenv("LATENT_LAB_ALLOW", "checkpoint-upload")
+    at = open_app_page("explore", "asset:mnist32")
+    assert "encoder.onnx" in checkpoint_uploader(at).label
+
+
+def test_a_mean_only_decoder_says_which_figures_do_not_apply(imported_env):
+    at = open_app_page("reconstruct", "asset:pytorch_vae")
+    assert any("names no likelihood p(x|z)" in c.value for c in at.caption)
+    at = open_app_page("reconstruct", "asset:pythae")
+    assert [m.label for m in at.metric][:2] == ["-ELBO (nats)", "KL(q(z|x) ‖ p(z))"]
+
+
+def test_explore_moves_a_large_latent_along_principal_directions(imported_env):
+    at = open_app_page("explore", "asset:pytorch_vae")
+    assert not at.exception
+    assert any("principal directions" in c.value for c in at.caption)
