@@ -419,17 +419,22 @@ def _translate(t: _Translation, node: onnx.NodeProto) -> None:
         raise _refusal(node)
 
 
-def _z_input(graph: onnx.GraphProto, latent_dim: int) -> onnx.ValueInfoProto:
+def _z_input(graph: onnx.GraphProto, latent_dim: int) -> tuple[str, int, tuple[int, ...]]:
+    """z's name, its batch size when fixed (else 1), and its shape past the batch: (latent_dim,)
+    or a spatial latent such as (4, 7, 7) of latent_dim values."""
     initializers = {i.name for i in graph.initializer}
     inputs = [i for i in graph.input if i.name not in initializers]
     if len(inputs) != 1:
         raise ValueError(f"the decoder should have one input, z; it has {len(inputs)}")
     tensor = inputs[0].type.tensor_type
     dims = [d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim]
-    if tensor.elem_type not in _FLOAT_TYPES or len(dims) != 2 or dims[1] not in (latent_dim, None):
-        raise ValueError(f"the decoder's input should be float (batch, {latent_dim}), "
-                         f"not {dims}")
-    return inputs[0]
+    if dims[1:] == [None]:
+        dims[1] = latent_dim
+    if tensor.elem_type not in _FLOAT_TYPES or len(dims) < 2 or None in dims[1:] \
+            or math.prod(dims[1:]) != latent_dim:
+        raise ValueError(f"the decoder's input should be float (batch, {latent_dim}) or a "
+                         f"(batch, C, h, w) of {latent_dim} values, not {dims}")
+    return inputs[0].name, dims[0] or 1, tuple(dims[1:])
 
 
 def _fold_affines(layers: list[dict], arrays: list[np.ndarray]) -> list[dict]:
@@ -510,16 +515,17 @@ def decoder_spec_from_onnx(model: onnx.ModelProto, latent_dim: int,
     """
     head = _checked_head(head)
     graph = model.graph
-    z, output = _z_input(graph, latent_dim), graph.output[0].name
-    batch = z.type.tensor_type.shape.dim[0]
+    z, fixed_batch, z_shape = _z_input(graph, latent_dim)
+    output = graph.output[0].name
     nodes = _live_nodes(graph, output)
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
     values = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-    values[z.name] = Computed(0, (1, latent_dim))
     readers = {name: [n for n in nodes if name in n.input] for n in nodes for name in n.output}
     producers = {name: node for node in nodes for name in node.output}
-    fixed_batch = batch.dim_value if batch.HasField("dim_value") else 1
     t = _Translation(opset, fixed_batch, output, producers, readers, values)
+    values[z] = Computed(0, (1, latent_dim))
+    if len(z_shape) > 1:  # the page's z is flat
+        values[z] = t.emit({"op": "reshape", "shape": list(z_shape)}, [values[z]], (1, *z_shape))
     for node in nodes:
         _translate(t, node)
     result = t.values.get(output)
