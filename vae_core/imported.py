@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -113,12 +114,16 @@ class _Graph:
 
     def __init__(self, model: onnx.ModelProto, file_name: str) -> None:
         self.model, self.file_name = model, file_name
-        self.session = _session(model)
-        inputs, _ = graph_io(model)
-        self.input_name, dims = inputs[0]
+        try:
+            self.session = _session(model)
+        except ORT_ERRORS as error:
+            raise ModelImportError(f"{file_name} cannot be loaded: {_first_line(error)}") from error
+        (self.input_name, dims), = graph_io(model)[0]
         self.input_dims = dims
         self.fixed_batch = dims[0] if dims and isinstance(dims[0], int) else None
-        self.input_type = np.float16 if model.graph.input[0].type.tensor_type.elem_type == \
+        # Older exports also list the weights as inputs: find the real one by its name.
+        (declared,) = [i for i in model.graph.input if i.name == self.input_name]
+        self.input_type = np.float16 if declared.type.tensor_type.elem_type == \
             onnx.TensorProto.FLOAT16 else np.float32
 
     def __call__(self, x: np.ndarray) -> list[np.ndarray]:
@@ -139,8 +144,10 @@ class _Graph:
 
 
 def _first_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return (text[-1] if text else type(error).__name__)[:300]
+    """onnxruntime's message, last line, without the source paths of its own build."""
+    lines = str(error).strip().splitlines()
+    text = re.sub(r"\S*/(\S+)", r"\1", lines[-1] if lines else "onnxruntime refused it")
+    return text[:300]
 
 
 class ImportedModel(nn.Module):

@@ -240,3 +240,11 @@ class _Bound(torch.nn.Module):
 
     def forward(self, x):
         return getattr(self.model, self.method)(x)
+
+
+def test_onnxruntime_messages_lose_the_source_paths_of_its_build():
+    from vae_core.imported import _first_line
+
+    error = RuntimeError("[ONNXRuntimeError] : 2 : INVALID_ARGUMENT : "
+                         "/onnxruntime_src/onnxruntime/core/providers/cpu/nn/conv.cc:42 Bad z")
+    assert _first_line(error) == "[ONNXRuntimeError] : 2 : INVALID_ARGUMENT : conv.cc:42 Bad z"
