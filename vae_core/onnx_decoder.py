@@ -210,7 +210,7 @@ def _silu_input(t: _Translation, node) -> str | None:
 
 
 def _feeds_silu_only(t: _Translation, node) -> bool:
-    readers = t.readers[node.output[0]]
+    readers = t.readers.get(node.output[0], [])
     return (node.output[0] != t.output and len(readers) == 1 and readers[0].op_type == "Mul"
             and _silu_input(t, readers[0]) == node.input[0])
 
@@ -520,7 +520,10 @@ def decoder_spec_from_onnx(model: onnx.ModelProto, latent_dim: int,
     nodes = _live_nodes(graph, output)
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
     values = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-    readers = {name: [n for n in nodes if name in n.input] for n in nodes for name in n.output}
+    readers: dict[str, list[onnx.NodeProto]] = {}
+    for node in nodes:
+        for name in node.input:
+            readers.setdefault(name, []).append(node)
     producers = {name: node for node in nodes for name in node.output}
     t = _Translation(opset, fixed_batch, output, producers, readers, values)
     values[z] = Computed(0, (1, latent_dim))
