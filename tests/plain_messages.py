@@ -9,9 +9,11 @@ import tempfile
 from tests.conftest import PROJECT_DIR
 
 # A CamelCase word is a Python class (ModelConfig, UnidentifiedImageError); these are not.
-_WORDS = {"WebP", "GiB", "MiB", "KiB"}
+_WORDS = {"WebP", "GiB", "MiB", "KiB", "NaN"}
 _CAMEL = re.compile(r"\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+\b")
-_LEAKS = ("<", ">", "Error(", "Traceback", "b'", 'b"', "0x", str(PROJECT_DIR), sys.prefix,
+# <class 'dict'>, <_io.BytesIO object at ...>, b'\x89PNG'
+_REPR = re.compile(r"<[A-Za-z_][\w.]*[\s>]|(?<![\w\"'])b['\"]")
+_LEAKS = ("Error(", "Traceback", "0x", str(PROJECT_DIR), sys.prefix,
           tempfile.gettempdir(), "/usr/", "/home/", "/root/")
 
 
@@ -26,5 +28,6 @@ def assert_plain(message: str, names: tuple[str, ...] = ()) -> None:
     assert rest.strip(), "an empty message"
     for leak in _LEAKS:
         assert leak not in rest, f"{leak!r} in {message!r}"
+    assert not _REPR.search(rest), f"a Python repr in {message!r}"
     classes = set(_CAMEL.findall(rest)) - _WORDS
     assert not classes, f"class names {classes} in {message!r}"

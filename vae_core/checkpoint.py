@@ -36,6 +36,7 @@ from .config import (
     TrainConfig,
     from_dict,
     model_config_from_dict,
+    shown,
     to_dict,
 )
 from .files import atomic_write_bytes, read_text
@@ -286,10 +287,10 @@ def _parse_config(text: str) -> dict[str, Any]:
     version = document.get("format_version")
     if version != FORMAT_VERSION:
         raise CheckpointError(
-            f"config.json format_version is {version!r:.20}; this Latent Lab reads "
+            f"config.json format_version is {shown(version, 20)}; this Latent Lab reads "
             f"{FORMAT_VERSION}"
         )
     missing = [key for key in ("model", "data") if key not in document]
     if missing:
-        raise CheckpointError(f"config.json lacks {missing}")
+        raise CheckpointError(f"config.json lacks {' and '.join(missing)}")
     return document

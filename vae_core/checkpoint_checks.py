@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from safetensors import SafetensorError, safe_open
 
-from .config import ConfigError, ModelConfig
+from .config import ConfigError, ModelConfig, shown
 from .models import build_model
 
 # A conv model on 3x256x256 images with 4096 channels would be gigabytes; the shipped models are
@@ -141,21 +141,17 @@ def _checked(key: str, value: Any) -> Any:
     field = key.rsplit(".", 1)[-1]
     if field in _COUNTS:
         _require(isinstance(value, int) and not isinstance(value, bool) and value >= 0,
-                 f"metadata.{key} must be a whole number >= 0, got {_short(value)}")
+                 f"metadata.{key} must be a whole number >= 0, got {shown(value)}")
     elif field in _TEXTS:
         _require(isinstance(value, str) and len(value) <= 64,
-                 f"metadata.{key} must be a short string, got {_short(value)}")
+                 f"metadata.{key} must be a short string, got {shown(value)}")
     elif value is not None or field not in _OPTIONAL_NUMBERS:
-        _require(_finite(value), f"metadata.{key} must be a finite number, got {_short(value)}")
+        _require(_finite(value), f"metadata.{key} must be a finite number, got {shown(value)}")
     return value
 
 
 def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _short(value: Any) -> str:
-    return repr(value)[:40]
 
 
 def _require(condition: bool, message: str) -> None:

@@ -48,6 +48,17 @@ def _require(condition: bool, message: str) -> None:
         raise ConfigError(message)
 
 
+def shown(value: Any, limit: int = 40) -> str:
+    """A value from a person's JSON as JSON (not Python's repr: `null`, not `None`), cut short."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def one_of(options: Any) -> str:
+    """('mlp', 'conv') -> 'mlp, conv': choices in words, not a Python tuple."""
+    return ", ".join(str(option) for option in options)
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """Which images to train and test on.
@@ -71,9 +82,10 @@ class DataConfig:
     loader_workers: int = 2  # DataLoader worker processes when streaming
 
     def __post_init__(self) -> None:
-        _require(self.name in DATASETS, f"dataset must be one of {DATASETS}, got {self.name!r}")
+        _require(self.name in DATASETS,
+                 f"dataset must be one of {one_of(DATASETS)}, got {shown(self.name)}")
         needs_path = self.name in ("images", "mnist_idx", "fashion_idx")
-        _require(not needs_path or bool(self.path), f"dataset {self.name!r} needs a path")
+        _require(not needs_path or bool(self.path), f"dataset {self.name} needs a path")
         _require(4 <= self.image_size <= 256, "image_size must be between 4 and 256")
         _require(0.0 < self.test_fraction < 1.0, "test_fraction must be in (0, 1)")
         _require(0.0 <= self.val_fraction < 1.0, "val_fraction must be in [0, 1)")
@@ -115,12 +127,12 @@ class ModelConfig:
         _require(channels in (1, 3), "image_shape must have 1 (gray) or 3 (RGB) channels")
         _require(min(height, width) >= 1 and max(height, width) <= MAX_IMAGE_SIDE,
                  f"image height and width must be between 1 and {MAX_IMAGE_SIDE}")
-        _require(self.arch in ARCHITECTURES, f"arch must be one of {ARCHITECTURES}")
+        _require(self.arch in ARCHITECTURES, f"arch must be one of {one_of(ARCHITECTURES)}")
         _require(self.kind in MODEL_KINDS,
-                 f"kind must be one of {MODEL_KINDS}, got {self.kind!r:.40}")
-        _require(self.likelihood in LIKELIHOODS, f"likelihood must be one of {LIKELIHOODS}")
+                 f"kind must be one of {one_of(MODEL_KINDS)}, got {shown(self.kind)}")
+        _require(self.likelihood in LIKELIHOODS, f"likelihood must be one of {one_of(LIKELIHOODS)}")
         _require(self.gaussian_mean in GAUSSIAN_MEANS,
-                 f"gaussian_mean must be one of {GAUSSIAN_MEANS}")
+                 f"gaussian_mean must be one of {one_of(GAUSSIAN_MEANS)}")
         _require(1 <= self.latent_dim <= MAX_LATENT, f"latent_dim must be between 1 and "
                  f"{MAX_LATENT}")
         _require(1 <= len(self.hidden) <= MAX_LAYERS and min(self.hidden) > 0
@@ -136,7 +148,8 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     """'32, 64' -> (32, 64): hidden widths or channels as a person types them."""
     parts = [p.strip() for p in str(text).split(",")]
     _require(all(p.isdecimal() and int(p) > 0 for p in parts),
-             f"hidden sizes must be comma-separated positive integers like 32,64; got {text!r}")
+             "hidden sizes must be comma-separated positive integers like 32,64; got "
+             f"{shown(text)}")
     return tuple(int(p) for p in parts)
 
 
@@ -175,7 +188,7 @@ class TrainConfig:
                  f"the KL warm-up ({self.warmup_epochs} epochs) is longer than the run "
                  f"({self.epochs} epochs): the KL would never reach its full weight")
         _require(self.free_bits >= 0, "free_bits must be >= 0")
-        _require(self.device in DEVICES, f"device must be one of {DEVICES}")
+        _require(self.device in DEVICES, f"device must be one of {one_of(DEVICES)}")
         _require(self.num_threads is None or 1 <= self.num_threads <= 1024,
                  "num_threads must be between 1 and 1024")
         _require(1 <= self.iw_samples <= 100_000, "iw_samples must be between 1 and 100000")
@@ -183,7 +196,7 @@ class TrainConfig:
         _require(0 <= self.augment_shift <= 8, "augment_shift must be between 0 and 8 pixels")
         _require(self.log_every >= 1, "log_every must be >= 1")
         _require(0 <= self.seed <= MAX_SEED, f"seed must be in 0..{MAX_SEED}")
-        _require(self.precision in PRECISIONS, f"precision must be one of {PRECISIONS}")
+        _require(self.precision in PRECISIONS, f"precision must be one of {one_of(PRECISIONS)}")
         _check_finite(self)
 
 
@@ -192,10 +205,11 @@ def _check_finite(config: Any) -> None:
     for item in dataclasses.fields(config):
         value = getattr(config, item.name)
         _require(not isinstance(value, float) or math.isfinite(value),
-                 f"{item.name} must be a finite number, got {value!r}")
+                 f"{item.name} must be a finite number, got {shown(value)}")
 
 
 C = TypeVar("C", DataConfig, ModelConfig, TrainConfig)
+SECTIONS = {DataConfig: "data", ModelConfig: "model", TrainConfig: "train"}  # in config.json
 
 
 def to_dict(config: Any) -> dict[str, Any]:
@@ -204,16 +218,18 @@ def to_dict(config: Any) -> dict[str, Any]:
 
 
 def from_dict(cls: type[C], values: dict[str, Any]) -> C:
-    """Build `cls` from a dict, naming unknown keys instead of ignoring them."""
+    """Build `cls` from a dict, naming unknown keys instead of ignoring them. Messages name the
+    config's section as a person's JSON has it ("model"), not the class."""
+    section = SECTIONS[cls]
     if not isinstance(values, dict):
-        raise ConfigError(f"{cls.__name__} must be a JSON object")
+        raise ConfigError(f"{section} must be a JSON object")
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - known)
-    _require(not unknown, f"unknown {cls.__name__} keys: {unknown}")
+    _require(not unknown, f"unknown keys in {section}: {one_of(map(shown, unknown))}")
     hints = typing.get_type_hints(cls)
     for name, value in values.items():
         _require(_matches(value, hints[name]),
-                 f"{cls.__name__}.{name} must be {_describe(hints[name])}, got {value!r:.40}")
+                 f"{section}.{name} must be {_describe(hints[name])}, got {shown(value)}")
     return cls(**values)
 
 
@@ -231,9 +247,11 @@ def _matches(value: Any, hint: Any) -> bool:
     if origin in (types.UnionType, typing.Union):
         return any(_matches(value, arg) for arg in args)
     if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            return False
         items = args[:1] * len(value) if args[-1:] == (Ellipsis,) else args
-        return (isinstance(value, (list, tuple)) and len(value) == len(items)
-                and all(_matches(v, a) for v, a in zip(value, items, strict=True)))
+        return len(value) == len(items) and all(
+            _matches(v, a) for v, a in zip(value, items, strict=True))
     if hint is type(None):
         return value is None
     if hint in (int, float) and isinstance(value, bool):  # True is an int to Python, not to us
@@ -277,7 +295,7 @@ class RunConfig:
         _require(isinstance(values, dict), "run config must be a JSON object")
         # "distributed" is a record the trainer adds (processes, global batch), not a setting.
         unknown = sorted(set(values) - {"data", "model", "train", "distributed"})
-        _require(not unknown, f"unknown run config keys: {unknown}")
+        _require(not unknown, f"unknown run config keys: {one_of(map(shown, unknown))}")
         return cls(
             data=from_dict(DataConfig, values.get("data", {})),
             model=model_config_from_dict(values.get("model", {})),

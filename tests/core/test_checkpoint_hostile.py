@@ -55,9 +55,12 @@ def test_a_model_over_the_parameter_cap_is_refused_before_any_module_is_built(
     ("image_shape", [64, 28, 28], "1 \\(gray\\) or 3 \\(RGB\\) channels"),
     ("dense", 10**9, "dense must be between 1 and 8192"),
     ("latent_dim", 10**6, "latent_dim must be between 1 and 512"),
-    ("latent_dim", "16", "latent_dim must be an integer, got '16'"),
+    ("latent_dim", "16", 'latent_dim must be an integer, got "16"'),
     ("hidden", [32, 64.5], "hidden must be a list of integers"),
     ("min_std", "NaN", "min_std must be a finite number"),
+    # Found by tests/core/test_fuzz_checkpoints.py: a TypeError escaped, then Python reprs.
+    ("hidden", None, "^config.json: model.hidden must be a list of integers, got null$"),
+    ("colour", "red", '^config.json: unknown keys in model: "colour"$'),
 ])
 def test_every_model_size_is_bounded_and_typed(tiny, no_model_built, field, value, message):
     def edit(document):
@@ -118,6 +121,8 @@ def test_integer_tensors_and_oversized_headers_are_refused(tiny, tmp_path):
 
 @pytest.mark.parametrize(("text", "message"), [
     ("[" * 100_000, "not valid JSON"),
+    ('{"format_version": {"a": null}}', 'format_version is {"a": null}; this Latent Lab reads 1'),
+    ('{"format_version": 1}', "^config.json lacks model and data$"),
     ('{"format_version": 1, "model": {}, "data": {}, "pad": "' + "x" * 5 * 2**20 + '"}',
      "larger than"),
 ])
@@ -127,7 +132,7 @@ def test_hostile_json_is_refused_with_a_message(tiny, text, message):
 
 
 @pytest.mark.parametrize(("metadata", "message"), [
-    ({"test": {"neg_elbo": "abc"}}, r"metadata\.test\.neg_elbo must be a finite number, got 'abc'"),
+    ({"test": {"neg_elbo": "abc"}}, r'metadata\.test\.neg_elbo must be a finite number, got "abc"'),
     ({"test": {"log_px": float("nan")}}, r"metadata\.test\.log_px must be a finite number"),
     ({"epoch": -1}, r"metadata\.epoch must be a whole number"),
     ({"device": ["cpu"]}, r"metadata\.device must be a short string"),
