@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from vae_core.decoder_export import UnsupportedLayerError, export_decoder, pack
+from vae_core.decoder_export import export_decoder, pack
 from vae_core.imported import ImportedModel
 from vae_core.latent import encode_images
 from vae_core.principal import PrincipalView
@@ -19,10 +19,11 @@ SCATTER_POINTS = 1000  # test images whose posterior means the 2-D pad shows
 
 @st.cache_resource(max_entries=8, show_spinner=False)  # immutable bytes: no copy per rerun
 def _decoder_blob(version: str, _model) -> bytes | str:
-    """The packed decoder, or why the page cannot run it (a message naming the layer)."""
+    """The packed decoder, or why the page cannot run it (a message naming the layer, or for
+    an imported graph the shape it gives that the card does not expect)."""
     try:
         return pack(_spec(_model))
-    except UnsupportedLayerError as error:
+    except ValueError as error:  # UnsupportedLayerError is one
         return str(error)
 
 
