@@ -1,12 +1,13 @@
-"""What decoding one z costs for imported VAEs: in the page (ui/frontend/decoder.js) and on the
-server (onnxruntime).
+"""What importing a VAE and decoding one z cost: the import, in the page (ui/frontend/decoder.js)
+and on the server (onnxruntime).
 
     python benchmarks/imported_decode.py [--n 50]
 
-For each foreign VAE of tests/foreign_vaes.py (untrained, the tests' widths): its decoder.onnx
-is translated by vae_core.onnx_decoder and packed; Node 20 times decode() for n random z (after
-a warm-up), a proxy for the page's JavaScript engine; onnxruntime (one thread, batch of one) times
-the same graph. Prints the blob's size and median / p95 milliseconds of each.
+For each foreign VAE of tests/foreign_vaes.py (untrained, the tests' widths): `import-onnx`
+(without a data set: the checks, both sessions and the card) is timed; its decoder.onnx is
+translated by vae_core.onnx_decoder and packed (the bytes the page is sent); Node 20 times
+decode() for n random z (after a warm-up), a proxy for the page's JavaScript engine; onnxruntime
+(one thread, batch of one) times the same graph. Prints median / p95 milliseconds.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import onnxruntime
 
 from tests.foreign_vaes import FOREIGN_VAES, build, export_onnx
 from vae_core.decoder_export import pack
+from vae_core.model_import import import_onnx
 from vae_core.onnx_decoder import decoder_spec_from_onnx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,20 +91,25 @@ def main() -> None:
     node = shutil.which("node")
     if node is None:
         sys.exit("node is missing: apt-get install nodejs")
-    print(f"{'model':<12} {'blob KB':>8} {'layers':>6}  {'Node ms median/p95':>19}  "
-          f"{'onnxruntime ms median/p95':>26}")
+    print(f"{'model':<12} {'import s':>8} {'blob KB':>8} {'layers':>6}  "
+          f"{'Node ms median/p95':>19}  {'onnxruntime ms median/p95':>26}")
     with tempfile.TemporaryDirectory() as temp:
         for name in FOREIGN_VAES:
             folder = Path(temp) / name
             model = build(name)
-            decoder_path = export_onnx(model, folder)[1]
+            encoder_path, decoder_path = export_onnx(model, folder)
+            started = time.perf_counter()
+            import_onnx(encoder_path, decoder_path, folder / "imported",
+                        input_range="-1,1" if model.input_range[0] < 0 else "0,1",
+                        decoder_output=model.decoder_output)
+            import_s = time.perf_counter() - started
             spec = decoder_spec_from_onnx(onnx.load(decoder_path), model.latent_dim,
                                           model.image_shape, HEADS[model.decoder_output])
             blob = pack(spec)
             z = np.random.default_rng(0).standard_normal((args.n, model.latent_dim))
             page = median_p95(node_ms(node, folder, blob, z))
             server = median_p95(onnxruntime_ms(decoder_path, z.astype(np.float32)))
-            print(f"{name:<12} {len(blob) / 1024:>8.1f} {len(spec.layers):>6}  "
+            print(f"{name:<12} {import_s:>8.2f} {len(blob) / 1024:>8.1f} {len(spec.layers):>6}  "
                   f"{page[0]:>9.2f} / {page[1]:<7.2f}  {server[0]:>14.3f} / {server[1]:<7.3f}")
 
 
