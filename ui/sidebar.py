@@ -8,6 +8,7 @@ from vae_core.active_units import count_active
 from vae_core.checkpoint import CheckpointError
 from vae_core.discretization import bits_per_dim
 from vae_core.imported import CARD_FILE, ModelImportError, OnnxFileError
+from vae_core.model_kinds import names_likelihood
 from vae_core.runs import run_info
 
 from .active_model import ActiveModel, active_key, active_model, gone_model, set_active
@@ -109,7 +110,11 @@ def render_model_card(active: ActiveModel | None) -> None:
     test = active.checkpoint.metadata.get("test", {})
     data_name = data.name if data is not None else "no data set"
     shape = f"**{data_name}** · {config.arch} · latent {config.latent_dim} · {config.likelihood}"
-    if active.is_autoencoder:
+    if not names_likelihood(config):
+        st.markdown(f"{shape}" + (" · **plain autoencoder**" if active.is_autoencoder else ""))
+        st.caption("Its decoder gives a mean image and names no likelihood p(x|z): no -ELBO or "
+                   "log p(x).")
+    elif active.is_autoencoder:
         st.markdown(f"{shape} · **plain autoencoder**  \n"
                     f"test reconstruction **{_figure(test.get('recon'))}** nats/image")
         st.caption("-ELBO, KL and log p(x) do not apply: it has no prior.")

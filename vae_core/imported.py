@@ -34,6 +34,7 @@ import torch
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 from torch import nn
 
+from .checkpoint_checks import CheckpointError, checked_metadata
 from .config import ConfigError, DataConfig, from_dict
 from .distributions import BernoulliLikelihood, DiagonalGaussian, Likelihood, MeanImage, PointCode
 from .models.vae import LOG_VAR_MAX, LOG_VAR_MIN
@@ -450,18 +451,18 @@ def _load(card_bytes: bytes, encoder: onnx.ModelProto, decoder: onnx.ModelProto,
         raise ModelImportError(
             f"{CARD_FILE} says a latent of {config.latent_dim} ({config.encoder_output}); the "
             f"graphs give {model.latent_dim} ({model.config.encoder_output})")
-    metadata = card.get("metadata") if isinstance(card.get("metadata"), dict) else {}
-    return ImportedModelFiles(model, model.config, data, None, _checked_metadata(metadata, model),
-                              path, trusted)
+    return ImportedModelFiles(model, model.config, data, None,
+                              _checked_metadata(card.get("metadata"), model), path, trusted)
 
 
-def _checked_metadata(metadata: dict, model: ImportedModel) -> dict:
-    """Keep the recorded KL per dimension only when it is one finite number per dimension."""
-    kl = metadata.get("kl_per_dimension")
-    if kl is not None and not (isinstance(kl, list) and len(kl) == model.latent_dim and all(
-            isinstance(v, (int, float)) and math.isfinite(v) for v in kl)):
-        metadata = {k: v for k, v in metadata.items() if k != "kl_per_dimension"}
-    return metadata
+def _checked_metadata(metadata, model: ImportedModel) -> dict:
+    """The card's figures, checked as a checkpoint's are (types, finiteness, one number per
+    latent dimension); unknown fields are dropped."""
+    try:
+        return checked_metadata(metadata, model.latent_dim)
+    except CheckpointError as error:
+        raise ModelImportError(f"{CARD_FILE}: {str(error).removeprefix('config.json: ')}") \
+            from error
 
 
 def _range_key(input_range: tuple[float, float]) -> str:

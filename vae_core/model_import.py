@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .active_units import model_posterior_mean_variance
 from .config import BUILTIN_DATASETS, DataConfig
 from .data import DatasetError, ImageDataset, load_dataset
 from .distributions import NotApplicable
@@ -77,6 +78,7 @@ def card_figures(model: ImportedModel, data: ImageDataset,
     metadata: dict = {"n_train": len(data.train_x)}
     if model.is_variational:
         metadata["kl_per_dimension"] = [round(float(v), 4) for v in per_dimension_kl(model, x)]
+        metadata["posterior_mean_variance"] = model_posterior_mean_variance(model, x)
     try:
         metadata["test"] = evaluate(model, x, iw_samples=IW_SAMPLES).as_dict()
     except NotApplicable as reason:

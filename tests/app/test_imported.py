@@ -7,6 +7,7 @@ import os
 import shutil
 
 import pytest
+import torch
 
 from tests.conftest import (
     FOREIGN_IMPORTS,
@@ -14,6 +15,8 @@ from tests.conftest import (
     open_app_page,
     upload_checkpoint,
 )
+from tests.foreign_vaes import export_onnx
+from vae_core.model_import import import_onnx
 
 PAGES = ["explore", "latent_map", "disentanglement", "sampling", "reconstruct", "ae_vs_vae"]
 
@@ -91,3 +94,36 @@ def test_explore_moves_a_large_latent_along_principal_directions(imported_env):
     at = open_app_page("explore", "asset:pytorch_vae")
     assert not at.exception
     assert any("principal directions" in c.value for c in at.caption)
+
+
+class _GeluAutoencoder(torch.nn.Module):
+    """A decoder with an op the page does not run (GELU exports as Erf)."""
+
+    image_shape, latent_dim = (1, 28, 28), 4
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.encoder = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 4))
+        self.decoder = torch.nn.Sequential(torch.nn.Linear(4, 32), torch.nn.GELU(),
+                                           torch.nn.Linear(32, 784), torch.nn.Sigmoid(),
+                                           torch.nn.Unflatten(1, (1, 28, 28)))
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def decode(self, z):
+        return self.decoder(z)
+
+
+def test_an_op_the_page_cannot_run_is_named_and_the_server_decodes(app_env, tmp_path,
+                                                                   monkeypatch):
+    encoder, decoder = export_onnx(_GeluAutoencoder().eval(), tmp_path / "onnx")
+    import_onnx(encoder, decoder, tmp_path / "models" / "gelu", input_range="0,1",
+                decoder_output="mean")
+    monkeypatch.setenv("LATENT_LAB_MODELS", str(tmp_path / "models"))
+    at = open_app_page("explore", f"models:{(tmp_path / 'models' / 'gelu').resolve()}")
+    assert not at.exception
+    (warning,) = [w.value for w in at.warning if "does not run in this page" in w.value]
+    assert "'Erf'" in warning
+    assert at.image  # the server's decoded mean stands in
