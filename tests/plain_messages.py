@@ -17,14 +17,14 @@ _LEAKS = ("Error(", "Traceback", "0x", str(PROJECT_DIR), sys.prefix,
           tempfile.gettempdir(), "/usr/", "/home/", "/root/")
 
 
-def assert_plain(message: str, names: tuple[str, ...] = ()) -> None:
-    """`message` names every one of the person's `names` (files) and, apart from them, has no
-    server path, no Python repr and no class name."""
+def assert_plain(message: str, names: tuple[str, ...] = (), echoed: tuple[str, ...] = ()) -> None:
+    """`message` names every one of the person's `names` (files) and, apart from them and the
+    person's other text it may quote (`echoed`), has no server path, Python repr or class name."""
     for name in names:
         assert name in message, f"{name!r} not named in {message!r}"
     rest = message
-    for name in sorted(names, key=len, reverse=True):  # their own text may contain anything
-        rest = rest.replace(name, "")
+    for text in sorted({*names, *echoed}, key=len, reverse=True):  # theirs may hold anything
+        rest = rest.replace(text, "") if text else rest
     assert rest.strip(), "an empty message"
     for leak in _LEAKS:
         assert leak not in rest, f"{leak!r} in {message!r}"
