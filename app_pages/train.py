@@ -20,7 +20,6 @@ from vae_core import devices
 from vae_core.checkpoint import CheckpointError
 from vae_core.config import (
     ARCHITECTURES,
-    MAX_DENSE,
     ConfigError,
     DataConfig,
     ModelConfig,
@@ -64,6 +63,14 @@ SELECTED_KEY = "train_selected_run"
 CONFIRM_KEY = "train_confirm_delete"
 ERROR_KEY = "train_action_error"
 STARTED_KEY = "train_started_run"  # the run this session just started: announced while it trains
+# The settings' labels by config field, so a refusal names the field as the form shows it. The
+# inputs have no bounds of their own: the config's checks are the one validation (the trainer's
+# too), and they say why; a bound in the browser refused 0 or 100000 without a word.
+LABELS = {"image_size": "Image size (pixels, square)", "hidden": "Hidden sizes",
+          "dense": "Dense width", "latent_dim": "Latent size", "beta": "beta (KL weight)",
+          "warmup_epochs": "KL warm-up epochs", "free_bits": "Free bits (nats/dim)",
+          "epochs": "Epochs", "batch_size": "Batch size", "lr": "Learning rate",
+          "patience": "Early stopping patience (epochs)", "augment_shift": "Random shift (pixels)"}
 
 
 def _data_config(dataset: str, fields: dict) -> DataConfig:
@@ -96,8 +103,7 @@ def _upload_fields(dataset: str) -> dict:
     return {
         "upload": st.file_uploader("Zip of images (PNG/JPEG; one sub-folder per class optional)",
                                    type=["zip"], key="train_upload"),
-        "image_size": st.number_input("Image size (pixels, square)", 8, 128, 28,
-                                      key="train_image_size"),
+        "image_size": st.number_input(LABELS["image_size"], value=28, key="train_image_size"),
         "grayscale": st.radio("Colour", ["grayscale", "RGB"], horizontal=True,
                               key="train_colour") == "grayscale",
     }
@@ -113,15 +119,15 @@ def _model_fields() -> dict:
                               "bits do not apply to it. Compare both on the AE vs VAE page."),
         "arch": left.selectbox("Architecture", ARCHITECTURES, key="train_arch",
                                index=ARCHITECTURES.index(DEFAULT.model.arch)),
-        "hidden": right.text_input("Hidden sizes", ",".join(map(str, DEFAULT.model.hidden)),
+        "hidden": right.text_input(LABELS["hidden"], ",".join(map(str, DEFAULT.model.hidden)),
                                    key="train_hidden",
                                    help="Comma-separated: layer widths (mlp) or channels "
                                         "per stride-2 layer (conv)."),
-        "dense": left.number_input("Dense width", 1, MAX_DENSE, DEFAULT.model.dense,
+        "dense": left.number_input(LABELS["dense"], value=DEFAULT.model.dense,
                                    key="train_dense",
                                    help="Conv only: the fully connected layer between the "
                                         "convolutions and the latent. The MLP ignores it."),
-        "latent_dim": left.number_input("Latent size", 1, 512, DEFAULT.model.latent_dim,
+        "latent_dim": left.number_input(LABELS["latent_dim"], value=DEFAULT.model.latent_dim,
                                         key="train_latent"),
         "likelihood": right.selectbox("Likelihood p(x|z)", list(LIKELIHOODS),
                                       format_func=LIKELIHOODS.get, key="train_likelihood",
@@ -136,26 +142,25 @@ def _train_fields() -> dict:
     left, right = st.columns(2)
     devices = ["auto", *available_devices()]
     return {
-        "beta": left.number_input("beta (KL weight)", 0.0, 100.0, DEFAULT.train.beta,
-                                  key="train_beta"),
-        "warmup_epochs": right.number_input("KL warm-up epochs", 0, 1000,
-                                            DEFAULT.train.warmup_epochs, key="train_warmup"),
-        "free_bits": left.number_input("Free bits (nats/dim)", 0.0, 10.0,
-                                       DEFAULT.train.free_bits, key="train_free_bits"),
-        "epochs": right.number_input("Epochs", 1, 1000, DEFAULT.train.epochs,
+        "beta": left.number_input(LABELS["beta"], value=DEFAULT.train.beta, key="train_beta"),
+        "warmup_epochs": right.number_input(LABELS["warmup_epochs"],
+                                            value=DEFAULT.train.warmup_epochs, key="train_warmup"),
+        "free_bits": left.number_input(LABELS["free_bits"], value=DEFAULT.train.free_bits,
+                                       key="train_free_bits"),
+        "epochs": right.number_input(LABELS["epochs"], value=DEFAULT.train.epochs,
                                      key="train_epochs"),
-        "batch_size": left.number_input("Batch size", 1, 4096, DEFAULT.train.batch_size,
+        "batch_size": left.number_input(LABELS["batch_size"], value=DEFAULT.train.batch_size,
                                         key="train_batch"),
-        "lr": right.number_input("Learning rate", 1e-6, 1.0, DEFAULT.train.lr, step=1e-4,
+        "lr": right.number_input(LABELS["lr"], value=DEFAULT.train.lr, step=1e-4,
                                  format="%.1e", key="train_lr"),
         "patience": left.number_input(
-            "Early stopping patience (epochs)", 0, 1000, DEFAULT.train.patience,
+            LABELS["patience"], value=DEFAULT.train.patience,
             key="train_patience", help="Stop when the validation -ELBO (10% of the training "
                                        "images, held out) has not improved for this many "
                                        "epochs; 0 trains every epoch. The best epoch is kept "
                                        "either way."),
         "augment_shift": right.number_input(
-            "Random shift (pixels)", 0, 8, DEFAULT.train.augment_shift, key="train_shift",
+            LABELS["augment_shift"], value=DEFAULT.train.augment_shift, key="train_shift",
             help="Each training image moves by up to this many pixels each way, drawn afresh "
                  "per batch: fewer images overfit less."),
         "device": left.selectbox("Device", devices, key="train_device",
@@ -199,10 +204,19 @@ def render_new_run_form() -> None:
         config = _run_config(dataset, fields)
         run_dir = start_run(config, runs_dir(), name.strip() or None,
                             processes=int(fields.get("processes", 1)))
-    except (ConfigError, DatasetError, RunError) as error:
+    except ConfigError as error:
+        refusal.error(f"Nothing was started: {_named(error)}")
+        return
+    except (DatasetError, RunError) as error:
         refusal.error(f"Nothing was started: {error}")
         return
     st.session_state[SELECTED_KEY] = st.session_state[STARTED_KEY] = run_dir.name
+
+
+def _named(error: ConfigError) -> str:
+    """The refusal with the form's fields at fault in front: 'Epochs: epochs must be ...'."""
+    labels = [LABELS[field] for field in error.fields if field in LABELS]
+    return f"{', '.join(labels)}: {error}" if labels else str(error)
 
 
 def _duration(seconds: float) -> str:

@@ -30,6 +30,9 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be loaded; the message says what is wrong with it."""
 
 
+SIZE_FIELDS = ("hidden", "dense", "latent_dim")  # what makes a model big, for a given image
+
+
 def expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
     """Every tensor the config's model holds, by name, built on the meta device (no memory).
 
@@ -41,7 +44,8 @@ def expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
     count = sum(math.prod(shape) for shape in shapes.values())
     if count > MAX_PARAMETERS:
         raise ConfigError(f"this model would have {count / 1e6:,.0f}M parameters; the limit is "
-                          f"{MAX_PARAMETERS / 1e6:.0f}M. Use fewer or narrower layers.")
+                          f"{MAX_PARAMETERS / 1e6:.0f}M. Use fewer or narrower layers.",
+                          SIZE_FIELDS)
     return shapes
 
 

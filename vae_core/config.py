@@ -40,12 +40,17 @@ MAX_SEED = 2**32 - 1
 
 
 class ConfigError(ValueError):
-    """A config value a person has to change; the message says which and why."""
+    """A config value a person has to change; the message says which and why. `fields` names
+    the settings at fault, so a form can point at its own fields."""
+
+    def __init__(self, message: str, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.fields = fields
 
 
-def _require(condition: bool, message: str) -> None:
+def _require(condition: bool, message: str, field: str | None = None) -> None:
     if not condition:
-        raise ConfigError(message)
+        raise ConfigError(message, (field,) if field else ())
 
 
 def shown(value: Any, limit: int = 40) -> str:
@@ -86,7 +91,7 @@ class DataConfig:
                  f"dataset must be one of {one_of(DATASETS)}, got {shown(self.name)}")
         needs_path = self.name in ("images", "mnist_idx", "fashion_idx")
         _require(not needs_path or bool(self.path), f"dataset {self.name} needs a path")
-        _require(4 <= self.image_size <= 256, "image_size must be between 4 and 256")
+        _require(4 <= self.image_size <= 256, "image_size must be between 4 and 256", "image_size")
         _require(0.0 < self.test_fraction < 1.0, "test_fraction must be in (0, 1)")
         _require(0.0 <= self.val_fraction < 1.0, "val_fraction must be in [0, 1)")
         _require(self.n_samples is None or self.n_samples >= 10, "n_samples must be >= 10")
@@ -133,12 +138,14 @@ class ModelConfig:
         _require(self.likelihood in LIKELIHOODS, f"likelihood must be one of {one_of(LIKELIHOODS)}")
         _require(self.gaussian_mean in GAUSSIAN_MEANS,
                  f"gaussian_mean must be one of {one_of(GAUSSIAN_MEANS)}")
-        _require(1 <= self.latent_dim <= MAX_LATENT, f"latent_dim must be between 1 and "
-                 f"{MAX_LATENT}")
+        _require(1 <= self.latent_dim <= MAX_LATENT,
+                 f"latent_dim must be between 1 and {MAX_LATENT}", "latent_dim")
         _require(1 <= len(self.hidden) <= MAX_LAYERS and min(self.hidden) > 0
                  and max(self.hidden) <= MAX_WIDTH,
-                 f"hidden needs 1 to {MAX_LAYERS} widths, each between 1 and {MAX_WIDTH}")
-        _require(1 <= self.dense <= MAX_DENSE, f"dense must be between 1 and {MAX_DENSE}")
+                 f"hidden needs 1 to {MAX_LAYERS} widths, each between 1 and {MAX_WIDTH}",
+                 "hidden")
+        _require(1 <= self.dense <= MAX_DENSE, f"dense must be between 1 and {MAX_DENSE}",
+                 "dense")
         _check_finite(self)
         _require(self.fixed_std > 0, "fixed_std must be positive")
         _require(0 < self.min_std < self.max_std, "need 0 < min_std < max_std")
@@ -149,7 +156,7 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     parts = [p.strip() for p in str(text).split(",")]
     _require(all(p.isdecimal() and int(p) > 0 for p in parts),
              "hidden sizes must be comma-separated positive integers like 32,64; got "
-             f"{shown(text)}")
+             f"{shown(text)}", "hidden")
     return tuple(int(p) for p in parts)
 
 
@@ -179,21 +186,25 @@ class TrainConfig:
     tensorboard: bool = False  # also write TensorBoard event files into the run directory
 
     def __post_init__(self) -> None:
-        _require(1 <= self.epochs <= 100_000, "epochs must be between 1 and 100000")
-        _require(1 <= self.batch_size <= 65_536, "batch_size must be between 1 and 65536")
-        _require(self.lr > 0, "lr must be positive")
-        _require(self.beta >= 0, "beta must be >= 0")
-        _require(self.warmup_epochs >= 0, "warmup_epochs must be >= 0")
+        _require(1 <= self.epochs <= 100_000, "epochs must be between 1 and 100000", "epochs")
+        _require(1 <= self.batch_size <= 65_536, "batch_size must be between 1 and 65536",
+                 "batch_size")
+        _require(self.lr > 0, "lr must be positive", "lr")
+        _require(self.beta >= 0, "beta must be >= 0", "beta")
+        _require(self.warmup_epochs >= 0, "warmup_epochs must be >= 0", "warmup_epochs")
         _require(self.warmup_epochs <= self.epochs,
                  f"the KL warm-up ({self.warmup_epochs} epochs) is longer than the run "
-                 f"({self.epochs} epochs): the KL would never reach its full weight")
-        _require(self.free_bits >= 0, "free_bits must be >= 0")
+                 f"({self.epochs} epochs): the KL would never reach its full weight",
+                 "warmup_epochs")
+        _require(self.free_bits >= 0, "free_bits must be >= 0", "free_bits")
         _require(self.device in DEVICES, f"device must be one of {one_of(DEVICES)}")
         _require(self.num_threads is None or 1 <= self.num_threads <= 1024,
                  "num_threads must be between 1 and 1024")
         _require(1 <= self.iw_samples <= 100_000, "iw_samples must be between 1 and 100000")
-        _require(0 <= self.patience <= 100_000, "patience must be between 0 and 100000")
-        _require(0 <= self.augment_shift <= 8, "augment_shift must be between 0 and 8 pixels")
+        _require(0 <= self.patience <= 100_000, "patience must be between 0 and 100000",
+                 "patience")
+        _require(0 <= self.augment_shift <= 8, "augment_shift must be between 0 and 8 pixels",
+                 "augment_shift")
         _require(self.log_every >= 1, "log_every must be >= 1")
         _require(0 <= self.seed <= MAX_SEED, f"seed must be in 0..{MAX_SEED}")
         _require(self.precision in PRECISIONS, f"precision must be one of {one_of(PRECISIONS)}")
@@ -205,7 +216,7 @@ def _check_finite(config: Any) -> None:
     for item in dataclasses.fields(config):
         value = getattr(config, item.name)
         _require(not isinstance(value, float) or math.isfinite(value),
-                 f"{item.name} must be a finite number, got {shown(value)}")
+                 f"{item.name} must be a finite number, got {shown(value)}", item.name)
 
 
 C = TypeVar("C", DataConfig, ModelConfig, TrainConfig)

@@ -33,6 +33,7 @@ from .config import RunConfig
 from .devices import select_device
 from .distributed import launcher, recorded_processes
 from .files import atomic_write_json, read_tail, read_text
+from .run_checks import check_run
 from .run_files import RUN_CONFIG_FILE, read_status, write_status
 from .trainer_process import is_trainer_of
 
@@ -134,6 +135,7 @@ def start_run(
         raise RunError("A run name may use only letters, digits, '-' and '_' (up to 64), "
                        f"got {name!r}.")
     select_device(config.train.device)  # an unavailable device fails here, not in the child
+    check_run(config)  # so does a model over the size limit
     threads = threads or config.train.num_threads or default_threads()
     config = dataclasses.replace(config, train=dataclasses.replace(config.train,
                                                                    num_threads=threads))

@@ -33,10 +33,14 @@ def _train_page() -> AppTest:
     return at.switch_page("app_pages/train.py").run()
 
 
+def _widget(at: AppTest, key: str):
+    (widget,) = [w for kind in ("selectbox", "text_input", "number_input")
+                 for w in getattr(at, kind) if w.key == key]
+    return widget
+
+
 def _set(at: AppTest, key: str, value) -> None:
-    widgets = [w for kind in ("selectbox", "text_input", "number_input")
-               for w in getattr(at, kind) if w.key == key]
-    widgets[0].set_value(value)
+    _widget(at, key).set_value(value)
 
 
 def _submit(at: AppTest, dataset: str | None = "digits", **fields) -> AppTest:
@@ -69,6 +73,25 @@ def test_a_warm_up_longer_than_the_run_is_refused(runs):
     assert not at.exception
     assert "KL warm-up (5 epochs) is longer than the run (2 epochs)" in at.error[0].value
     assert list(runs.iterdir()) == []
+
+
+@pytest.mark.parametrize(("fields", "labels", "reason"), [
+    ({"train_epochs": 0}, "Epochs", "epochs must be between 1 and 100000"),
+    ({"train_latent": 100_000}, "Latent size", "latent_dim must be between 1 and 512"),
+    ({"train_lr": 0.0}, "Learning rate", "lr must be positive"),
+    # Every field in bounds, together too big: the trainer refused this only after "Started".
+    ({"train_arch": "conv", "train_hidden": "32,64", "train_latent": 512, "train_dense": 8192},
+     "Hidden sizes, Dense width, Latent size", "64M parameters; the limit is 50M"),
+])
+def test_the_form_refuses_what_the_trainer_would_and_names_the_field(runs, fields, labels,
+                                                                      reason):
+    at = _submit(_train_page(), "mnist5k", **fields)
+    assert not at.exception
+    (error,) = at.error
+    assert error.value.startswith(f"Nothing was started: {labels}: ") and reason in error.value
+    assert list(runs.iterdir()) == []
+    for key, value in fields.items():  # shown as typed, not clamped
+        assert _widget(at, key).value == value
 
 
 def test_a_bad_zip_upload_shows_the_reason_and_starts_nothing(runs):

@@ -40,3 +40,15 @@ def input_style(dataset_name: str) -> str:
     if dataset_name == "digits":
         return "digits"
     return "plain"
+
+
+# The image shape each data set gives, known before it loads. IDX files say their own size.
+_SHAPES = {"mnist5k": (1, 28, 28), "mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28),
+           "digits": (1, 8, 8), "shapes": (1, 32, 32)}
+
+
+def planned_image_shape(config: DataConfig) -> tuple[int, int, int] | None:
+    """(C, H, W) of the images `config` will load, or None when only the files can tell."""
+    if config.name == "images":
+        return (1 if config.grayscale else 3, config.image_size, config.image_size)
+    return _SHAPES.get(config.name)
