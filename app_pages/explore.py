@@ -46,17 +46,23 @@ UPLOAD_KEY = "explore_upload_applied"  # (model version, file id): an upload set
 GAUSSIAN = ("gaussian", "gaussian_fixed")
 
 
-def _example_buttons(active: ActiveModel, data: ImageDataset, columns) -> None:
+def _example_buttons(active: ActiveModel, data: ImageDataset, columns) -> str | None:
+    """Returns a refusal to show for a number outside the test set. The input has no bounds of
+    its own: a bound in the browser dropped 99999 silently, and 'Use example' used example 0."""
     count = data.test_x.shape[0]
-    index = columns[0].number_input("Test example", 0, count - 1,
+    index = columns[0].number_input("Test example", value=0, step=1,
                                     key=scoped_key("example", active.version))
-    if columns[1].button("Use example", width="stretch",
+    in_range = 0 <= index < count
+    if columns[1].button("Use example", width="stretch", disabled=not in_range,
                          help="z = the posterior mean of this test example"):
         choose_z(example_z(active, data.test_x, index), f"posterior mean of test example {index}")
     if columns[2].button("Random example", width="stretch",
                          help="z = the posterior mean of a random test example"):
-        index = int(next_pick_rng(RANDOM_DRAWS_KEY).integers(count))
-        choose_z(example_z(active, data.test_x, index), f"posterior mean of test example {index}")
+        pick = int(next_pick_rng(RANDOM_DRAWS_KEY).integers(count))
+        choose_z(example_z(active, data.test_x, pick), f"posterior mean of test example {pick}")
+    if not in_range:
+        return f"There is no test example {index}: pick one from 0 to {count - 1}."
+    return None
 
 
 def _upload(active: ActiveModel) -> str | None:
@@ -82,10 +88,9 @@ def _z_sources(active: ActiveModel, data: ImageDataset | None) -> str | None:
     if columns[1].button("Random z", width="stretch", help="Draw z ~ N(0, I), the prior"):
         z = next_pick_rng(RANDOM_DRAWS_KEY).standard_normal(active.latent_dim)
         choose_z(z, "a random draw from the prior")
-    if data is not None:
-        _example_buttons(active, data, columns[2:5])
+    refusal = _example_buttons(active, data, columns[2:5]) if data is not None else None
     with columns[5].popover("Your image", width="stretch"):
-        return _upload(active)
+        return _upload(active) or refusal
 
 
 def _label(active: ActiveModel, dim: int, usage) -> str:

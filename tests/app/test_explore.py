@@ -206,6 +206,17 @@ def test_example_button_sets_z_to_the_posterior_mean(app_env, tiny_assets):
     assert "posterior mean of test example 3" in " ".join(c.value for c in at.caption)
 
 
+def test_a_test_example_out_of_range_is_refused_with_the_range(app_env):
+    at = _explore()
+    z = _z_by_dim(at)
+    at.number_input[0].set_value(99999).run()
+    assert not at.exception
+    assert at.error[0].value == "There is no test example 99999: pick one from 0 to 999."
+    assert at.number_input[0].value == 99999  # as typed
+    assert _button(at, "Use example").disabled  # it used example 0
+    assert _z_by_dim(at) == z
+
+
 def test_a_z_sent_by_another_page_is_shown_on_the_sliders(app_env):
     at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=60).run()
     at.session_state["explore_z"] = [1.0, -0.5, 0.25, 2.0]
