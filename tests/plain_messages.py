@@ -13,7 +13,8 @@ _WORDS = {"WebP", "GiB", "MiB", "KiB", "NaN"}
 _CAMEL = re.compile(r"\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+\b")
 # <class 'dict'>, <_io.BytesIO object at ...>, b'\x89PNG'
 _REPR = re.compile(r"<[A-Za-z_][\w.]*[\s>]|(?<![\w\"'])b['\"]")
-_LEAKS = ("Error(", "Traceback", "0x", str(PROJECT_DIR), sys.prefix,
+_ADDRESS = re.compile(r"\b0x[0-9a-f]+")  # an object's address; not the 0x of "570x70176"
+_LEAKS = ("Error(", "Traceback", str(PROJECT_DIR), sys.prefix,
           tempfile.gettempdir(), "/usr/", "/home/", "/root/")
 
 
@@ -29,5 +30,6 @@ def assert_plain(message: str, names: tuple[str, ...] = (), echoed: tuple[str, .
     for leak in _LEAKS:
         assert leak not in rest, f"{leak!r} in {message!r}"
     assert not _REPR.search(rest), f"a Python repr in {message!r}"
+    assert not _ADDRESS.search(rest), f"a memory address in {message!r}"
     classes = set(_CAMEL.findall(rest)) - _WORDS
     assert not classes, f"class names {classes} in {message!r}"
