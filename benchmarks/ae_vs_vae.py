@@ -6,8 +6,9 @@ a small digit classifier (vae_core.prior_decodes) labels with probability >= 0.9
 seeds of 1,000 draws each (mean and spread), beside the same share on the real test digits; and
 each model's reconstruction error at its best z; and where the test codes (an AE's codes, a
 VAE's posterior means) sit against the prior: their per-dimension std (N(0, I) has 1) and the
-share of coordinates beyond +-3 (0.27% under N(0, I)). It also writes the figure the README shows:
-the same 16 draws z ~ N(0, I) decoded by the AE (top) and by the VAE (bottom).
+share of coordinates beyond +-3 (0.27% under N(0, I)). It also writes the figure
+docs/ae-vs-vae.md shows: the same 16 draws z ~ N(0, I) decoded by the AE (top) and by the VAE
+(bottom).
 
     python benchmarks/ae_vs_vae.py [--ae assets/mnist-ae] [--vae assets/mnist-vae]
                                    [--seeds 5] [--figure benchmarks/ae_vs_vae.png]

@@ -1,5 +1,5 @@
 """Attribute directions of shipped (or any) models: each probe's held-out score and each
-direction's decoded check, as a Markdown table (the figures in the README's "Attribute directions").
+direction's decoded check, as a Markdown table (the figures in docs/directions.md).
 
     python benchmarks/directions.py [MODEL_DIR ...]        # default: assets/mnist32 assets/shapes
 
