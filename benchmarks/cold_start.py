@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from tests.e2e.harness import launch_browser, serve_app
+from tools.browser import launch_browser, serve_app
 
 PAGES = {"Explore (app.py)": "app.py", "bare page": "benchmarks/bare_slider_app.py"}
 # An image decoded on the server (a loaded <img>) or in the page (a canvas with drawn frames).

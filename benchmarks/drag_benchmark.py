@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
 from benchmarks.slider_latency import measure
-from tests.e2e.explorer import hook, pick_model, sweep_slider, wait_in_page
-from tests.e2e.harness import PROJECT_DIR, launch_browser, open_page, serve_app
+from tools.browser import PROJECT_DIR, launch_browser, open_page, serve_app
+from tools.explorer import hook, pick_model, sweep_slider, wait_in_page
 
 MODELS = ["mnist32", "mnist16-gaussian", "mnist2d", "shapes"]
 

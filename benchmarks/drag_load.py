@@ -2,7 +2,7 @@
 
     python benchmarks/drag_load.py [--sessions 8] [--seconds 5]
 
-Each session is a Chromium tab on Explore (served on 127.0.0.1 by tests/e2e/harness.py). All of
+Each session is a Chromium tab on Explore (served on 127.0.0.1 by tools/browser.py). All of
 them drag their first latent slider at once for --seconds: inside the page, one `input` event per
 animation frame sweeps the slider between -3 and 3 (a real drag sends about one per frame; a
 Playwright mouse moves slower than that when the machine is busy). Reported: the server's CPU
@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
 from benchmarks.server_probe import cpu_seconds, machine_cpu_seconds
-from tests.e2e.harness import PAGE_PATHS, launch_browser, serve_app
+from tools.browser import PAGE_PATHS, launch_browser, serve_app
 
 IDLE = ("[data-testid=stApp][data-test-connection-state=CONNECTED]"
         "[data-test-script-state=notRunning]")

@@ -3,7 +3,7 @@ and on the server (onnxruntime).
 
     python benchmarks/imported_decode.py [--n 50]
 
-For each foreign VAE of tests/foreign_vaes.py (untrained, the tests' widths): `import-onnx`
+For each foreign VAE of examples/foreign_vaes.py (untrained, the tests' widths): `import-onnx`
 (without a data set: the checks, both sessions and the card) is timed; its decoder.onnx is
 translated by vae_core.onnx_decoder and packed (the bytes the page is sent); Node 20 times
 decode() for n random z (after a warm-up), a proxy for the page's JavaScript engine; onnxruntime
@@ -28,7 +28,7 @@ import numpy as np
 import onnx
 import onnxruntime
 
-from tests.foreign_vaes import FOREIGN_VAES, build, export_onnx
+from examples.foreign_vaes import FOREIGN_VAES, build, export_onnx
 from vae_core.decoder_export import pack
 from vae_core.model_import import import_onnx
 from vae_core.onnx_decoder import decoder_spec_from_onnx

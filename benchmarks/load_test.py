@@ -2,7 +2,7 @@
 
     python benchmarks/load_test.py [--sessions 8] [--steps 30] [--tiny] [--timeout 600]
 
-Loopback only (the app is served on 127.0.0.1 by tests/e2e/harness.py), bounded in time
+Loopback only (the app is served on 127.0.0.1 by tools/browser.py), bounded in time
 (--timeout). In one server run: first one session alone, then N sessions at once, each a Chromium
 tab that focuses a latent slider (any `input[type=range]` in the main area: nothing else of the
 slider element is relied on) and presses ArrowRight, cycling over the sliders so no z repeats.
@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 
 from benchmarks.server_probe import cpu_seconds, machine_cpu_seconds, peak_rss_mb
 from benchmarks.slider_latency import MEASURE_JS, tiny_assets
-from tests.e2e.harness import PAGE_PATHS, launch_browser, serve_app
+from tools.browser import PAGE_PATHS, launch_browser, serve_app
 
 SLIDERS = "[data-testid=stMain] input[type=range]"
 WARMUP = 2  # steps per session not counted in the latencies (the server's CPU counts them)

@@ -20,8 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from tests.e2e.explorer import pick_model
-from tests.e2e.harness import (
+from tools.browser import (
     PAGE_PATHS,
     VIEWPORT,
     ServedApp,
@@ -29,6 +28,7 @@ from tests.e2e.harness import (
     open_page,
     serve_app,
 )
+from tools.explorer import pick_model
 
 # Images finished loading and Plotly charts drawn: what a person would see after a moment.
 SETTLED_JS = """
@@ -91,7 +91,7 @@ def app_for(args: argparse.Namespace, work: Path):
         return
     assets = None
     if args.tiny:
-        from tests.conftest import TINY_MODELS, make_tiny_checkpoint
+        from tools.tiny_models import TINY_MODELS, make_tiny_checkpoint
 
         assets = work / "assets"
         for name in TINY_MODELS:

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 
 from benchmarks.server_probe import peak_rss_mb, rss_mb
 from benchmarks.slider_latency import EXPLORE_SLIDERS, tiny_assets
-from tests.e2e.harness import launch_browser, open_page, serve_app, wait_for_idle
+from tools.browser import launch_browser, open_page, serve_app, wait_for_idle
 
 TTL_SECONDS = 3
 WARMUP = 3

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from tests.e2e.harness import (
+from tools.browser import (
     PROJECT_DIR,
     launch_browser,
     open_page,
@@ -105,7 +105,7 @@ def start_training(out: Path, threads: int) -> subprocess.Popen:
 
 
 def tiny_assets(root: Path) -> Path:
-    from tests.conftest import TINY_MODELS, make_tiny_checkpoint
+    from tools.tiny_models import TINY_MODELS, make_tiny_checkpoint
 
     for name in TINY_MODELS:
         make_tiny_checkpoint(root / name, name)

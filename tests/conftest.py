@@ -8,32 +8,9 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from vae_core.checkpoint import save_checkpoint
-from vae_core.config import DataConfig, ModelConfig, TrainConfig
-from vae_core.models import VAE
+from tools.tiny_models import TINY_MODELS, make_tiny_checkpoint
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-
-# Small enough to build in milliseconds, shaped like the shipped models.
-TINY_MODELS = {
-    "mnist32": (ModelConfig(image_shape=(1, 28, 28), arch="conv", hidden=(4, 8), dense=16,
-                            latent_dim=4, likelihood="gaussian"), DataConfig(name="mnist5k")),
-    "mnist2d": (ModelConfig(image_shape=(1, 28, 28), arch="mlp", hidden=(16,), latent_dim=2,
-                            likelihood="bernoulli"), DataConfig(name="mnist5k")),
-    "shapes": (ModelConfig(image_shape=(1, 32, 32), arch="mlp", hidden=(16,), latent_dim=3,
-                           likelihood="bernoulli"), DataConfig(name="shapes", n_samples=300)),
-}
-
-
-def make_tiny_checkpoint(directory: Path, name: str = "mnist32", seed: int = 0) -> Path:
-    """An untrained but complete checkpoint with plausible metadata."""
-    model_config, data_config = TINY_MODELS[name]
-    torch.manual_seed(seed)
-    metadata = {"epoch": 1, "step": 10, "train_seconds": 0.5, "device": "cpu",
-                "test": {"neg_elbo": 543.2, "kl": 1.5, "recon": 541.7, "log_px": -540.1,
-                         "log_px_stderr": 0.5, "iw_samples": 10, "n_images": 100}}
-    return save_checkpoint(directory, VAE(model_config), data_config, TrainConfig(epochs=1),
-                           metadata=metadata)
 
 
 def open_app_page(page: str, model_key: str, timeout: float = 120, **state) -> AppTest:
@@ -85,7 +62,7 @@ def app_env(tiny_assets, tmp_path, monkeypatch) -> Path:
     return runs
 
 
-# How each VAE of tests/foreign_vaes.py is imported: its options, and the data its maps show.
+# How each VAE of examples/foreign_vaes.py is imported: its options, and the data its maps show.
 FOREIGN_IMPORTS = {
     "pytorch_vae": {"input_range": "-1,1", "decoder_output": "tanh", "dataset": "rgb_folder"},
     "pythae": {"input_range": "0,1", "decoder_output": "probs", "dataset": "mnist5k"},
@@ -111,8 +88,8 @@ def rgb_image_folder(directory: Path, n: int = 60, side: int = 64) -> Path:
 
 
 def import_foreign(name: str, root: Path, dataset: bool = True) -> Path:
-    """tests/foreign_vaes.py's `name` exported to ONNX and imported into root/name."""
-    from tests.foreign_vaes import build, export_onnx
+    """examples/foreign_vaes.py's `name` exported to ONNX and imported into root/name."""
+    from examples.foreign_vaes import build, export_onnx
     from vae_core.model_import import import_onnx
 
     options = dict(FOREIGN_IMPORTS[name])

@@ -24,7 +24,7 @@ MAX_TENSOR_BYTES = MAX_FILE_BYTES  # a tensor's data lives in the file, so it ca
 # Any one tensor the graph computes, for one image: a VAE's largest activation on 256 x 256 RGB
 # images is tens of MB; 1 GB refuses a graph whose constant shapes ask for far more.
 MAX_VALUE_BYTES = 2**30
-MAX_NODES = 5000  # the VAEs in tests/foreign_vaes.py export 10 to 40 nodes; a large U-Net ~1000
+MAX_NODES = 5000  # the VAEs in examples/foreign_vaes.py export 10 to 40 nodes; a large U-Net ~1000
 
 # What torch.onnx writes for VAE encoders and decoders: layers, activations (GELU, Mish and SiLU
 # as Sigmoid*x), upsampling (Resize, DepthToSpace for PixelShuffle), padding modes (Pad), and the

@@ -1,4 +1,4 @@
-"""Every page with imported models (tests/foreign_vaes.py through import-onnx): what applies
+"""Every page with imported models (examples/foreign_vaes.py through import-onnx): what applies
 works, what does not says so, and no page raises."""
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ import shutil
 import pytest
 import torch
 
+from examples.foreign_vaes import export_onnx
 from tests.conftest import (
     FOREIGN_IMPORTS,
     checkpoint_uploader,
     open_app_page,
     upload_checkpoint,
 )
-from tests.foreign_vaes import export_onnx
 from vae_core.model_import import import_onnx
 
 PAGES = ["explore", "latent_map", "disentanglement", "sampling", "reconstruct", "ae_vs_vae"]

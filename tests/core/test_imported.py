@@ -1,5 +1,5 @@
 """Imported models (vae_core.imported, vae_core.model_import): VAEs written as popular repositories
-write them (tests/foreign_vaes.py), through ONNX, decode and encode as the originals do; wrong
+write them (examples/foreign_vaes.py), through ONNX, decode and encode as the originals do; wrong
 options and mismatched files are refused with a message that names the option or the file."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
+from examples.foreign_vaes import build, export_onnx
 from tests.conftest import FOREIGN_IMPORTS, import_foreign
-from tests.foreign_vaes import build, export_onnx
 from vae_core.cli import main
 from vae_core.distributions import BernoulliLikelihood, DiagonalGaussian, MeanImage, PointCode
 from vae_core.imported import CARD_FILE, ModelImportError, load_imported, load_imported_bytes

@@ -14,11 +14,11 @@ import torch.nn.functional as F
 from onnx import helper, numpy_helper
 from torch import nn
 
+from examples.foreign_vaes import FOREIGN_VAES, build, export_onnx
 from vae_core.decoder_export import UnsupportedLayerError, pack, unpack
 from vae_core.onnx_decoder import decoder_spec_from_onnx, head_mean
 
 from ..conftest import PROJECT_DIR
-from ..foreign_vaes import FOREIGN_VAES, build, export_onnx
 
 NODE = shutil.which("node")
 RUN_JS = """

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
+from examples.foreign_vaes import FOREIGN_VAES, build, export_onnx
 from tests.conftest import PROJECT_DIR
-from tests.foreign_vaes import FOREIGN_VAES, build, export_onnx
 from vae_core import onnx_files
 from vae_core.onnx_files import (
     MAX_FILE_BYTES,
@@ -29,7 +29,7 @@ NAME = "decoder.onnx"
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    """{name: (encoder path, decoder path)} for every model in tests/foreign_vaes.py."""
+    """{name: (encoder path, decoder path)} for every model in examples/foreign_vaes.py."""
     directory = tmp_path_factory.mktemp("foreign")
     return {name: export_onnx(build(name), directory / name) for name in FOREIGN_VAES}
 

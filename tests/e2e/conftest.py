@@ -8,7 +8,7 @@ import warnings
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.harness import CHROMIUM, PROJECT_DIR, launch_browser, serve_app
+from tools.browser import CHROMIUM, PROJECT_DIR, launch_browser, serve_app
 
 REAL_ASSETS = PROJECT_DIR / "assets" / "mnist32"
 # Two cores shared with other work: a rerun can take a few seconds.

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.app.test_ae_vs_vae import AE, AE_TEST, VAE, VAE_TEST, _save
-from tests.e2e.harness import open_page, serve_app
+from tools.browser import open_page, serve_app
 
 pytestmark = pytest.mark.e2e
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.explorer import RANGES, wait_in_page
-from tests.e2e.harness import VIEWPORT, open_page, wait_for_idle
 from tests.e2e.test_reconstruct import digit_png, upload
+from tools.browser import VIEWPORT, open_page, wait_for_idle
+from tools.explorer import RANGES, wait_in_page
 
 pytestmark = pytest.mark.e2e
 

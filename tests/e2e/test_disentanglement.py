@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.harness import open_page, wait_for_idle
+from tools.browser import open_page, wait_for_idle
 
 pytestmark = pytest.mark.e2e
 

@@ -7,8 +7,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.explorer import RANGES, VALUES, hook, wait_in_page
-from tests.e2e.harness import open_page
+from tools.browser import open_page
+from tools.explorer import RANGES, VALUES, hook, wait_in_page
 
 pytestmark = pytest.mark.e2e
 

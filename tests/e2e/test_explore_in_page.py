@@ -13,7 +13,8 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.conftest import PROJECT_DIR
-from tests.e2e.explorer import (
+from tools.browser import navigate, open_page, serve_app, wait_for_idle
+from tools.explorer import (
     EXPLORER,
     MEAN_CANVAS,
     RANGES,
@@ -23,7 +24,6 @@ from tests.e2e.explorer import (
     thumb_center,
     wait_in_page,
 )
-from tests.e2e.harness import navigate, open_page, serve_app, wait_for_idle
 from vae_core.checkpoint import load_checkpoint, save_checkpoint
 from vae_core.config import DataConfig, ModelConfig, TrainConfig
 from vae_core.models import VAE

@@ -1,4 +1,4 @@
-"""Imported models (tests/foreign_vaes.py through import-onnx) in a real browser: the page runs
+"""Imported models (examples/foreign_vaes.py through import-onnx) in a real browser: the page runs
 their decoders, equal to onnxruntime's within 1e-3 at 20 z (one reached by dragging), for
 latents with a slider each and for those seen through their principal directions; and the three
 files of an imported model upload through the sidebar."""
@@ -13,8 +13,8 @@ import torch
 from playwright.sync_api import expect
 
 from tests.conftest import FOREIGN_IMPORTS
-from tests.e2e.explorer import EXPLORER, hook, pick_model, thumb_center, wait_in_page
-from tests.e2e.harness import open_page, serve_app
+from tools.browser import open_page, serve_app
+from tools.explorer import EXPLORER, hook, pick_model, thumb_center, wait_in_page
 from vae_core.data import load_dataset
 from vae_core.imported import load_imported
 from vae_core.principal import needs_view, principal_view

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.harness import open_page
+from tools.browser import open_page
 
 pytestmark = pytest.mark.e2e
 

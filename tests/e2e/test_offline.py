@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.harness import PAGE_PATHS, open_page
+from tools.browser import PAGE_PATHS, open_page
 
 pytestmark = pytest.mark.e2e
 

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.harness import PAGE_PATHS, open_page
+from tools.browser import PAGE_PATHS, open_page
 
 pytestmark = pytest.mark.e2e
 

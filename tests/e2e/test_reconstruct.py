@@ -7,8 +7,8 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from tests.e2e.harness import navigate, open_page
 from tests.extreme_images import EXTREME_SIZES, strip_name, strip_png
+from tools.browser import navigate, open_page
 
 pytestmark = pytest.mark.e2e
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.harness import VIEWPORT, open_page
+from tools.browser import VIEWPORT, open_page
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import make_tiny_checkpoint
-from tests.e2e.harness import open_page, serve_app
+from tools.browser import open_page, serve_app
 
 pytestmark = pytest.mark.e2e
 

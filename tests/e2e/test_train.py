@@ -12,8 +12,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.explorer import wait_sent
-from tests.e2e.harness import navigate, open_page, wait_for_idle
+from tools.browser import navigate, open_page, wait_for_idle
+from tools.explorer import wait_sent
 
 pytestmark = pytest.mark.e2e
 

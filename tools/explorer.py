@@ -11,7 +11,7 @@ import time
 
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.e2e.harness import rerun_and_wait, wait_for_idle
+from tools.browser import rerun_and_wait, wait_for_idle
 
 EXPLORER = "[data-testid=stMain] .latent-explorer"
 RANGES = f"{EXPLORER} input[type=range]"

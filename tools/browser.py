@@ -1,4 +1,4 @@
-"""Serve the app in a subprocess and drive it with Debian Chromium (e2e tests and benchmarks).
+"""Serve the app in a subprocess and drive it with Debian Chromium (tests, benchmarks, scripts).
 
 `playwright install` does not work here, so Chromium is the system one at /usr/bin/chromium.
 """
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 VIEWPORT = {"width": 1280, "height": 800}
 CHROMIUM_ARGS = [

@@ -1,0 +1,1 @@
+"""Models written outside vae_core, as users bring them (`python -m vae_core import-torch`)."""

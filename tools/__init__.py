@@ -1,0 +1,1 @@
+"""Tools the tests, benchmarks and scripts share: the app served to Chromium, tiny models."""
