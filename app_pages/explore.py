@@ -32,11 +32,12 @@ from ui.explore_state import (
 from ui.latent_sliders import latent_sliders
 from ui.neighbours import show_neighbours
 from ui.page_decoder import page_decoder
+from ui.page_guard import guarded
 from ui.random_picks import next_pick_rng
 from ui.render import decoder_view, traversal_png
 from vae_core.data import ImageDataset, ImageInputError
 from vae_core.latent import dimension_order
-from vae_core.model_kinds import NOT_FOR_AE
+from vae_core.model_kinds import NO_LIKELIHOOD, NOT_FOR_AE, names_likelihood_kind
 from vae_core.principal import MAX_SLIDERS, PrincipalView
 
 N_SAMPLES = 4
@@ -111,8 +112,12 @@ def _sliders(active: ActiveModel, usage, order: list[int], z: list[float],
     st.caption(f"z: {source}" if source else "z: set with the sliders")
 
 
-def _mean_caption(gaussian: bool) -> str:
-    return "Decoder mean E[x|z]" if gaussian else "Decoder mean: each pixel's probability p(x=1|z)"
+def _mean_caption(likelihood: str) -> str:
+    if likelihood in GAUSSIAN:
+        return "Decoder mean E[x|z]"
+    if not names_likelihood_kind(likelihood):
+        return "Decoder output: the mean image it gives"
+    return "Decoder mean: each pixel's probability p(x=1|z)"
 
 
 def _decoder_images(active: ActiveModel, z: list[float], mean_column, side_column,
@@ -128,11 +133,14 @@ def _decoder_images(active: ActiveModel, z: list[float], mean_column, side_colum
     # At their own width: a browser rescale by a non-integer factor would blur the pixels.
     if not in_page:
         mean_column.image(view.mean_png, output_format="PNG", width=view.width,
-                          caption=_mean_caption(gaussian))
+                          caption=_mean_caption(likelihood))
     if gaussian and not (in_page and likelihood == "gaussian"):
         low, high = view.std_range
         side_column.image(view.std_png, output_format="PNG", width=view.width,
                           caption=f"Decoder std per pixel: {low:.3f} (black) to {high:.3f} (white)")
+    if not names_likelihood_kind(likelihood):
+        side_column.caption(f"No samples x ~ p(x|z): {NO_LIKELIHOOD}.")
+        return
     side_column.image(view.samples_png, output_format="PNG",
                       caption=f"{N_SAMPLES} draws x ~ p(x|z)")
     kind = "binary (Bernoulli)" if not gaussian else "mean + std · noise, clipped to [0, 1]"
@@ -140,6 +148,7 @@ def _decoder_images(active: ActiveModel, z: list[float], mean_column, side_colum
     side_column.button("New samples", on_click=_next_sample_seed)
 
 
+@guarded("the Explore page")
 def _next_sample_seed() -> None:
     st.session_state[SAMPLE_SEED_KEY] = st.session_state.get(SAMPLE_SEED_KEY, 0) + 1
 
@@ -155,8 +164,8 @@ def _traversal(active: ActiveModel, z: list[float], order: list[int], usage) -> 
 
 def _page_decoder(active: ActiveModel, test_x) -> tuple[PageDecoder | None, str | None]:
     """The decoder to send to the page, and a note when the page cannot (or could not) run it."""
-    gaussian = active.checkpoint.model_config.likelihood in GAUSSIAN
-    decoder = page_decoder(active, test_x, _mean_caption(gaussian))
+    decoder = page_decoder(active, test_x,
+                           _mean_caption(active.checkpoint.model_config.likelihood))
     if isinstance(decoder, str):
         return None, decoder
     return decoder, page_decoder_error(sliders_key(active.version), active.version)
@@ -180,6 +189,7 @@ def _columns(in_page: bool) -> tuple:
 
 
 @st.fragment
+@guarded("Explore's sliders")
 def _explorer(active: ActiveModel, usage, data: ImageDataset | None) -> None:
     """Sliders and images: a slider move reruns only this, not the data or the KL."""
     order = dimension_order(usage, active.latent_dim)
@@ -216,7 +226,7 @@ def _view_caption(view: PrincipalView, full_dim: int) -> None:
     st.caption(
         f"This model's latent has {full_dim} dimensions, more than {MAX_SLIDERS} sliders, so "
         f"each slider moves z along one of the top {view.latent_dim} principal directions of "
-        "the test images' posterior means (as GANSpace does for GANs), labelled with its share "
+        "the training images' posterior means (as GANSpace does for GANs), labelled with its share "
         f"of their variance ({100 * view.shares.sum():.0f}% in all), in units of the data's "
         "spread along it, from their centre. A test example or your image is shown by its "
         "position along these directions; the rest of its code is the centre's.")

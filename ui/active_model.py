@@ -141,8 +141,8 @@ def dimension_usage(active: ActiveModel, data: ImageDataset | None) -> np.ndarra
 
 
 @st.cache_resource(max_entries=4, show_spinner="Finding the latent space's principal directions...")
-def _principal_view(version: str, _model, _test_x) -> PrincipalView:
-    return principal_view(_model, _test_x)
+def _principal_view(version: str, _model, _images) -> PrincipalView:
+    return principal_view(_model, _images)
 
 
 def explored_model(active: ActiveModel, data: ImageDataset | None) -> ActiveModel:
@@ -151,7 +151,8 @@ def explored_model(active: ActiveModel, data: ImageDataset | None) -> ActiveMode
     model of its own (its own version, so no cache mixes the two)."""
     if not needs_view(active.latent_dim):
         return active
-    view = _principal_view(active.version, active.model, None if data is None else data.test_x)
+    # The training images: more of them than test images (a small folder has a dozen).
+    view = _principal_view(active.version, active.model, None if data is None else data.train_x)
     checkpoint = dataclasses.replace(active.checkpoint, model=view, model_config=view.config,
                                      metadata={})
     return dataclasses.replace(active, checkpoint=checkpoint,

@@ -33,7 +33,11 @@ NO_LIKELIHOOD = ("this model's decoder gives a mean image and names no likelihoo
 
 def names_likelihood(config) -> bool:
     """Whether the decoder defines p(x|z) (every vae_core model does; see NO_LIKELIHOOD)."""
-    return config.likelihood != "mean_only"
+    return names_likelihood_kind(config.likelihood)
+
+
+def names_likelihood_kind(likelihood: str) -> bool:
+    return likelihood != "mean_only"
 
 
 def is_autoencoder(config: ModelConfig) -> bool:

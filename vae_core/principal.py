@@ -90,7 +90,8 @@ def needs_view(latent_dim: int) -> bool:
     return latent_dim > MAX_SLIDERS
 
 
-def principal_view(model: nn.Module, x: torch.Tensor | None, k: int = MAX_SLIDERS) -> PrincipalView:
+def principal_view(model: nn.Module, x: torch.Tensor | None,
+                   k: int = MAX_SLIDERS) -> PrincipalView:
     """The top-k axes of the posterior means of images x (N, C, H, W), or without x the first k
     coordinates of z."""
     latent_dim = model.latent_dim

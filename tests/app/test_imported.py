@@ -88,6 +88,8 @@ def test_a_mean_only_decoder_says_which_figures_do_not_apply(imported_env):
     assert any("names no likelihood p(x|z)" in c.value for c in at.caption)
     at = open_app_page("reconstruct", "asset:pythae")
     assert [m.label for m in at.metric][:2] == ["-ELBO (nats)", "KL(q(z|x) ‖ p(z))"]
+    at = open_app_page("explore", "asset:plain_ae")
+    assert any("No samples x ~ p(x|z)" in c.value for c in at.caption)
 
 
 def test_explore_moves_a_large_latent_along_principal_directions(imported_env):

@@ -37,7 +37,7 @@ def _explored(folder):
     files = load_imported(folder)
     if not needs_view(files.model.latent_dim):
         return files.model
-    return principal_view(files.model, load_dataset(files.data_config).test_x)
+    return principal_view(files.model, load_dataset(files.data_config).train_x)
 
 
 def _drag_a_little(page) -> None:
