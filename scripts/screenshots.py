@@ -1,13 +1,14 @@
 """Screenshots of every page at 1280x800 (or --size), plus one at the page's full height.
 
-    python benchmarks/screenshots.py [OUT_DIR] [--tiny] [--url http://host:port]
+    python scripts/screenshots.py [OUT_DIR] [--tiny] [--url http://host:port]
         [--size 1400x2000] [--models "mnist2d (shipped)" "shapes (shipped)" ...]
 
 Each page is opened fresh (by URL), the script waits until the app is idle and every image has
 loaded, then saves <n>-<page>.png (the viewport a person sees first) and <n>-<page>-full.png (the
 viewport stretched to the content's height: Streamlit scrolls inside its own container, so
 Playwright's full_page option would capture only the viewport). With --models, each model is
-picked in the sidebar on every page and its shots go to OUT_DIR/<model>/.
+picked in the sidebar on every page (labels as the picker shows them) and its shots go to
+OUT_DIR/<model>/. Default OUT_DIR: /tmp/latent-lab-shots.
 """
 
 from __future__ import annotations
