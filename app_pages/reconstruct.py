@@ -9,6 +9,7 @@ import streamlit as st
 
 from ui.active_model import ActiveModel, active_dataset, active_model
 from ui.familiarity import familiarity_note, test_neg_elbos
+from ui.page_guard import guarded
 from ui.random_picks import next_pick_rng
 from ui.reconstruct_edits import arithmetic_result, edit_section, input_png
 from ui.reconstruct_helpers import (
@@ -34,6 +35,7 @@ STRIP_PX = 900  # an interpolation strip's width on the page; longer strips wrap
 FRAME_PX = 84  # each interpolation frame at least this big (an integer upscale of the image)
 
 
+@guarded("the Reconstruct page")
 def _random_index(key: str, count: int) -> None:
     """Button callback: runs before the script, so the number input can still change."""
     st.session_state[key] = int(next_pick_rng(f"{key}_draws").integers(count))

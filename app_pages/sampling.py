@@ -14,6 +14,7 @@ from ui.figures_sampling import (
     sampling_figure,
 )
 from ui.gif import encode_gif
+from ui.page_guard import guarded
 from ui.plotly_interrupts import quiet_plotly_interrupts
 from ui.random_picks import next_pick_rng
 from ui.render import display_scale, png_bytes, side_by_side, to_image
@@ -48,6 +49,7 @@ def _sampling_run(version: str, index: int, n: int, seed: int, dims: tuple[int, 
     return SamplingRun(figure, _gif(posterior, prior), mu[plane], sigma[plane])
 
 
+@guarded("the Sampling page")
 def _pick_random_example(count: int) -> None:
     st.session_state[INDEX_KEY] = int(next_pick_rng(RANDOM_DRAWS_KEY).integers(count))
 

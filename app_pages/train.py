@@ -14,6 +14,7 @@ import streamlit as st
 from ui.active_model import active_key, active_model
 from ui.deployment import ALLOW_VARIABLE, TRAINING, allowed
 from ui.model_registry import runs_dir
+from ui.page_guard import guarded
 from ui.sidebar import checkpoint_in_use, choose_model
 from ui.train_figures import checkpoint_previews, latest_checkpoint, loss_curves
 from vae_core import devices
@@ -235,6 +236,7 @@ def _progress_text(info: RunInfo) -> str:
     return text
 
 
+@guarded("the Train page")
 def _act(action, *args) -> None:
     """Button callback: run a cancel/resume/delete; a refusal is shown above the list.
     (Callbacks run before the rerun, so the list already shows the result.)"""
@@ -248,8 +250,19 @@ def _act(action, *args) -> None:
         st.session_state[ERROR_KEY] = str(error)
 
 
+@guarded("the Train page")
 def _ask_delete(name: str) -> None:
     st.session_state[CONFIRM_KEY] = name
+
+
+@guarded("the Train page")
+def _keep_run() -> None:
+    st.session_state.pop(CONFIRM_KEY, None)
+
+
+@guarded("the Train page")
+def _use_model(key: str) -> None:
+    choose_model(key)
 
 
 def _confirm_delete(info: RunInfo) -> None:
@@ -257,8 +270,7 @@ def _confirm_delete(info: RunInfo) -> None:
     yes, no = st.columns(2)
     yes.button("Yes, delete", key=f"delete-yes-{info.name}", type="primary",
                on_click=_act, args=(delete_run, info.path, runs_dir()))
-    no.button("Keep it", key=f"delete-no-{info.name}", on_click=st.session_state.pop,
-              args=(CONFIRM_KEY, None))
+    no.button("Keep it", key=f"delete-no-{info.name}", on_click=_keep_run)
 
 
 def _run_buttons(info: RunInfo) -> None:
@@ -267,7 +279,7 @@ def _run_buttons(info: RunInfo) -> None:
     row = st.container(horizontal=True)
     manage = allowed(TRAINING)
     if info.has_checkpoint and row.button("Use this model", key=f"use-{info.name}",
-                                          on_click=choose_model, args=(f"run:{info.name}",)):
+                                          on_click=_use_model, args=(f"run:{info.name}",)):
         st.rerun(scope="app")  # a fragment rerun would leave the sidebar's card behind
     if manage and info.live:
         row.button("Cancel", key=f"cancel-{info.name}", on_click=_act,
@@ -352,6 +364,7 @@ def _started_note(infos: list[RunInfo]) -> None:
 
 
 @st.fragment(run_every=2)
+@guarded("the Train page's runs")
 def render_runs() -> None:
     """Re-run every 2 s by itself (in the browser), so progress and curves stay live."""
     st.subheader("Runs")

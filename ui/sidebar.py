@@ -21,6 +21,7 @@ from .model_registry import (
     save_upload,
     shipped_models,
 )
+from .page_guard import guarded
 
 UPLOADS_KEY = "uploaded_model_keys"  # this session's uploaded checkpoints, by model key
 UPLOAD_OUTCOME_KEY = "checkpoint_upload_outcome"  # the last upload's model key or its error
@@ -194,6 +195,7 @@ def _upload_label(key: str) -> str:
     return entry.label if entry is not None else "the checkpoint"
 
 
+@guarded("the sidebar's upload")
 def _on_upload() -> None:
     """Validate the files as they arrive (a callback runs before the picker is drawn, so a
     good checkpoint can become the active model in this same run)."""
