@@ -32,7 +32,6 @@ from vae_core.data import DatasetError
 from vae_core.devices import available_devices
 from vae_core.model_kinds import NOT_FOR_AE
 from vae_core.recipes import TRAIN_PAGE_DEFAULT as DEFAULT
-from vae_core.run_files import read_metrics
 from vae_core.run_uploads import save_uploaded_dataset, uploads_dir
 from vae_core.runs import (
     RunError,
@@ -41,6 +40,7 @@ from vae_core.runs import (
     delete_run,
     list_runs,
     max_concurrent_runs,
+    read_metrics,
     resume_run,
     start_run,
 )

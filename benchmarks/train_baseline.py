@@ -74,7 +74,7 @@ def _our_run(config_source: str | dict, threads: int) -> tuple[Callable, list, i
     import vae_core.checkpoint
     from vae_core.checkpoint import best_checkpoint_dir, load_checkpoint
     from vae_core.config import RunConfig
-    from vae_core.run_files import read_metrics
+    from vae_core.runs import read_metrics
     from vae_core.training import train
 
     vae_core.checkpoint.KEEP_CHECKPOINTS = 10**6  # every epoch, for the time-to-target search

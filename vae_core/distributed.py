@@ -20,11 +20,9 @@ What makes N processes train the same model as one process with the same global 
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -195,11 +193,3 @@ def launcher(processes: int) -> list[str]:
     return [sys.executable, "-m", "torch.distributed.run", "--standalone",
             f"--nproc_per_node={processes}"]
 
-
-def recorded_processes(run_dir: Path) -> int:
-    """How many processes the run in run_dir trained with (1 when run.json says nothing)."""
-    try:
-        record = json.loads((Path(run_dir) / "run.json").read_text()).get("distributed") or {}
-        return max(1, int(record.get("world_size", 1)))
-    except (OSError, ValueError, TypeError, AttributeError):
-        return 1

@@ -26,7 +26,7 @@ from .disentanglement_card import disentanglement_metadata, disentanglement_rows
 from .evaluation import objective_of
 from .latent import per_dimension_kl
 from .model_kinds import NOT_FOR_AE, kind_name
-from .run_files import RUN_CONFIG_FILE
+from .runs import RUN_CONFIG_FILE
 
 
 def export_run(run_dir: Path, out_dir: Path, name: str | None = None) -> Path:

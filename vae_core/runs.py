@@ -1,4 +1,5 @@
-"""Background training runs: start, list, cancel, resume and delete them from any process.
+"""The run directory, and background training runs: start, list, cancel, resume and delete
+them from any process.
 
 Each run is `python -m vae_core train` (the CLI's code path) in its own process group, writing
 into its run directory. That directory, not a Popen object, is the source of truth: a page
@@ -6,10 +7,15 @@ refresh, a second tab, a restarted app or a notebook all see the same runs. A ru
 says "running" but whose process is gone (kill -9, out of memory) is reported as "crashed" and
 can be resumed from its last finished epoch.
 
-Layout of a run directory (see also run_files.py and checkpoint.py):
+Layout of a run directory (checkpoints/ is checkpoint.py's):
     request.json   the RunConfig as asked for;   run.json   as the trainer resolved it
     launch.json    pid of the latest process;     log.txt    its stdout and stderr
-    status.json, metrics.jsonl, checkpoints/
+    status.json    state and progress;            metrics.jsonl  one record per step or epoch
+    checkpoints/
+
+The trainer is the only writer of status.json, metrics.jsonl and run.json. status.json is
+replaced atomically; metrics.jsonl gets whole lines appended and flushed, so a reader (the app,
+another shell) sees complete records only, and skips a torn last line if it reads mid-write.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import itertools
 import json
 import os
 import re
@@ -28,19 +35,22 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .config import RunConfig
 from .devices import select_device
-from .distributed import launcher, recorded_processes
-from .files import atomic_write_json, read_tail, read_text
+from .distributed import launcher
+from .files import atomic_write_bytes, atomic_write_json, read_tail, read_text
 from .run_checks import check_run
-from .run_files import RUN_CONFIG_FILE, read_status, write_status
-from .trainer_process import is_trainer_of
 
+STATUS_FILE = "status.json"
+METRICS_FILE = "metrics.jsonl"
+RUN_CONFIG_FILE = "run.json"
 REQUEST_FILE = "request.json"
 LAUNCH_FILE = "launch.json"
 LOG_FILE = "log.txt"
 CANCEL_FILE = "cancel-requested"
+STATES = ("starting", "running", "finished", "failed", "cancelled")
 LIVE_STATES = ("starting", "running")
 STARTING_GRACE_SECONDS = 60  # a "starting" run with no pid yet is given this long
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -72,6 +82,69 @@ def _positive_env(name: str, default: int) -> int:
     if not text.isdigit() or int(text) < 1:
         raise RunError(f"{name} must be a positive integer, got {text!r}")
     return int(text)
+
+
+# --- status.json and metrics.jsonl ------------------------------------------------------
+
+
+def write_status(run_dir: Path, state: str, **fields: Any) -> dict[str, Any]:
+    """Replace the run's status with `state` plus fields, stamped with the time."""
+    if state not in STATES:
+        raise ValueError(f"unknown run state {state!r}")
+    status = {"state": state, "updated": time.time(), **fields}
+    # A heartbeat written every few steps: no fsync (it cost the loop ~5% of its speed);
+    # readers still never see a torn file.
+    atomic_write_json(Path(run_dir) / STATUS_FILE, status, durable=False)
+    return status
+
+
+def read_status(run_dir: Path) -> dict[str, Any] | None:
+    """The run's status as written, or None when there is none (yet)."""
+    try:
+        return json.loads((Path(run_dir) / STATUS_FILE).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+class MetricsLog:
+    """Append-only JSON lines, one record per logged step or finished epoch."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = Path(run_dir) / METRICS_FILE
+
+    def append(self, record: dict[str, Any]) -> None:
+        with open(self.path, "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+            handle.flush()
+
+    def truncate_after_epoch(self, epoch: int) -> None:
+        """Drop records of epochs after `epoch`: a resumed run redoes them."""
+        kept = [r for r in read_metrics(self.path.parent) if r.get("epoch", 0) <= epoch]
+        atomic_write_bytes(self.path, "".join(json.dumps(r) + "\n" for r in kept).encode())
+
+
+def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
+    """All complete records so far (a half-written last line is skipped)."""
+    try:
+        lines = (Path(run_dir) / METRICS_FILE).read_text().splitlines()
+    except OSError:
+        return []
+    records = []
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
+
+
+def recorded_processes(run_dir: Path) -> int:
+    """How many processes the run in run_dir trained with (1 when run.json says nothing)."""
+    try:
+        record = json.loads((Path(run_dir) / RUN_CONFIG_FILE).read_text()).get("distributed") or {}
+        return max(1, int(record.get("world_size", 1)))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 1
 
 
 @dataclass(frozen=True)
@@ -306,6 +379,51 @@ def _live_pids(run_dir: Path) -> list[int]:
 
 def _process_alive(run_dir: Path) -> bool:
     return bool(_live_pids(run_dir))
+
+
+# --- is a pid this run's trainer? --------------------------------------------------------------
+# Pids get reused, so the pid alone is not enough. Where /proc exists, the process must be alive,
+# not a zombie, and its command line must be `python -m vae_core train ... --out <that run
+# directory>`, compared as paths, not as text.
+
+
+def is_trainer_of(pid: int, run_dir: Path) -> bool:
+    """Alive, not a zombie, and (where /proc exists) really our trainer: pids get reused."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):  # gone, or another user's process now
+        return False
+    proc = Path("/proc") / str(pid)
+    if not Path("/proc/self").exists():
+        return True
+    try:
+        if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":  # a zombie
+            return False
+        argv = [arg.decode(errors="replace") for arg in _cmdline(proc).split(b"\0")]
+        cwd = Path(os.readlink(proc / "cwd"))
+    except (OSError, IndexError):
+        return False
+    return _trains_into(argv, cwd, run_dir)
+
+
+def _trains_into(argv: list[str], cwd: Path, run_dir: Path) -> bool:
+    """Is argv `... -m vae_core train ... --out <run_dir>`? Exactly: the trainer of run "a-2"
+    is not run "a"'s, though "a" is in its command line."""
+    if not any(argv[i : i + 3] == ["-m", "vae_core", "train"] for i in range(len(argv))):
+        return False
+    outs = [value for flag, value in itertools.pairwise(argv) if flag == "--out"]
+    outs += [arg.removeprefix("--out=") for arg in argv if arg.startswith("--out=")]
+    target = Path(run_dir).resolve()
+    return any((cwd / out).resolve() == target for out in outs)
+
+
+def _cmdline(proc: Path, wait: float = 1.0) -> bytes:
+    """/proc/<pid>/cmdline, waiting out the moment right after Popen returns when the child
+    has not yet exec'd and the file is empty (seen about 1 in 40 launches here)."""
+    deadline = time.monotonic() + wait
+    while not (cmdline := (proc / "cmdline").read_bytes()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return cmdline
 
 
 # --- cancel, resume, delete ------------------------------------------------------------------

@@ -53,7 +53,7 @@ from .discretization import discretize, offset_nats
 from .evaluation import objective_of
 from .models import LatentModel, build_model
 from .objectives import TERMS, kl_weight, loss_terms
-from .run_files import RUN_CONFIG_FILE, MetricsLog, read_status, write_status
+from .runs import RUN_CONFIG_FILE, MetricsLog, read_status, write_status
 from .tracking import open_tracker
 
 _OBJECTIVE_NAMES = {False: "-ELBO", True: "reconstruction"}  # by "is a plain autoencoder"

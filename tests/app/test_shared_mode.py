@@ -11,7 +11,7 @@ from tests.conftest import PROJECT_DIR, TINY_MODELS, checkpoint_uploader
 from vae_core.checkpoint import save_run_checkpoint
 from vae_core.config import RunConfig, TrainConfig
 from vae_core.models import VAE
-from vae_core.run_files import RUN_CONFIG_FILE, write_status
+from vae_core.runs import RUN_CONFIG_FILE, write_status
 
 MANAGE = {"Cancel", "Resume", "Delete"}
 

@@ -15,8 +15,7 @@ from tests.conftest import PROJECT_DIR
 from tests.core.test_training_process import kill_live_runs, wait_until
 from vae_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_core.recipes import TRAIN_PAGE_DEFAULT
-from vae_core.run_files import RUN_CONFIG_FILE, write_status
-from vae_core.runs import REQUEST_FILE, run_info
+from vae_core.runs import REQUEST_FILE, RUN_CONFIG_FILE, run_info, write_status
 
 TINY_FORM = {"train_arch": "mlp", "train_hidden": "16", "train_latent": 2, "train_epochs": 2,
              "train_batch": 32, "train_warmup": 0}

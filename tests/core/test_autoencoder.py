@@ -127,7 +127,7 @@ def test_an_autoencoder_run_validates_and_keeps_its_best_epoch_by_reconstruction
     from tests.core.test_training import tiny_config
     from vae_core import training
     from vae_core.checkpoint import best_checkpoint_dir
-    from vae_core.run_files import read_metrics
+    from vae_core.runs import read_metrics
 
     config = tiny_config(epochs=3, patience=2)
     config = dataclasses.replace(config, model=dataclasses.replace(config.model, kind="ae"))

@@ -22,7 +22,7 @@ import torch
 
 from tests.conftest import PROJECT_DIR
 from vae_core.checkpoint import load_checkpoint
-from vae_core.run_files import read_metrics, read_status
+from vae_core.runs import read_metrics, read_status
 
 TRAIN_FLAGS = ["--dataset", "digits", "--n-samples", "200", "--arch", "mlp", "--hidden", "16",
                "--latent-dim", "2", "--batch-size", "32", "--iw-samples", "5", "--threads", "1",

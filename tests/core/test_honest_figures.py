@@ -17,7 +17,7 @@ from vae_core.distributions import DiagonalGaussian
 from vae_core.evaluation import Evaluation, evaluate, per_image_neg_elbo
 from vae_core.export import export_run
 from vae_core.models import VAE
-from vae_core.run_files import read_metrics
+from vae_core.runs import read_metrics
 
 
 def test_bernoulli_data_is_binary_and_the_evaluation_copy_is_fixed():

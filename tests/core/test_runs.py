@@ -27,7 +27,6 @@ from tests.core.test_training_process import kill_live_runs, tiny_config, wait_u
 from vae_core import run_uploads, runs
 from vae_core.config import DataConfig
 from vae_core.data import DatasetError
-from vae_core.run_files import write_status
 from vae_core.run_uploads import save_uploaded_dataset
 from vae_core.runs import (
     LAUNCH_FILE,
@@ -40,6 +39,7 @@ from vae_core.runs import (
     list_runs,
     run_info,
     start_run,
+    write_status,
 )
 
 

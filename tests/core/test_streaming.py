@@ -23,7 +23,7 @@ from vae_core.checkpoint import load_checkpoint
 from vae_core.config import DataConfig
 from vae_core.data import load_dataset
 from vae_core.data.streaming import load_streamed
-from vae_core.run_files import read_status
+from vae_core.runs import read_status
 
 CAP_MB = 1000
 SIDE = 256

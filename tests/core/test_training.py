@@ -11,7 +11,7 @@ import vae_core.training as training
 from vae_core.checkpoint import load_checkpoint
 from vae_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_core.objectives import ElboTerms
-from vae_core.run_files import read_metrics, read_status
+from vae_core.runs import read_metrics, read_status
 
 
 def tiny_config(epochs: int = 3, **train) -> RunConfig:

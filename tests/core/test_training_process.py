@@ -20,12 +20,13 @@ import pytest
 from vae_core import training
 from vae_core.checkpoint import load_checkpoint, load_optimizer_state, resolve_checkpoint_dir
 from vae_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from vae_core.run_files import read_metrics, read_status
 from vae_core.runs import (
     LAUNCH_FILE,
     RunError,
     cancel_run,
     list_runs,
+    read_metrics,
+    read_status,
     resume_run,
     run_info,
     start_run,
