@@ -36,6 +36,7 @@ from vae_core.run_uploads import save_uploaded_dataset, uploads_dir
 from vae_core.runs import (
     RunError,
     RunInfo,
+    RunState,
     cancel_run,
     delete_run,
     list_runs,
@@ -58,8 +59,8 @@ LIKELIHOODS = {
     "gaussian": "Gaussian (learned σ)",
     "gaussian_fixed": "Gaussian (fixed σ)",
 }
-BADGES = {"starting": "gray", "running": "blue", "finished": "green", "cancelled": "orange",
-          "failed": "red", "crashed": "red"}
+BADGES = {RunState.STARTING: "gray", RunState.RUNNING: "blue", RunState.FINISHED: "green",
+          RunState.CANCELLED: "orange", RunState.FAILED: "red", RunState.CRASHED: "red"}
 SELECTED_KEY = "train_selected_run"
 CONFIRM_KEY = "train_confirm_delete"
 ERROR_KEY = "train_action_error"
@@ -304,7 +305,7 @@ def render_run(info: RunInfo) -> None:
         st.progress(info.progress, text=_progress_text(info))
         if active_key() == f"run:{info.name}" and (active := active_model()) is not None:
             st.caption(f"In use: {checkpoint_in_use(active)}")
-        if info.message and info.state in ("failed", "crashed", "cancelled"):
+        if info.message and info.state in (RunState.FAILED, RunState.CRASHED, RunState.CANCELLED):
             st.caption(info.message)
         _run_buttons(info)
 

@@ -155,6 +155,7 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 def _command_train(args: argparse.Namespace) -> int:
+    from .runs import RunState
     from .training import train
 
     if args.resume:
@@ -164,7 +165,7 @@ def _command_train(args: argparse.Namespace) -> int:
     result = train(config, args.out, resume=args.resume, progress=not args.quiet)
     if os.environ.get("RANK", "0") == "0":  # under torchrun: once, from rank 0
         print(f"{result.state}: {result.message} -> {args.out}")
-    return 0 if result.state == "finished" else 1 if result.state == "failed" else 130
+    return {RunState.FINISHED: 0, RunState.FAILED: 1}.get(result.state, 130)
 
 
 def _command_eval(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import enum
 import fcntl
 import itertools
 import json
@@ -50,11 +51,30 @@ REQUEST_FILE = "request.json"
 LAUNCH_FILE = "launch.json"
 LOG_FILE = "log.txt"
 CANCEL_FILE = "cancel-requested"
-STATES = ("starting", "running", "finished", "failed", "cancelled")
-LIVE_STATES = ("starting", "running")
 STARTING_GRACE_SECONDS = 60  # a "starting" run with no pid yet is given this long
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+
+
+class RunState(enum.StrEnum):
+    """Where a run stands. Its processes write every state but CRASHED, which a reader
+    concludes when a live state's process is gone. A str: status.json holds the value."""
+
+    STARTING = "starting"
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    CRASHED = "crashed"
+
+    @property
+    def live(self) -> bool:
+        return self in (RunState.STARTING, RunState.RUNNING)
+
+    @property
+    def resumable(self) -> bool:
+        """From its last finished epoch, if it has one."""
+        return self in (RunState.CANCELLED, RunState.CRASHED, RunState.FAILED)
 
 
 class RunError(ValueError):
@@ -87,9 +107,9 @@ def _positive_env(name: str, default: int) -> int:
 # --- status.json and metrics.jsonl ------------------------------------------------------
 
 
-def write_status(run_dir: Path, state: str, **fields: Any) -> dict[str, Any]:
+def write_status(run_dir: Path, state: RunState, **fields: Any) -> dict[str, Any]:
     """Replace the run's status with `state` plus fields, stamped with the time."""
-    if state not in STATES:
+    if state not in set(RunState) - {RunState.CRASHED}:
         raise ValueError(f"unknown run state {state!r}")
     status = {"state": state, "updated": time.time(), **fields}
     # A heartbeat written every few steps: no fsync (it cost the loop ~5% of its speed);
@@ -153,7 +173,7 @@ class RunInfo:
 
     name: str
     path: Path
-    state: str  # starting | running | finished | failed | cancelled | crashed
+    state: RunState
     epoch: int  # finished epochs
     epochs: int
     step_in_epoch: int
@@ -166,13 +186,16 @@ class RunInfo:
     created: float
     data_notes: tuple[str, ...] = ()  # what the trainer's data loader skipped, and why
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", RunState(self.state))  # "running" reads as RUNNING
+
     @property
     def live(self) -> bool:
-        return self.state in LIVE_STATES
+        return self.state.live
 
     @property
     def can_resume(self) -> bool:
-        return self.state in ("cancelled", "crashed", "failed") and self.has_checkpoint
+        return self.state.resumable and self.has_checkpoint
 
     @property
     def progress(self) -> float:
@@ -217,7 +240,7 @@ def start_run(
         _check_limit(runs_root, max_concurrent)
         run_dir = _new_run_dir(runs_root, name, config.data.name)
         atomic_write_json(run_dir / REQUEST_FILE, config.to_dict())
-        write_status(run_dir, "starting", epoch=0, epochs=config.train.epochs,
+        write_status(run_dir, RunState.STARTING, epoch=0, epochs=config.train.epochs,
                      device=config.train.device, message="starting the training process")
         _launch(run_dir, ["--config", str(run_dir / REQUEST_FILE)], threads, processes)
     return run_dir
@@ -295,7 +318,7 @@ def list_runs(runs_root: Path) -> list[RunInfo]:
 
 def run_info(run_dir: Path) -> RunInfo:
     run_dir = Path(run_dir)
-    status = read_status(run_dir) or {"state": "starting", "updated": 0.0}
+    status = read_status(run_dir) or {"state": RunState.STARTING, "updated": 0.0}
     state, message = _true_state(run_dir, status)
     return RunInfo(
         name=run_dir.name, path=run_dir, state=state, epoch=int(status.get("epoch") or 0),
@@ -310,17 +333,20 @@ def run_info(run_dir: Path) -> RunInfo:
     )
 
 
-def _true_state(run_dir: Path, status: dict) -> tuple[str, str]:
+def _true_state(run_dir: Path, status: dict) -> tuple[RunState, str]:
     """(state, message): the status as written, unless its process is gone."""
-    state, message = status.get("state", "starting"), status.get("message", "")
-    if state not in LIVE_STATES or _process_alive(run_dir):
+    written, message = status.get("state", RunState.STARTING), status.get("message", "")
+    if written not in tuple(RunState):  # a hand-edited file may hold anything
+        return RunState.FAILED, f"status.json names no known state: {str(written)[:40]!r}"
+    state = RunState(written)
+    if not state.live or _process_alive(run_dir):
         return state, message
     if (run_dir / CANCEL_FILE).exists():
-        return "cancelled", "cancelled while the training process was starting"
+        return RunState.CANCELLED, "cancelled while the training process was starting"
     no_pid_yet = _launch_pid(run_dir) is None and status.get("pid") is None
     if no_pid_yet and time.time() - status.get("updated", 0.0) < STARTING_GRACE_SECONDS:
-        return "starting", message
-    return "crashed", _crash_message(run_dir)
+        return RunState.STARTING, message
+    return RunState.CRASHED, _crash_message(run_dir)
 
 
 def _crash_message(run_dir: Path) -> str:
@@ -459,7 +485,7 @@ def resume_run(
         if info.live:
             raise RunError(f"{info.name} is still running; cancel it first.")
         if not info.can_resume:
-            why = ("it has finished" if info.state == "finished" else
+            why = ("it has finished" if info.state == RunState.FINISHED else
                    "it has no finished epoch to continue from; delete it and start a new run")
             raise RunError(f"{info.name} cannot be resumed: {why}.")
         _check_exited(run_dir)
@@ -468,7 +494,7 @@ def resume_run(
         (run_dir / LAUNCH_FILE).unlink(missing_ok=True)
         previous = {k: v for k, v in (read_status(run_dir) or {}).items()
                     if k not in ("state", "updated", "pid", "message")}
-        write_status(run_dir, "starting", **previous,
+        write_status(run_dir, RunState.STARTING, **previous,
                      message=f"resuming after epoch {info.epoch}")
         _launch(run_dir, ["--resume"], threads or default_threads(),
                 recorded_processes(run_dir))

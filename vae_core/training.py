@@ -53,7 +53,7 @@ from .discretization import discretize, offset_nats
 from .evaluation import objective_of
 from .models import LatentModel, build_model
 from .objectives import TERMS, kl_weight, loss_terms
-from .runs import RUN_CONFIG_FILE, MetricsLog, read_status, write_status
+from .runs import RUN_CONFIG_FILE, MetricsLog, RunState, read_status, write_status
 from .tracking import open_tracker
 
 _OBJECTIVE_NAMES = {False: "-ELBO", True: "reconstruction"}  # by "is a plain autoencoder"
@@ -66,7 +66,7 @@ class TrainingDiverged(RuntimeError):
 
 @dataclass
 class TrainResult:
-    state: str  # finished | cancelled | failed
+    state: RunState  # FINISHED, CANCELLED or FAILED
     epochs_done: int
     message: str
     run_dir: Path
@@ -158,21 +158,21 @@ def train(
 
 def _train_session(session: _Session, progress: bool) -> TrainResult:
     status = _status_fields(session)
-    _write_status(session, "running", **status)
+    _write_status(session, RunState.RUNNING, **status)
     try:
         with _StopFlag() as flag:
             result = _run_epochs(session, flag, progress)
     except Exception as error:
         status.update(message=distributed.describe_failure(error, session.cluster),
                       epoch=session.epochs_done, best_epoch=session.best_epoch)
-        _write_status(session, "failed", **status)
+        _write_status(session, RunState.FAILED, **status)
         raise
     _write_status(session, result.state, **{**_status_fields(session),
                                             "epoch": result.epochs_done, "message": result.message})
     return result
 
 
-def _write_status(session: _Session, state: str, **fields: Any) -> None:
+def _write_status(session: _Session, state: RunState, **fields: Any) -> None:
     if session.cluster.is_main:
         write_status(session.run_dir, state, **fields)
 
@@ -183,9 +183,9 @@ def _report_setup_failure(run_dir: Path, config: RunConfig, error: Exception) ->
     if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 reports
         return
     previous = read_status(run_dir)
-    if previous is not None and previous.get("state") == "starting":
+    if previous is not None and previous.get("state") == RunState.STARTING:
         kept = {k: v for k, v in previous.items() if k not in ("state", "updated")}
-        write_status(run_dir, "failed", **{"epochs": config.train.epochs, "epoch": 0, **kept,
+        write_status(run_dir, RunState.FAILED, **{"epochs": config.train.epochs, "epoch": 0, **kept,
                                            "pid": os.getpid(),
                                            "message": f"{type(error).__name__}: {error}"})
 
@@ -278,9 +278,9 @@ def _run_epochs(session: _Session, flag: _StopFlag, progress: bool) -> TrainResu
             kept = (f"kept epoch {last_done}'s checkpoint" if last_done
                     else "no epoch finished, so there is no checkpoint")
             message = f"diverged in epoch {epoch}: {error}; {kept}"
-            return TrainResult("failed", last_done, message, session.run_dir)
+            return TrainResult(RunState.FAILED, last_done, message, session.run_dir)
         if not finished:
-            return TrainResult("cancelled", last_done,
+            return TrainResult(RunState.CANCELLED, last_done,
                                f"stopped during epoch {epoch}; kept epoch {last_done}",
                                session.run_dir)
         record, stalled = _end_epoch(session, epoch, final=epoch == epochs)
@@ -288,13 +288,15 @@ def _run_epochs(session: _Session, flag: _StopFlag, progress: bool) -> TrainResu
             _print_epoch(record, epochs)
         last_done = session.epochs_done = epoch
         if distributed.from_rank_0(stalled, session.cluster, session.device):
-            return TrainResult("finished", epoch, f"stopped early after epoch {epoch}: no better "
-                               f"validation -ELBO for {patience} epochs; best epoch "
-                               f"{session.best_epoch}", session.run_dir)
-        if epoch < epochs and _stop_agreed(session, flag):
-            return TrainResult("cancelled", epoch, f"stopped after epoch {epoch}",
+            return TrainResult(RunState.FINISHED, epoch,
+                               f"stopped early after epoch {epoch}: no better validation -ELBO "
+                               f"for {patience} epochs; best epoch {session.best_epoch}",
                                session.run_dir)
-    return TrainResult("finished", last_done, f"finished {last_done} epochs", session.run_dir)
+        if epoch < epochs and _stop_agreed(session, flag):
+            return TrainResult(RunState.CANCELLED, epoch, f"stopped after epoch {epoch}",
+                               session.run_dir)
+    return TrainResult(RunState.FINISHED, last_done, f"finished {last_done} epochs",
+                       session.run_dir)
 
 
 def _noise_generator(session: _Session, epoch: int) -> torch.Generator:
@@ -400,7 +402,7 @@ def _log_step(session: _Session, epoch: int, totals: torch.Tensor, step_sums: to
     # Readers poll every few seconds; a status write per logged step cost the loop ~2%.
     if time.monotonic() - session.last_heartbeat >= HEARTBEAT_SECONDS or done == total:
         session.last_heartbeat = time.monotonic()
-        write_status(session.run_dir, "running",
+        write_status(session.run_dir, RunState.RUNNING,
                      **{**_status_fields(session), "epoch": epoch - 1, "step_in_epoch": done,
                         "steps_per_epoch": total, "train_seconds": session.train_seconds})
     if bar is not None:

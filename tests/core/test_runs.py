@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.core.test_training_process import kill_live_runs, tiny_config, wait_until
+from tests.conftest import kill_live_runs, wait_until
+from tests.core.conftest import tiny_config
 from vae_core import run_uploads, runs
 from vae_core.config import DataConfig
 from vae_core.data import DatasetError
@@ -34,6 +35,7 @@ from vae_core.runs import (
     RunError,
     RunInfo,
     RunLimitReached,
+    RunState,
     cancel_run,
     delete_run,
     list_runs,
@@ -275,3 +277,13 @@ def test_an_oversized_upload_is_refused_before_it_is_written(tmp_path, monkeypat
     with pytest.raises(DatasetError, match=r"big\.zip is 3 MB; the limit is 1 MB"):
         save_uploaded_dataset(b"x" * 3 * 2**20, "big.zip", tmp_path / "uploads")
     assert not (tmp_path / "uploads").exists()
+
+
+def test_run_states_are_one_enum_and_crashed_is_never_written(runs_root):
+    run_dir = _run_dir(runs_root, "odd", "finished")
+    assert run_info(run_dir).state is RunState.FINISHED
+    with pytest.raises(ValueError, match="unknown run state"):
+        write_status(run_dir, RunState.CRASHED)  # a reader's conclusion, not a process's word
+    (run_dir / "status.json").write_text(json.dumps({"state": ["hand", "edited"]}))
+    info = run_info(run_dir)
+    assert info.state is RunState.FAILED and "no known state" in info.message
