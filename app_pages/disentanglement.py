@@ -33,10 +33,10 @@ def show_active_model() -> None:
     if active is None:
         return
     data = active_dataset(active)
-    name = active.checkpoint.data_config.name
     st.subheader(f"The active model ({active.entry.label})")
     if data is None:
         return
+    name = active.checkpoint.data_config.name
     if not data.test_factors:
         st.info(f"The active model's data set ('{name}') has no known generative factors, so "
                 "there is nothing to score its dimensions against. Pick a model trained on "

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -9,8 +13,30 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from tools.tiny_models import TINY_MODELS, make_tiny_checkpoint
+from vae_core.checkpoint import save_checkpoint
+from vae_core.config import DataConfig, ModelConfig, TrainConfig
+from vae_core.models import build_model
+from vae_core.runs import LAUNCH_FILE, list_runs, run_info
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+# A plain autoencoder and a VAE with the same networks (AE vs VAE), and the test figures their
+# checkpoints carry (an autoencoder has no ELBO).
+TINY_AE = ModelConfig(image_shape=(1, 28, 28), arch="mlp", hidden=(16,), latent_dim=3,
+                      likelihood="bernoulli", kind="ae")
+TINY_VAE = ModelConfig(**{**TINY_AE.__dict__, "kind": "vae"})
+AE_TEST_FIGURES = {"recon": 210.5, "neg_elbo": None, "kl": None, "log_px": None,
+                   "n_images": 1000}
+VAE_TEST_FIGURES = {"recon": 220.0, "neg_elbo": 230.0, "kl": 10.0, "log_px": -228.0,
+                    "n_images": 1000}
+
+
+def save_untrained(directory: Path, config: ModelConfig, test: dict, seed: int = 0) -> Path:
+    """An untrained `config` saved as a checkpoint whose metadata carries the figures `test`."""
+    torch.manual_seed(seed)
+    return save_checkpoint(directory, build_model(config), DataConfig(name="mnist5k"),
+                           TrainConfig(epochs=1), metadata={"epoch": 1, "test": test})
 
 
 def open_app_page(page: str, model_key: str, timeout: float = 120, **state) -> AppTest:
@@ -72,6 +98,9 @@ FOREIGN_IMPORTS = {
 }
 
 
+NO_DATA = "no-data"  # imported_assets' model imported without --dataset
+
+
 def rgb_image_folder(directory: Path, n: int = 60, side: int = 64) -> Path:
     """Small colour PNGs (a coloured square on a coloured ground) for the 64x64 RGB model."""
     from PIL import Image
@@ -87,8 +116,10 @@ def rgb_image_folder(directory: Path, n: int = 60, side: int = 64) -> Path:
     return directory
 
 
-def import_foreign(name: str, root: Path, dataset: bool = True) -> Path:
-    """examples/foreign_vaes.py's `name` exported to ONNX and imported into root/name."""
+def import_foreign(name: str, root: Path, dataset: bool = True,
+                   out_name: str | None = None) -> Path:
+    """examples/foreign_vaes.py's `name` exported to ONNX and imported into root/out_name
+    (default: root/name)."""
     from examples.foreign_vaes import build, export_onnx
     from vae_core.model_import import import_onnx
 
@@ -97,19 +128,21 @@ def import_foreign(name: str, root: Path, dataset: bool = True) -> Path:
     if data == "rgb_folder":
         data = str(rgb_image_folder(root / "rgb-images"))
     encoder, decoder = export_onnx(build(name), root / f"{name}-onnx")
-    return import_onnx(encoder, decoder, root / name, dataset=data if dataset else None,
-                       figure_images=50, **options)
+    return import_onnx(encoder, decoder, root / (out_name or name),
+                       dataset=data if dataset else None, figure_images=50, **options)
 
 
 @pytest.fixture(scope="session")
 def imported_assets(tmp_path_factory) -> Path:
-    """An assets/ folder with the tiny mnist32 (the default) and every foreign VAE imported."""
+    """An assets/ folder with the tiny mnist32 (the default), every foreign VAE imported, and
+    one imported without a data set (NO_DATA)."""
     root = tmp_path_factory.mktemp("imported_assets")
     make_tiny_checkpoint(root / "mnist32", "mnist32")
     sources = tmp_path_factory.mktemp("imported_sources")
     for name in FOREIGN_IMPORTS:
         folder = import_foreign(name, sources)
         folder.rename(root / name)
+    import_foreign("residual", sources, dataset=False, out_name=NO_DATA).rename(root / NO_DATA)
     return root
 
 
@@ -120,3 +153,27 @@ def imported_env(imported_assets, tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("LATENT_LAB_ASSETS", str(imported_assets))
     monkeypatch.setenv("LATENT_LAB_RUNS", str(runs))
     return runs
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05):
+    """Poll until predicate() is truthy; returns its value, fails the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout} s waiting for {predicate}")
+
+
+def kill_live_runs(runs_root: Path) -> None:
+    """Teardown: SIGKILL every trainer still running under runs_root."""
+    for info in list_runs(runs_root):
+        launch = info.path / LAUNCH_FILE
+        if info.live and launch.is_file():
+            pid = json.loads(launch.read_text())["pid"]
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                continue
+            wait_until(lambda p=info.path: not run_info(p).live, timeout=10)

@@ -179,7 +179,7 @@ def test_the_train_form_starts_an_autoencoder(assets_with, app_env):
         at.radio(key="train_kind").set_value("ae")
         at = _submit(at, dataset=None, train_name="tiny-ae")
         assert not at.exception and not at.error
-        config = (app_env / "tiny-ae" / "request.json").read_text()  # before run.json exists
+        config = (app_env / "tiny-ae" / "run.json").read_text()  # as asked, or as resolved
         assert '"kind": "ae"' in config
         assert any("plain autoencoder" in c.value for c in at.caption)
     finally:

@@ -12,16 +12,18 @@ import torch
 from examples.foreign_vaes import export_onnx
 from tests.conftest import (
     FOREIGN_IMPORTS,
+    NO_DATA,
     checkpoint_uploader,
     open_app_page,
     upload_checkpoint,
 )
 from vae_core.model_import import import_onnx
 
-PAGES = ["explore", "latent_map", "disentanglement", "sampling", "reconstruct", "ae_vs_vae"]
+PAGES = ["explore", "latent_map", "disentanglement", "sampling", "reconstruct", "ae_vs_vae",
+         "train"]
 
 
-@pytest.mark.parametrize("name", list(FOREIGN_IMPORTS))
+@pytest.mark.parametrize("name", [*FOREIGN_IMPORTS, NO_DATA])
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs_with_an_imported_model(imported_env, name, page):
     at = open_app_page(page, f"asset:{name}")
@@ -129,3 +131,37 @@ def test_an_op_the_page_cannot_run_is_named_and_the_server_decodes(app_env, tmp_
     (warning,) = [w.value for w in at.warning if "does not run in this page" in w.value]
     assert "'Erf'" in warning
     assert at.image  # the server's decoded mean stands in
+
+
+class _ShapesVAE(torch.nn.Module):
+    """A VAE for the 32x32 shapes set, written without vae_core."""
+
+    image_shape, latent_dim = (1, 32, 32), 6
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.encoder = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(1024, 64),
+                                           torch.nn.ReLU(), torch.nn.Linear(64, 12))
+        self.decoder = torch.nn.Sequential(torch.nn.Linear(6, 64), torch.nn.ReLU(),
+                                           torch.nn.Linear(64, 1024),
+                                           torch.nn.Unflatten(1, (1, 32, 32)))
+
+    def encode(self, x):
+        return self.encoder(x).chunk(2, dim=1)
+
+    def decode(self, z):
+        return self.decoder(z)
+
+
+def test_an_imported_model_on_data_with_known_factors_is_scored(app_env, tmp_path,
+                                                                 monkeypatch):
+    encoder, decoder = export_onnx(_ShapesVAE().eval(), tmp_path / "onnx")
+    folder = import_onnx(encoder, decoder, tmp_path / "models" / "shapes-vae", input_range="0,1",
+                         decoder_output="logits", dataset="shapes", figure_images=20)
+    monkeypatch.setenv("LATENT_LAB_MODELS", str(folder))
+    at = open_app_page("disentanglement", f"models:{folder.resolve()}", timeout=300)
+    assert not at.exception and not at.error
+    labels = [m.label for m in at.metric]
+    assert labels[:2] == ["MIG", "DCI disentanglement"]
+    assert labels[4] == "active units" and at.metric[4].value.endswith(" of 6")
