@@ -124,7 +124,7 @@ def test_run_config_carries_the_kind():
 def test_an_autoencoder_run_validates_and_keeps_its_best_epoch_by_reconstruction(tmp_path):
     import dataclasses
 
-    from tests.core.test_training import tiny_config
+    from tests.core.conftest import tiny_config
     from vae_core import training
     from vae_core.checkpoint import best_checkpoint_dir
     from vae_core.runs import read_metrics

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.core.test_data_idx import _make_idx
+from tests.core.conftest import make_idx_files
 from vae_core.config import DataConfig
 from vae_core.data import DatasetError, download, load_dataset
 from vae_core.data.download import Source
@@ -32,7 +32,7 @@ def mirror(tmp_path):
     """A loopback server over a folder of gzipped IDX files; yields (base URL, folder, hits)."""
     folder = tmp_path / "served"
     folder.mkdir()
-    _make_idx(folder, n_train=30, n_test=10, gz=True)
+    make_idx_files(folder, n_train=30, n_test=10, gz=True)
     hits = []
 
     class Handler(_QuietHandler):

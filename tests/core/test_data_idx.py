@@ -2,42 +2,20 @@
 
 from __future__ import annotations
 
-import gzip
-import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from tests.core.conftest import idx_bytes, make_idx_files
 from vae_core.config import DataConfig
 from vae_core.data import DatasetError, load_dataset
 
 
-def _idx_bytes(magic: int, values: np.ndarray) -> bytes:
-    header = struct.pack(f">I{values.ndim}I", magic, *values.shape)
-    return header + values.astype(np.uint8).tobytes()
-
-
-def _write(path: Path, data: bytes, gz: bool) -> None:
-    if gz:
-        path = path.with_name(path.name + ".gz")
-        data = gzip.compress(data)
-    path.write_bytes(data)
-
-
-def _make_idx(folder: Path, n_train: int = 30, n_test: int = 10, gz: bool = False) -> None:
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        images = rng.integers(0, 256, (n, 28, 28))
-        labels = np.arange(n) % 10
-        _write(folder / f"{prefix}-images-idx3-ubyte", _idx_bytes(2051, images), gz)
-        _write(folder / f"{prefix}-labels-idx1-ubyte", _idx_bytes(2049, labels), gz)
-
-
 @pytest.mark.parametrize("gz", [False, True], ids=["raw", "gz"])
 def test_reads_the_files_own_split(tmp_path: Path, gz: bool) -> None:
-    _make_idx(tmp_path, gz=gz)
+    make_idx_files(tmp_path, gz=gz)
     data = load_dataset(DataConfig(name="mnist_idx", path=str(tmp_path)))
     assert data.name == "mnist_idx"
     assert data.train_x.shape == (30, 1, 28, 28) and data.test_x.shape == (10, 1, 28, 28)
@@ -48,7 +26,7 @@ def test_reads_the_files_own_split(tmp_path: Path, gz: bool) -> None:
 
 
 def test_values_match_the_file(tmp_path: Path) -> None:
-    _make_idx(tmp_path)
+    make_idx_files(tmp_path)
     raw = (tmp_path / "t10k-images-idx3-ubyte").read_bytes()[16:]
     expected = torch.from_numpy(np.frombuffer(raw, np.uint8).reshape(10, 1, 28, 28).copy())
     data = load_dataset(DataConfig(name="mnist_idx", path=str(tmp_path)))
@@ -56,7 +34,7 @@ def test_values_match_the_file(tmp_path: Path) -> None:
 
 
 def test_fashion_names_and_train_cap(tmp_path: Path) -> None:
-    _make_idx(tmp_path, gz=True)
+    make_idx_files(tmp_path, gz=True)
     data = load_dataset(DataConfig(name="fashion_idx", path=str(tmp_path), n_samples=12))
     assert data.label_names[0] == "T-shirt/top" and data.label_names[9] == "Ankle boot"
     assert len(data.label_names) == 10
@@ -64,7 +42,7 @@ def test_fashion_names_and_train_cap(tmp_path: Path) -> None:
 
 
 def test_truncated_file(tmp_path: Path) -> None:
-    _make_idx(tmp_path)
+    make_idx_files(tmp_path)
     path = tmp_path / "train-images-idx3-ubyte"
     path.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(DatasetError, match="truncated"):
@@ -72,22 +50,22 @@ def test_truncated_file(tmp_path: Path) -> None:
 
 
 def test_wrong_magic(tmp_path: Path) -> None:
-    _make_idx(tmp_path)
+    make_idx_files(tmp_path)
     images = np.zeros((30, 28, 28))
-    (tmp_path / "train-images-idx3-ubyte").write_bytes(_idx_bytes(2049, images))
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(idx_bytes(2049, images))
     with pytest.raises(DatasetError, match="magic number is 2049, expected 2051"):
         load_dataset(DataConfig(name="mnist_idx", path=str(tmp_path)))
 
 
 def test_label_count_mismatch(tmp_path: Path) -> None:
-    _make_idx(tmp_path)
-    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(_idx_bytes(2049, np.zeros(9)))
+    make_idx_files(tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(2049, np.zeros(9)))
     with pytest.raises(DatasetError, match="10 images but 9 labels"):
         load_dataset(DataConfig(name="mnist_idx", path=str(tmp_path)))
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    _make_idx(tmp_path)
+    make_idx_files(tmp_path)
     (tmp_path / "t10k-labels-idx1-ubyte").unlink()
     with pytest.raises(DatasetError, match="no t10k-labels-idx1-ubyte"):
         load_dataset(DataConfig(name="mnist_idx", path=str(tmp_path)))
@@ -99,7 +77,7 @@ def test_not_a_folder(tmp_path: Path) -> None:
 
 
 def test_bad_gzip(tmp_path: Path) -> None:
-    _make_idx(tmp_path, gz=True)
+    make_idx_files(tmp_path, gz=True)
     (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(b"not gzip at all")
     with pytest.raises(DatasetError, match="Cannot read train-labels"):
         load_dataset(DataConfig(name="mnist_idx", path=str(tmp_path)))

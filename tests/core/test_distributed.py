@@ -135,7 +135,8 @@ def test_killing_one_rank_fails_the_run_with_a_message_and_keeps_a_loadable_chec
 
 
 def test_the_app_cancels_and_resumes_a_two_process_run_like_any_other(tmp_path, monkeypatch):
-    from tests.core.test_training_process import kill_live_runs, tiny_config, wait_until
+    from tests.conftest import kill_live_runs, wait_until
+    from tests.core.conftest import tiny_config
     from vae_core.runs import cancel_run, run_info, start_run
 
     monkeypatch.setenv("LATENT_LAB_DIST_TIMEOUT", "60")

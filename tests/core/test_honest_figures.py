@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import vae_core.training as training
-from tests.core.test_training import tiny_config
+from tests.core.conftest import tiny_config
 from vae_core.augment import random_shift
 from vae_core.checkpoint import best_checkpoint_dir, load_checkpoint
 from vae_core.config import ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig

@@ -31,7 +31,7 @@ from vae_core.data import DatasetError
 from vae_core.run_uploads import save_uploaded_dataset
 from vae_core.runs import (
     LAUNCH_FILE,
-    REQUEST_FILE,
+    RUN_CONFIG_FILE,
     RunError,
     RunInfo,
     RunLimitReached,
@@ -78,7 +78,7 @@ def fake_trainer(runs_root):
 def _run_dir(root: Path, name: str, state: str, **status) -> Path:
     run_dir = root / name
     run_dir.mkdir()
-    (run_dir / REQUEST_FILE).write_text(json.dumps(tiny_config().to_dict()))
+    (run_dir / RUN_CONFIG_FILE).write_text(json.dumps(tiny_config().to_dict()))
     write_status(run_dir, state, **{"epoch": 3, "epochs": 3, **status})
     return run_dir
 
@@ -107,7 +107,7 @@ def test_two_runs_started_at_once_get_distinct_directories(runs_root):
     for thread in threads:
         thread.join()
     assert len(started) == 2 and started[0] != started[1]
-    assert all((d / REQUEST_FILE).is_file() and "-digits-" in d.name for d in started)
+    assert all((d / RUN_CONFIG_FILE).is_file() and "-digits-" in d.name for d in started)
     assert {r.path for r in list_runs(runs_root)} == set(started)
 
 
@@ -287,3 +287,24 @@ def test_run_states_are_one_enum_and_crashed_is_never_written(runs_root):
     (run_dir / "status.json").write_text(json.dumps({"state": ["hand", "edited"]}))
     info = run_info(run_dir)
     assert info.state is RunState.FAILED and "no known state" in info.message
+
+
+def test_a_run_made_when_its_config_was_request_json_is_listed_and_deleted(runs_root):
+    old = runs_root / "old"
+    old.mkdir()
+    (old / "request.json").write_text(json.dumps(tiny_config().to_dict()))
+    write_status(old, "cancelled", epoch=1, epochs=3)
+    (info,) = list_runs(runs_root)
+    assert info.name == "old" and "digits · mlp" in info.summary and info.created > 0
+    delete_run(old, runs_root)
+    assert not old.exists()
+
+
+def test_the_trainers_rewrite_of_run_json_keeps_the_runs_place_in_the_list(runs_root):
+    first, second = _run_dir(runs_root, "first", "finished"), _run_dir(runs_root, "second",
+                                                                       "finished")
+    os.utime(first / RUN_CONFIG_FILE, (1000, 1000))
+    os.utime(second / RUN_CONFIG_FILE, (2000, 2000))
+    runs.write_run_config(first, {**tiny_config().to_dict(), "distributed": {"world_size": 1}})
+    assert [r.name for r in list_runs(runs_root)] == ["second", "first"]
+    assert "distributed" in json.loads((first / RUN_CONFIG_FILE).read_text())

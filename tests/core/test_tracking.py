@@ -7,7 +7,7 @@ import builtins
 import pytest
 
 import vae_core.training as training
-from tests.core.test_training import tiny_config
+from tests.core.conftest import tiny_config
 from vae_core.config import ConfigError
 
 

@@ -8,18 +8,11 @@ import pytest
 import torch
 
 import vae_core.training as training
+from tests.core.conftest import tiny_config
 from vae_core.checkpoint import load_checkpoint
-from vae_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from vae_core.config import DataConfig, RunConfig, TrainConfig
 from vae_core.objectives import ElboTerms
 from vae_core.runs import read_metrics, read_status
-
-
-def tiny_config(epochs: int = 3, **train) -> RunConfig:
-    return RunConfig(
-        data=DataConfig(name="digits", n_samples=200),
-        model=ModelConfig(arch="mlp", hidden=(16,), latent_dim=2, likelihood="bernoulli"),
-        train=TrainConfig(epochs=epochs, batch_size=32, iw_samples=5, log_every=2, **train),
-    )
 
 
 def test_a_run_finishes_with_status_metrics_and_a_checkpoint(tmp_path):

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import vae_core.training as training
-from tests.core.test_training import tiny_config
+from tests.core.conftest import tiny_config
 from vae_core.checkpoint import load_checkpoint
 from vae_core.config import ModelConfig
 from vae_core.models import VAE

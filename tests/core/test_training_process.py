@@ -12,14 +12,15 @@ import json
 import math
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import kill_live_runs, wait_until
+from tests.core.conftest import tiny_config
 from vae_core import training
 from vae_core.checkpoint import load_checkpoint, load_optimizer_state, resolve_checkpoint_dir
-from vae_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from vae_core.config import DataConfig
 from vae_core.runs import (
     LAUNCH_FILE,
     RunError,
@@ -34,37 +35,6 @@ from vae_core.runs import (
 
 STEPS_PER_EPOCH = math.ceil(160 / 32)
 
-
-def tiny_config(epochs: int = 3, **train: object) -> RunConfig:
-    return RunConfig(
-        data=DataConfig(name="digits", n_samples=200),
-        model=ModelConfig(arch="mlp", hidden=(16,), latent_dim=2, likelihood="bernoulli"),
-        train=TrainConfig(epochs=epochs, batch_size=32, iw_samples=5, log_every=1, **train),
-    )
-
-
-def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05):
-    """Poll until predicate() is truthy; returns its value, fails the test on timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout} s waiting for {predicate}")
-
-
-def kill_live_runs(runs_root: Path) -> None:
-    """Teardown: SIGKILL every trainer still running under runs_root."""
-    for info in list_runs(runs_root):
-        launch = info.path / LAUNCH_FILE
-        if info.live and launch.is_file():
-            pid = json.loads(launch.read_text())["pid"]
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                continue
-            wait_until(lambda p=info.path: not run_info(p).live, timeout=10)
 
 
 @pytest.fixture
@@ -112,7 +82,7 @@ def test_cancel_stops_the_run_and_keeps_its_last_finished_epoch(runs_root):
 
 def test_kill_9_shows_crashed_and_resume_continues_from_the_checkpoint(runs_root):
     epochs = 60
-    run_dir = start_run(tiny_config(epochs=epochs), runs_root)
+    run_dir = start_run(tiny_config(epochs=epochs, log_every=1), runs_root)  # every step logged
     wait_until(lambda: run_info(run_dir).epoch >= 2 and run_info(run_dir).has_checkpoint)
     os.killpg(json.loads((run_dir / LAUNCH_FILE).read_text())["pid"], signal.SIGKILL)
     crashed = wait_until(lambda: (i := run_info(run_dir)).state == "crashed" and i, timeout=10)
