@@ -8,36 +8,31 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT_DIR
+from tests.conftest import (
+    AE_TEST_FIGURES,
+    PROJECT_DIR,
+    TINY_AE,
+    TINY_VAE,
+    VAE_TEST_FIGURES,
+    save_untrained,
+)
 from ui.train_figures import loss_curves
 from vae_core.checkpoint import load_checkpoint, save_checkpoint
 from vae_core.config import DataConfig, ModelConfig, TrainConfig
 from vae_core.models import build_model
 
 PAGE = "app_pages/ae_vs_vae.py"
-AE = ModelConfig(image_shape=(1, 28, 28), arch="mlp", hidden=(16,), latent_dim=3,
-                 likelihood="bernoulli", kind="ae")
-VAE = ModelConfig(**{**AE.__dict__, "kind": "vae"})
-AE_TEST = {"recon": 210.5, "neg_elbo": None, "kl": None, "log_px": None, "n_images": 1000}
-VAE_TEST = {"recon": 220.0, "neg_elbo": 230.0, "kl": 10.0, "log_px": -228.0, "n_images": 1000}
-
-
-def _save(directory, config: ModelConfig, test: dict, seed: int = 0):
-    torch.manual_seed(seed)
-    return save_checkpoint(directory, build_model(config), DataConfig(name="mnist5k"),
-                           TrainConfig(epochs=1), metadata={"epoch": 1, "test": test})
-
-
 @pytest.fixture
 def assets_with(tiny_assets, tmp_path, monkeypatch, app_env):
     """A copy of the tiny assets plus the models named; returns the assets folder."""
     def make(*names: str):
         root = tmp_path / "assets"
         shutil.copytree(tiny_assets, root)
-        made = {"mnist-ae": (AE, AE_TEST), "mnist-vae": (VAE, VAE_TEST),
-                "other-vae": (ModelConfig(**{**VAE.__dict__, "latent_dim": 4}), VAE_TEST)}
+        other_vae = ModelConfig(**{**TINY_VAE.__dict__, "latent_dim": 4})
+        made = {"mnist-ae": (TINY_AE, AE_TEST_FIGURES), "mnist-vae": (TINY_VAE, VAE_TEST_FIGURES),
+                "other-vae": (other_vae, VAE_TEST_FIGURES)}
         for name in names:
-            _save(root / name, *made[name])
+            save_untrained(root / name, *made[name])
         monkeypatch.setenv("LATENT_LAB_ASSETS", str(root))
         return root
     return make
@@ -144,11 +139,11 @@ def test_every_page_handles_an_autoencoder(assets_with, page, expected):
 
 def test_explore_says_when_a_code_lies_beyond_the_sliders_range(assets_with):
     root = assets_with("mnist-ae")
-    model = build_model(AE)
+    model = build_model(TINY_AE)
     with torch.no_grad():
         model.encoder.net[-1].bias.fill_(10.0)  # every code coordinate near 10, beyond ±3
     save_checkpoint(root / "mnist-ae", model, DataConfig(name="mnist5k"), TrainConfig(epochs=1),
-                    metadata={"epoch": 1, "test": AE_TEST})
+                    metadata={"epoch": 1, "test": AE_TEST_FIGURES})
     at = _page("app_pages/explore.py", "asset:mnist-ae")
     next(b for b in at.button if b.label == "Use example").click().run()
     assert not at.exception
@@ -169,15 +164,15 @@ def test_reconstruct_shows_only_the_reconstruction_figure_for_an_autoencoder(ass
 
 
 def test_the_train_form_starts_an_autoencoder(assets_with, app_env):
-    from tests.app.test_train import _submit
-    from tests.core.test_training_process import kill_live_runs
+    from tests.app.conftest import submit_train_form
+    from tests.conftest import kill_live_runs
 
     assets_with()
     try:
         at = _page("app_pages/train.py")
         at.selectbox(key="train_dataset").set_value("digits").run()
         at.radio(key="train_kind").set_value("ae")
-        at = _submit(at, dataset=None, train_name="tiny-ae")
+        at = submit_train_form(at, dataset=None, train_name="tiny-ae")
         assert not at.exception and not at.error
         config = (app_env / "tiny-ae" / "run.json").read_text()  # as asked, or as resolved
         assert '"kind": "ae"' in config

@@ -5,7 +5,6 @@ given from its JSON data and move it by writing the state the browser would send
 """
 
 import io
-import itertools
 import json
 import re
 
@@ -14,68 +13,23 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import (
+    EXPLORE_PAGE,
+    dimension_of,
+    move_slider,
+    open_explore,
+    set_sliders_state,
+    sliders_data,
+    sliders_payload,
+    z_by_dim,
+)
 from tests.conftest import PROJECT_DIR, make_tiny_checkpoint, upload_checkpoint
 from tests.extreme_images import EXTREME_SIZES, strip_name, strip_png
 from ui import active_model
-from ui.component_envelope import read_envelope
 from ui.explore_state import dimension_label, snap
 from vae_core.checkpoint import load_checkpoint
 from vae_core.data import load_dataset
 from vae_core.latent import dimension_order, encode_images
-
-PAGE = "app_pages/explore.py"
-_SEQ = itertools.count(1)  # the browser numbers its moves
-
-
-def _explore(model: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=60).run()
-    if model:
-        at.sidebar.selectbox(key="model_picker").set_value(model).run()
-    return at.switch_page(PAGE).run()
-
-
-def _dim(label: str) -> int:
-    return int(re.match(r"z(\d+)", label).group(1))
-
-
-def _sliders(at: AppTest):
-    (element,) = at.get("bidi_component")
-    return element
-
-
-def _payload(at: AppTest) -> tuple[dict, dict[str, bytes]]:
-    return read_envelope(_sliders(at).proto.bytes)
-
-
-def _data(at: AppTest) -> dict:
-    """What the sliders component was given: labels, values, muted, order, revision..."""
-    return _payload(at)[0]
-
-
-def _z_by_dim(at: AppTest) -> list[float]:
-    """The sliders' values in dimension order (they are shown in usage order)."""
-    data = _data(at)
-    values = {_dim(label): v for label, v in zip(data["labels"], data["values"], strict=True)}
-    return [values[j] for j in sorted(values)]
-
-
-def _move(at: AppTest, position: int, value: float, revision: int | None = None) -> AppTest:
-    """Move the slider at `position` the way the browser reports it: the whole z, a new seq and
-    the revision the move started from (the current one unless given)."""
-    data = _data(at)
-    values = list(data["values"])
-    values[position] = value
-    seq = next(_SEQ)
-    return _set_state(at, "moved", {"values": values, "seq": seq,
-                                    "revision": data["revision"] if revision is None else revision})
-
-
-def _set_state(at: AppTest, name: str, value: dict) -> AppTest:
-    """One of the component's state values, as the browser sets it (the others stay)."""
-    key = _sliders(at).key
-    state = dict(at.session_state[key]) if key in at.session_state else {}
-    at.session_state[key] = {**state, name: value}
-    return at.run()
 
 
 def _nats(label: str) -> float:
@@ -113,11 +67,11 @@ def test_snap_clips_to_the_slider_range_and_rounds_to_its_step():
 
 
 def test_one_slider_per_dimension_ordered_by_usage(app_env):
-    at = _explore()
+    at = open_explore()
     assert not at.exception
-    data = _data(at)
+    data = sliders_data(at)
     labels = data["labels"]
-    assert sorted(_dim(label) for label in labels) == [0, 1, 2, 3]  # mnist32: latent 4
+    assert sorted(dimension_of(label) for label in labels) == [0, 1, 2, 3]  # mnist32: latent 4
     nats = [_nats(label) for label in labels]
     assert nats == sorted(nats, reverse=True)
     # The untrained tiny encoder barely uses some dimensions: they are marked, greyed, last.
@@ -141,42 +95,42 @@ def test_a_model_card_with_kl_per_dimension_sets_the_order_without_encoding(app_
                                      .read_bytes(), "application/octet-stream"),
                                     ("config.json", json.dumps(document).encode(),
                                      "application/json")])
-    at = at.switch_page(PAGE).run()
+    at = at.switch_page(EXPLORE_PAGE).run()
     assert not at.exception
-    labels = _data(at)["labels"]
-    assert [_dim(label) for label in labels] == [1, 3, 0, 2]
+    labels = sliders_data(at)["labels"]
+    assert [dimension_of(label) for label in labels] == [1, 3, 0, 2]
     assert [_nats(label) for label in labels] == [3.0, 1.5, 0.1, 0.0]
     assert "collapsed" in labels[-1]
     assert encoded == []
 
 
 def test_moving_a_slider_redraws_the_image_and_updates_z(app_env):
-    at = _explore()
-    before, revision = at.image[0].value, _data(at)["revision"]
-    _move(at, 0, 2.0)
+    at = open_explore()
+    before, revision = at.image[0].value, sliders_data(at)["revision"]
+    move_slider(at, 0, 2.0)
     assert not at.exception
     assert at.image[0].value != before
-    data = _data(at)
-    assert at.session_state["explore_z"][_dim(data["labels"][0])] == 2.0
+    data = sliders_data(at)
+    assert at.session_state["explore_z"][dimension_of(data["labels"][0])] == 2.0
     assert data["values"][0] == 2.0
     assert data["revision"] == revision  # the browser keeps its own values: no reset
     assert "set with the sliders" in " ".join(c.value for c in at.caption)
 
 
 def test_a_move_made_before_a_button_set_z_is_ignored(app_env):
-    at = _explore()
-    _move(at, 0, 2.0)
-    revision = _data(at)["revision"]
+    at = open_explore()
+    move_slider(at, 0, 2.0)
+    revision = sliders_data(at)["revision"]
     _button(at, "z = 0").click().run()
-    assert _data(at)["revision"] == revision + 1  # the browser takes the button's z
-    _move(at, 1, -1.0, revision=revision)  # sent by the browser before it saw the button's z
+    assert sliders_data(at)["revision"] == revision + 1  # the browser takes the button's z
+    move_slider(at, 1, -1.0, revision=revision)  # sent by the browser before it saw the button's z
     assert at.session_state["explore_z"] == [0.0] * 4
-    _move(at, 1, -1.0)  # a move after it counts
-    assert at.session_state["explore_z"][_dim(_data(at)["labels"][1])] == -1.0
+    move_slider(at, 1, -1.0)  # a move after it counts
+    assert at.session_state["explore_z"][dimension_of(sliders_data(at)["labels"][1])] == -1.0
 
 
 def test_gaussian_decoder_shows_its_std_map_and_samples(app_env):
-    at = _explore()
+    at = open_explore()
     captions = [c for image in at.image for c in image.captions]
     assert any(c.startswith("Decoder std per pixel") for c in captions)
     assert "4 draws x ~ p(x|z)" in captions
@@ -187,41 +141,41 @@ def test_gaussian_decoder_shows_its_std_map_and_samples(app_env):
 
 
 def test_random_then_zero_buttons_set_the_sliders(app_env):
-    at = _explore()
+    at = open_explore()
     _button(at, "Random z").click().run()
-    z = _z_by_dim(at)
+    z = z_by_dim(at)
     assert any(v != 0.0 for v in z) and all(-3.0 <= v <= 3.0 for v in z)
     assert at.session_state["explore_z"] == z
     assert "a random draw from the prior" in " ".join(c.value for c in at.caption)
     _button(at, "z = 0").click().run()
-    assert _z_by_dim(at) == [0.0] * 4 and at.session_state["explore_z"] == [0.0] * 4
+    assert z_by_dim(at) == [0.0] * 4 and at.session_state["explore_z"] == [0.0] * 4
 
 
 def test_example_button_sets_z_to_the_posterior_mean(app_env, tiny_assets):
-    at = _explore()
+    at = open_explore()
     at.number_input[0].set_value(3).run()
     _button(at, "Use example").click().run()
     assert not at.exception
-    assert _z_by_dim(at) == _posterior_mean(tiny_assets, "mnist32", 3)
+    assert z_by_dim(at) == _posterior_mean(tiny_assets, "mnist32", 3)
     assert "posterior mean of test example 3" in " ".join(c.value for c in at.caption)
 
 
 def test_a_test_example_out_of_range_is_refused_with_the_range(app_env):
-    at = _explore()
-    z = _z_by_dim(at)
+    at = open_explore()
+    z = z_by_dim(at)
     at.number_input[0].set_value(99999).run()
     assert not at.exception
     assert at.error[0].value == "There is no test example 99999: pick one from 0 to 999."
     assert at.number_input[0].value == 99999  # as typed
     assert _button(at, "Use example").disabled  # it used example 0
-    assert _z_by_dim(at) == z
+    assert z_by_dim(at) == z
 
 
 def test_a_z_sent_by_another_page_is_shown_on_the_sliders(app_env):
     at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=60).run()
     at.session_state["explore_z"] = [1.0, -0.5, 0.25, 2.0]
-    at.switch_page(PAGE).run()
-    assert _z_by_dim(at) == [1.0, -0.5, 0.25, 2.0]
+    at.switch_page(EXPLORE_PAGE).run()
+    assert z_by_dim(at) == [1.0, -0.5, 0.25, 2.0]
     assert "sent from another page" in " ".join(c.value for c in at.caption)
 
 
@@ -232,13 +186,13 @@ def _png(pixels: np.ndarray) -> bytes:
 
 
 def test_an_uploaded_image_sets_z_and_a_bad_file_shows_an_error(app_env):
-    at = _explore()
+    at = open_explore()
     digit = np.zeros((40, 40), dtype=np.uint8)
     digit[8:32, 17:23] = 255  # a "1"
     at.file_uploader[0].set_value(("one.png", _png(digit), "image/png")).run()
     assert not at.exception and not at.error
     assert "posterior mean of your image one.png" in " ".join(c.value for c in at.caption)
-    assert _z_by_dim(at) != [0.0] * 4
+    assert z_by_dim(at) != [0.0] * 4
     at.file_uploader[0].set_value(("notes.png", b"not an image", "image/png")).run()
     assert not at.exception
     message = at.error[0].value
@@ -249,7 +203,7 @@ def test_an_uploaded_image_sets_z_and_a_bad_file_shows_an_error(app_env):
 
 @pytest.mark.parametrize(("width", "height"), EXTREME_SIZES)
 def test_an_extreme_aspect_ratio_sets_z(app_env, width, height):
-    at = _explore()
+    at = open_explore()
     name = strip_name(width, height)
     at.file_uploader[0].set_value((name, strip_png(width, height), "image/png")).run()
     assert not at.exception and not at.error
@@ -258,25 +212,25 @@ def test_an_extreme_aspect_ratio_sets_z(app_env, width, height):
 
 @pytest.mark.parametrize(("model", "latent_dim"), [("asset:mnist2d", 2), ("asset:shapes", 3)])
 def test_switching_to_a_model_with_another_latent_size_resets_z(app_env, model, latent_dim):
-    at = _explore()
+    at = open_explore()
     _button(at, "Random z").click().run()
     at.sidebar.selectbox(key="model_picker").set_value(model).run()
     assert not at.exception
-    assert len(_data(at)["labels"]) == latent_dim
-    assert _z_by_dim(at) == [0.0] * latent_dim
+    assert len(sliders_data(at)["labels"]) == latent_dim
+    assert z_by_dim(at) == [0.0] * latent_dim
     captions = [c for image in at.image for c in image.captions]
     assert not any(c.startswith("Decoder std") for c in captions)  # Bernoulli: no std map
     assert any("binary (Bernoulli)" in c.value for c in at.caption)
 
 
 def test_z_survives_a_visit_to_another_page(app_env):
-    at = _explore()
-    _move(at, 1, -1.5)
+    at = open_explore()
+    move_slider(at, 1, -1.5)
     z = at.session_state["explore_z"]
     at.switch_page("app_pages/sampling.py").run()
-    at.switch_page(PAGE).run()
+    at.switch_page(EXPLORE_PAGE).run()
     assert not at.exception
-    assert _z_by_dim(at) == z and -1.5 in z
+    assert z_by_dim(at) == z and -1.5 in z
 
 
 # Decoding in the page -----------------------------------------------------------------------
@@ -284,31 +238,31 @@ def test_z_survives_a_visit_to_another_page(app_env):
 
 def _report(at: AppTest, status: dict) -> AppTest:
     """What the browser reports after loading the decoder it was sent."""
-    return _set_state(at, "decoder", status)
+    return set_sliders_state(at, "decoder", status)
 
 
 def test_the_decoder_goes_to_the_page_once_then_the_page_draws_the_mean(app_env):
-    at = _explore()
-    control, blobs = _payload(at)
+    at = open_explore()
+    control, blobs = sliders_payload(at)
     assert blobs["decoder"][4:200].find(b"latent-lab-decoder/2") > 0 and blobs["scatter"]
     assert not control["in_page"]
     assert at.image[0].captions == ["Decoder mean E[x|z]"]  # the server's, until the page decodes
     _report(at, {"version": control["version"], "ok": True, "error": None})
-    control, blobs = _payload(at)
+    control, blobs = sliders_payload(at)
     assert control["in_page"] and blobs == {}  # never resent
     assert "Decoder mean E[x|z]" not in [c for image in at.image for c in image.captions]
     assert "4 draws x ~ p(x|z)" in [c for image in at.image for c in image.captions]
-    _move(at, 0, 1.5)
-    assert not at.exception and _payload(at)[1] == {}
+    move_slider(at, 0, 1.5)
+    assert not at.exception and sliders_payload(at)[1] == {}
 
 
 def test_a_page_that_cannot_decode_keeps_the_server_image_and_says_so(app_env):
-    at = _explore()
-    version = _data(at)["version"]
+    at = open_explore()
+    version = sliders_data(at)["version"]
     _report(at, {"version": version, "ok": False, "error": "WebAssembly is off"})
     assert at.image[0].captions == ["Decoder mean E[x|z]"]
     assert "WebAssembly is off" in at.warning[0].value
-    assert _payload(at)[1] == {}  # no point sending it again
+    assert sliders_payload(at)[1] == {}  # no point sending it again
 
 
 def test_a_decoder_layer_the_page_cannot_run_keeps_the_server_path(app_env, monkeypatch):
@@ -320,8 +274,8 @@ def test_a_decoder_layer_the_page_cannot_run_keeps_the_server_path(app_env, monk
 
     monkeypatch.setattr(page_decoder, "export_decoder", refuse)
     page_decoder._decoder_blob.clear()
-    at = _explore()
+    at = open_explore()
     page_decoder._decoder_blob.clear()
-    assert "version" not in _data(at) and _payload(at)[1] == {}
+    assert "version" not in sliders_data(at) and sliders_payload(at)[1] == {}
     assert "Tanh" in at.warning[0].value
     assert at.image[0].captions == ["Decoder mean E[x|z]"]

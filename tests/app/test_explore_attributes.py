@@ -7,7 +7,7 @@ page: base z plus t times the direction, snapped to the latent sliders' grid.
 import numpy as np
 import pytest
 
-from tests.app.test_explore import _data, _explore, _move, _z_by_dim
+from tests.app.conftest import move_slider, open_explore, sliders_data, z_by_dim
 from ui.attributes import factor_label, how_well
 from ui.explore_state import snap
 from vae_core.checkpoint import load_checkpoint
@@ -41,8 +41,8 @@ def _captions(at) -> str:
 def test_towards_a_class_moves_z_and_the_latent_sliders_follow(trained_env, tiny_fits):
     directions, _, _ = tiny_fits["mnist32"]
     name = _longest_class(directions)
-    at = _explore()
-    revision, image = _data(at)["revision"], at.image[0].value
+    at = open_explore()
+    revision, image = sliders_data(at)["revision"], at.image[0].value
     assert at.selectbox(key=next(k for k in _keys(at) if "class_choice" in k)).value == "0"
     at.selectbox(key=next(k for k in _keys(at) if "class_choice" in k)).set_value(name).run()
     _slider(at, f"towards {name}").set_value(2.0).run()
@@ -50,7 +50,7 @@ def test_towards_a_class_moves_z_and_the_latent_sliders_follow(trained_env, tiny
     expected = snap(2.0 * directions[f"towards {name}"].vector)
     assert expected != [0.0] * 4  # the move is big enough to show on the sliders' grid
     assert at.session_state["explore_z"] == expected
-    assert _z_by_dim(at) == expected and _data(at)["revision"] > revision
+    assert z_by_dim(at) == expected and sliders_data(at)["revision"] > revision
     assert at.image[0].value != image
     assert f"the attribute sliders (towards {name} +2.0)" in _captions(at)
     assert "probe names" in _captions(at) and f"held-out '{name}'" in _captions(at)
@@ -71,11 +71,11 @@ def _keys(at) -> list[str]:
 
 def test_moving_a_latent_slider_starts_the_attribute_sliders_again_at_zero(trained_env, tiny_fits):
     directions, _, _ = tiny_fits["mnist32"]
-    at = _explore()
+    at = open_explore()
     _slider(at, "towards 0").set_value(1.5).run()
     moved = at.session_state["explore_z"]
     assert moved == snap(1.5 * directions["towards 0"].vector) != [0.0] * 4
-    _move(at, 0, -2.5)
+    move_slider(at, 0, -2.5)
     assert _slider(at, "towards 0").value == 0.0
     z = at.session_state["explore_z"]
     assert z[_dim_of_row(at, 0)] == -2.5
@@ -86,13 +86,13 @@ def test_moving_a_latent_slider_starts_the_attribute_sliders_again_at_zero(train
 
 
 def _dim_of_row(at, row: int) -> int:
-    return _data(at)["order"][row]
+    return sliders_data(at)["order"][row]
 
 
 def test_the_nearest_test_images_to_z_are_shown_as_a_strip(trained_env, tiny_fits):
     _, data, codes = tiny_fits["mnist32"]
-    at = _explore()
-    _move(at, 0, 1.0)
+    at = open_explore()
+    move_slider(at, 0, 1.0)
     z = at.session_state["explore_z"]
     nearest = nearest_codes(codes, np.asarray(z, dtype=np.float32), 8)
     names = ", ".join(f"#{i} ({data.label_names[int(data.test_y[i])]})" for i in nearest)
@@ -102,7 +102,7 @@ def test_the_nearest_test_images_to_z_are_shown_as_a_strip(trained_env, tiny_fit
 
 def test_shapes_get_a_slider_per_factor_with_its_scores(trained_env, tiny_fits):
     directions, _, _ = tiny_fits["shapes"]
-    at = _explore("asset:shapes")
+    at = open_explore("asset:shapes")
     assert not at.exception
     labels = [s.label for s in at.slider]
     assert {"towards square", "bigger", "rotate", "move right", "move down"} <= set(labels)

@@ -7,23 +7,16 @@ import shutil
 import torch
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import write_run_checkpoint
 from tests.conftest import PROJECT_DIR, TINY_MODELS
 from ui.component_envelope import read_envelope
 from ui.model_registry import checkpoint_identity
 from ui.train_figures import latest_checkpoint
-from vae_core.checkpoint import CONFIG_FILE, WEIGHTS_FILE, save_checkpoint, save_run_checkpoint
+from vae_core.checkpoint import CONFIG_FILE, WEIGHTS_FILE, save_checkpoint
 from vae_core.config import TrainConfig
 from vae_core.models import VAE
 
 RUN = "run:mine"
-
-
-def _write_run(runs, name: str = "mnist32", seed: int = 0):
-    """A run named 'mine' with one checkpoint of the tiny model `name` (weights from `seed`)."""
-    model_config, data_config = TINY_MODELS[name]
-    torch.manual_seed(seed)
-    return save_run_checkpoint(runs / "mine", 1, model=VAE(model_config), data_config=data_config,
-                               train_config=TrainConfig(epochs=1), metadata={"epoch": 1})
 
 
 def _explore_on_the_run() -> AppTest:
@@ -39,22 +32,22 @@ def _latent_labels(at: AppTest) -> list[str]:
 
 
 def test_a_run_re_created_under_its_name_is_decoded_with_the_new_weights(app_env):
-    _write_run(app_env, seed=0)
+    write_run_checkpoint(app_env, seed=0)
     at = _explore_on_the_run()
     before = at.image[0].value
     shutil.rmtree(app_env / "mine")
-    _write_run(app_env, seed=1)  # same name, same shapes, same config text: other weights
+    write_run_checkpoint(app_env, seed=1)  # same name, same shapes, same config text: other weights
     at.run()
     assert not at.exception
     assert at.image[0].value != before
 
 
 def test_a_run_re_created_with_another_latent_size_shows_that_many_sliders(app_env):
-    _write_run(app_env, "mnist32")  # latent 4
+    write_run_checkpoint(app_env, "mnist32")  # latent 4
     at = _explore_on_the_run()
     assert len(_latent_labels(at)) == 4
     shutil.rmtree(app_env / "mine")
-    _write_run(app_env, "mnist2d")  # latent 2, same run name and epoch folder
+    write_run_checkpoint(app_env, "mnist2d")  # latent 2, same run name and epoch folder
     at.run()
     assert not at.exception
     assert len(_latent_labels(at)) == 2
@@ -62,7 +55,7 @@ def test_a_run_re_created_with_another_latent_size_shows_that_many_sliders(app_e
 
 
 def test_files_overwritten_in_place_give_the_new_model(app_env, tmp_path):
-    checkpoint = _write_run(app_env, seed=0)
+    checkpoint = write_run_checkpoint(app_env, seed=0)
     at = _explore_on_the_run()
     before = at.image[0].value
     model_config, data_config = TINY_MODELS["mnist32"]
@@ -84,7 +77,7 @@ def _rewrite_keeping_mtime(path, data: bytes) -> None:
 
 
 def test_identity_changes_with_the_files_not_with_time(tmp_path):
-    checkpoint = _write_run(tmp_path, seed=0)
+    checkpoint = write_run_checkpoint(tmp_path, seed=0)
     first = checkpoint_identity(checkpoint)
     assert checkpoint_identity(checkpoint) == first
     (checkpoint / CONFIG_FILE).write_bytes((checkpoint / CONFIG_FILE).read_bytes())
@@ -92,8 +85,8 @@ def test_identity_changes_with_the_files_not_with_time(tmp_path):
 
 
 def test_a_run_preview_key_changes_when_weights_are_copied_in_with_their_old_mtime(tmp_path):
-    checkpoint = _write_run(tmp_path, seed=0)
+    checkpoint = write_run_checkpoint(tmp_path, seed=0)
     key = latest_checkpoint(tmp_path / "mine")
-    other = _write_run(tmp_path / "other", seed=1)
+    other = write_run_checkpoint(tmp_path / "other", seed=1)
     _rewrite_keeping_mtime(checkpoint / WEIGHTS_FILE, (other / WEIGHTS_FILE).read_bytes())
     assert latest_checkpoint(tmp_path / "mine") != key

@@ -5,9 +5,14 @@ import io
 import numpy as np
 import pytest
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import (
+    choose_image_source,
+    handwritten_one_png,
+    open_reconstruct,
+)
 from tests.conftest import PROJECT_DIR, make_tiny_checkpoint
 from tests.extreme_images import EXTREME_SIZES, strip_name, strip_png
 from ui.active_model import ActiveModel
@@ -23,25 +28,6 @@ from ui.reconstruct_helpers import (
 from vae_core.checkpoint import load_checkpoint
 from vae_core.data import ImageInputError
 
-PAGE = "app_pages/reconstruct.py"
-
-
-def _digit_png(size: int = 90) -> bytes:
-    """A dark stroke on white paper, like a photographed handwritten 1."""
-    image = Image.new("L", (size, size), 255)
-    ImageDraw.Draw(image).line([(size // 2, size // 6), (size // 2, 5 * size // 6)], fill=0,
-                               width=size // 10)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def _page() -> AppTest:
-    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=120)
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    return at
-
 
 def _metrics(at: AppTest) -> dict[str, float]:
     return {m.label: float(m.value) for m in at.metric}
@@ -52,7 +38,7 @@ def _captions(at: AppTest) -> list[str]:
 
 
 def test_a_test_image_shows_images_and_figures(app_env):
-    at = _page()
+    at = open_reconstruct()
     figures = _metrics(at)
     # Each figure under its own label: the IWAE bound is the tighter one, the gap their sum.
     assert figures["log p(x) (IWAE, k=200)"] >= -figures["-ELBO (nats)"] - 1.0
@@ -67,24 +53,18 @@ def test_a_test_image_shows_images_and_figures(app_env):
 
 
 def test_random_picks_another_test_image(app_env):
-    at = _page()
+    at = open_reconstruct()
     at.button(key="recon_random").click().run()
     index = at.number_input(key="recon_index").value
     assert index != 0
     assert f"model input (test image #{index})" in _captions(at)
 
 
-def _choose(at: AppTest, source: str, prefix: str = "recon") -> None:
-    """Pick the image source as a click on its tab does."""
-    at.session_state[f"{prefix}_source"] = source
-    at.run()
-
-
 def test_uploading_a_png_reconstructs_it(app_env):
-    at = _page()
-    _choose(at, "Upload")
+    at = open_reconstruct()
+    choose_image_source(at, "Upload")
     assert not at.metric  # nothing uploaded yet
-    at.file_uploader(key="recon_upload").upload("one.png", _digit_png(), "image/png").run()
+    at.file_uploader(key="recon_upload").upload("one.png", handwritten_one_png(), "image/png").run()
     assert not at.exception and not at.error
     captions = _captions(at)
     assert "one.png, as uploaded" in captions and "model input (one.png)" in captions
@@ -92,8 +72,8 @@ def test_uploading_a_png_reconstructs_it(app_env):
 
 
 def test_a_bad_upload_is_an_error_and_the_page_keeps_working(app_env):
-    at = _page()
-    _choose(at, "Upload")
+    at = open_reconstruct()
+    choose_image_source(at, "Upload")
     at.file_uploader(key="recon_upload").upload("photo.png", b"not an image", "image/png").run()
     assert not at.exception
     assert "photo.png" in at.error[0].value and "not an image" in at.error[0].value
@@ -104,8 +84,8 @@ def test_a_bad_upload_is_an_error_and_the_page_keeps_working(app_env):
 
 @pytest.mark.parametrize(("width", "height"), EXTREME_SIZES)
 def test_an_extreme_aspect_ratio_is_reconstructed(app_env, width, height):
-    at = _page()
-    _choose(at, "Upload")
+    at = open_reconstruct()
+    choose_image_source(at, "Upload")
     name = strip_name(width, height)
     at.file_uploader(key="recon_upload").upload(name, strip_png(width, height), "image/png")
     at.run()
@@ -115,17 +95,17 @@ def test_an_extreme_aspect_ratio_is_reconstructed(app_env, width, height):
 
 
 def test_an_upload_survives_a_look_at_the_test_images(app_env):
-    at = _page()
-    _choose(at, "Upload")
-    at.file_uploader(key="recon_upload").upload("one.png", _digit_png(), "image/png").run()
-    _choose(at, "Test image")
+    at = open_reconstruct()
+    choose_image_source(at, "Upload")
+    at.file_uploader(key="recon_upload").upload("one.png", handwritten_one_png(), "image/png").run()
+    choose_image_source(at, "Test image")
     assert "model input (test image #0)" in _captions(at)
-    _choose(at, "Upload")
+    choose_image_source(at, "Upload")
     assert "one.png, as uploaded" in _captions(at)
 
 
 def test_interpolation_steps_and_endpoints(app_env):
-    at = _page()
+    at = open_reconstruct()
     at.slider(key="interp_steps").set_value(5).run()
     at.number_input(key="interp_b_index").set_value(3).run()
     assert not at.exception
@@ -142,7 +122,7 @@ def active(tmp_path_factory) -> ActiveModel:
 
 
 def test_upload_helper_gives_the_model_input(active):
-    x = prepare_upload(_digit_png(), active)
+    x = prepare_upload(handwritten_one_png(), active)
     assert x.shape == (1, 28, 28) and x.dtype == np.float32
     assert x.max() == pytest.approx(1.0) and x[:, :, :4].max() == 0.0  # mnist framing
     with pytest.raises(ImageInputError):
@@ -150,10 +130,10 @@ def test_upload_helper_gives_the_model_input(active):
 
 
 def test_preview_upscales_small_images_sharply_and_fits_large_ones():
-    small = preview(_digit_png(28))
+    small = preview(handwritten_one_png(28))
     assert small.size == (280, 280)
     assert set(np.unique(np.asarray(small))) <= {0, 255}  # nearest: no blended grey
-    assert max(preview(_digit_png(1000)).size) == 280
+    assert max(preview(handwritten_one_png(1000)).size) == 280
 
 
 @pytest.mark.parametrize(("width", "height"), EXTREME_SIZES)
@@ -217,7 +197,7 @@ def test_the_posterior_chart_has_a_title_naming_the_prior_band():
 
 
 def test_an_image_is_placed_among_the_test_images_by_its_elbo(app_env):
-    at = _page()
+    at = open_reconstruct()
     notes = [c.value for c in at.caption] + [w.value for w in at.warning]
     assert any("of the test images'" in note for note in notes)
 

@@ -6,7 +6,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from tests.app.test_reconstruct import _choose, _digit_png, _page
+from tests.app.conftest import choose_image_source, handwritten_one_png, open_reconstruct
 from ui.explore_state import Z_KEY, Z_LIMIT
 from ui.reconstruct_edits import IMAGE_PX, decoded_png
 from vae_core.checkpoint import load_checkpoint
@@ -25,7 +25,7 @@ def _class_slider(at):
 
 
 def test_an_attribute_slider_changes_the_decoded_test_image(trained_env):
-    at = _page()
+    at = open_reconstruct()
     before = _image(at, "decoded μ")
     assert before.captions[0] == "decoded μ (no move yet)"
     assert _image(at, "model input (test image #0)")
@@ -38,9 +38,9 @@ def test_an_attribute_slider_changes_the_decoded_test_image(trained_env):
 
 
 def test_an_attribute_slider_changes_an_uploaded_image(trained_env):
-    at = _page()
-    _choose(at, "Upload")
-    at.file_uploader(key="recon_upload").upload("one.png", _digit_png(), "image/png").run()
+    at = open_reconstruct()
+    choose_image_source(at, "Upload")
+    at.file_uploader(key="recon_upload").upload("one.png", handwritten_one_png(), "image/png").run()
     assert _image(at, "model input (one.png)")
     before = _image(at, "decoded μ").value
     _class_slider(at).set_value(-1.0).run()
@@ -49,7 +49,7 @@ def test_an_attribute_slider_changes_an_uploaded_image(trained_env):
 
 def test_vector_arithmetic_decodes_a_minus_b_plus_c_and_opens_it_in_explore(trained_env,
                                                                             trained_assets):
-    at = _page()
+    at = open_reconstruct()
     result = _image(at, "decoded z(A) - z(B) + z(C)")
     at.number_input(key="arith_c_index").set_value(7).run()
     assert _image(at, "decoded z(A) - z(B) + z(C)").value != result.value

@@ -7,6 +7,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import train_page
 from tests.conftest import PROJECT_DIR, TINY_MODELS, checkpoint_uploader
 from vae_core.checkpoint import save_run_checkpoint
 from vae_core.config import RunConfig, TrainConfig
@@ -36,18 +37,13 @@ def two_runs(app_env):
     return app_env
 
 
-def _train_page() -> AppTest:
-    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=60).run()
-    return at.switch_page("app_pages/train.py").run()
-
-
 def _labels(at: AppTest) -> set[str]:
     return {button.label for button in at.button}
 
 
 def test_locally_every_action_is_there(two_runs, monkeypatch):
     monkeypatch.delenv("LATENT_LAB_MODE", raising=False)
-    at = _train_page()
+    at = train_page()
     assert not at.exception
     assert _labels(at) >= MANAGE | {"Use this model"}
     assert at.form_submit_button[0].label == "Start training"
@@ -57,7 +53,7 @@ def test_locally_every_action_is_there(two_runs, monkeypatch):
 def test_shared_train_page_shows_runs_but_no_start_cancel_or_delete(two_runs, monkeypatch):
     monkeypatch.setenv("LATENT_LAB_MODE", "shared")
     monkeypatch.delenv("LATENT_LAB_ALLOW", raising=False)
-    at = _train_page()
+    at = train_page()
     assert not at.exception
     assert not at.form_submit_button and not at.get("file_uploader")
     assert not _labels(at) & MANAGE
@@ -78,7 +74,7 @@ def test_shared_sidebar_has_no_checkpoint_uploader(app_env, monkeypatch):
 def test_the_admin_can_allow_training_and_checkpoint_uploads(two_runs, monkeypatch):
     monkeypatch.setenv("LATENT_LAB_MODE", "shared")
     monkeypatch.setenv("LATENT_LAB_ALLOW", "training, checkpoint-upload")
-    at = _train_page()
+    at = train_page()
     assert not at.exception
     assert _labels(at) >= MANAGE
     assert at.form_submit_button[0].label == "Start training"

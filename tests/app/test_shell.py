@@ -89,9 +89,9 @@ def test_a_pickle_or_half_a_checkpoint_is_refused_with_a_message(app_env, tmp_pa
 def test_a_deleted_run_in_use_is_named_when_the_default_takes_its_place(app_env):
     import shutil
 
-    from tests.app.test_model_identity import _write_run
+    from tests.app.conftest import write_run_checkpoint
 
-    _write_run(app_env)  # a run named "mine"
+    write_run_checkpoint(app_env)  # a run named "mine"
     at = _app().run()
     at.sidebar.selectbox(key="model_picker").set_value("run:mine").run()
     shutil.rmtree(app_env / "mine")  # as another session's Delete would

@@ -9,50 +9,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT_DIR
-from tests.core.test_training_process import kill_live_runs, wait_until
+from tests.app.conftest import submit_train_form, train_page, train_widget
+from tests.conftest import wait_until
 from vae_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_core.recipes import TRAIN_PAGE_DEFAULT
 from vae_core.runs import REQUEST_FILE, RUN_CONFIG_FILE, run_info, write_status
 
-TINY_FORM = {"train_arch": "mlp", "train_hidden": "16", "train_latent": 2, "train_epochs": 2,
-             "train_batch": 32, "train_warmup": 0}
-
-
-@pytest.fixture
-def runs(app_env):
-    yield app_env
-    kill_live_runs(app_env)
-
-
-def _train_page() -> AppTest:
-    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=60).run()
-    return at.switch_page("app_pages/train.py").run()
-
-
-def _widget(at: AppTest, key: str):
-    (widget,) = [w for kind in ("selectbox", "text_input", "number_input")
-                 for w in getattr(at, kind) if w.key == key]
-    return widget
-
-
-def _set(at: AppTest, key: str, value) -> None:
-    _widget(at, key).set_value(value)
-
-
-def _submit(at: AppTest, dataset: str | None = "digits", **fields) -> AppTest:
-    """Fill the form (after choosing the dataset, which changes the form) and submit it."""
-    if dataset is not None:
-        at.selectbox(key="train_dataset").set_value(dataset).run()
-    for key, value in {**TINY_FORM, **fields}.items():
-        _set(at, key, value)
-    return at.form_submit_button[0].click().run()
-
 
 def test_the_page_renders_the_form_and_an_empty_list(runs):
-    at = _train_page()
+    at = train_page()
     assert not at.exception
     assert at.title[0].value == "Train"
     assert at.form_submit_button[0].label == "Start training"
@@ -61,14 +27,14 @@ def test_the_page_renders_the_form_and_an_empty_list(runs):
 
 
 def test_an_invalid_hidden_string_shows_an_error_and_starts_nothing(runs):
-    at = _submit(_train_page(), train_hidden="32,x")
+    at = submit_train_form(train_page(), train_hidden="32,x")
     assert not at.exception
     assert "hidden sizes must be comma-separated positive integers" in at.error[0].value
     assert list(runs.iterdir()) == []
 
 
 def test_a_warm_up_longer_than_the_run_is_refused(runs):
-    at = _submit(_train_page(), train_epochs=2, train_warmup=5)
+    at = submit_train_form(train_page(), train_epochs=2, train_warmup=5)
     assert not at.exception
     assert "KL warm-up (5 epochs) is longer than the run (2 epochs)" in at.error[0].value
     assert list(runs.iterdir()) == []
@@ -84,27 +50,27 @@ def test_a_warm_up_longer_than_the_run_is_refused(runs):
 ])
 def test_the_form_refuses_what_the_trainer_would_and_names_the_field(runs, fields, labels,
                                                                       reason):
-    at = _submit(_train_page(), "mnist5k", **fields)
+    at = submit_train_form(train_page(), "mnist5k", **fields)
     assert not at.exception
     (error,) = at.error
     assert error.value.startswith(f"Nothing was started: {labels}: ") and reason in error.value
     assert list(runs.iterdir()) == []
     for key, value in fields.items():  # shown as typed, not clamped
-        assert _widget(at, key).value == value
+        assert train_widget(at, key).value == value
 
 
 def test_a_bad_zip_upload_shows_the_reason_and_starts_nothing(runs):
-    at = _train_page()
+    at = train_page()
     at.selectbox(key="train_dataset").set_value("upload").run()
     at.file_uploader(key="train_upload").upload("photos.zip", b"not a zip", "application/zip")
-    at = _submit(at, dataset=None)
+    at = submit_train_form(at, dataset=None)
     assert not at.exception
     assert "photos.zip cannot be used for training" in at.error[0].value
     assert [p.name for p in runs.iterdir() if not p.name.startswith(".")] == []
 
 
 def test_a_started_run_appears_in_the_list_finishes_and_can_be_used_then_deleted(runs):
-    at = _submit(_train_page(), train_name="tiny", train_patience=1)
+    at = submit_train_form(train_page(), train_name="tiny", train_patience=1)
     assert not at.exception and not at.error
     assert "Started tiny" in at.success[0].value
     at.run()
@@ -132,7 +98,7 @@ def test_a_started_run_appears_in_the_list_finishes_and_can_be_used_then_deleted
 
 
 def test_cancel_while_starting_reads_cancelled_and_offers_delete_not_resume(runs):
-    at = _submit(_train_page(), train_name="long", train_epochs=500)
+    at = submit_train_form(train_page(), train_name="long", train_epochs=500)
     assert "Started long" in at.success[0].value
     at.run()  # the list redraws (in the browser, every 2 s): still training, still announced
     assert "Started long" in at.success[0].value
@@ -155,7 +121,7 @@ def test_a_run_card_shows_the_schedule_and_the_files_its_data_loader_skipped(run
     (run_dir / RUN_CONFIG_FILE).write_text(json.dumps(config.to_dict()))
     note = "Skipped 2 of 40 image files that could not be read: 'a.png': not an image"
     write_status(run_dir, "finished", epoch=12, epochs=12, data_notes=[note])
-    at = _train_page()
+    at = train_page()
     assert not at.exception
     summary = next(c.value for c in at.caption if c.value.startswith("images · mlp"))
     assert "12 epochs · KL warm-up 3 epochs · free bits 0.5 nats/dim" in summary
@@ -163,7 +129,7 @@ def test_a_run_card_shows_the_schedule_and_the_files_its_data_loader_skipped(run
 
 
 def test_using_a_run_still_training_says_which_epoch_is_in_use(runs):
-    at = _submit(_train_page(), train_name="live", train_epochs=500)
+    at = submit_train_form(train_page(), train_name="live", train_epochs=500)
     wait_until(lambda: run_info(runs / "live").has_checkpoint, timeout=60)
     at.run()
     at.button(key="use-live").click().run()
@@ -175,8 +141,8 @@ def test_using_a_run_still_training_says_which_epoch_is_in_use(runs):
 def test_the_untouched_form_starts_the_recipe_the_benchmark_measures(runs):
     """benchmarks/train_baseline.py measures TRAIN_PAGE_DEFAULT as "train-page": a user who
     changes nothing must get exactly that run."""
-    at = _train_page()
-    _set(at, "train_name", "as-is")
+    at = train_page()
+    train_widget(at, "train_name").set_value("as-is")
     at.form_submit_button[0].click().run()
     assert not at.exception and not at.error
     started = json.loads((runs / "as-is" / REQUEST_FILE).read_text())
