@@ -28,9 +28,7 @@ from .data import DatasetError, load_dataset
 from .devices import select_device
 from .evaluation import evaluate
 from .images import make_grid
-from .imported import DECODER_OUTPUTS, ModelImportError
-from .model_kinds import NOT_FOR_AE, kind_name
-from .onnx_files import OnnxFileError
+from .model_kinds import DECODER_OUTPUTS, NOT_FOR_AE, kind_name
 
 # Flags that override a field of one of the three configs: flag -> (section, field, type).
 _OVERRIDES = {
@@ -155,13 +153,10 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 def _command_train(args: argparse.Namespace) -> int:
-    from .runs import RunState
+    from .runs import RunState, read_run_config
     from .training import train
 
-    if args.resume:
-        config = RunConfig.from_dict(json.loads((args.out / "run.json").read_text()))
-    else:
-        config = run_config_from_args(args)
+    config = read_run_config(args.out) if args.resume else run_config_from_args(args)
     result = train(config, args.out, resume=args.resume, progress=not args.quiet)
     if os.environ.get("RANK", "0") == "0":  # under torchrun: once, from rank 0
         print(f"{result.state}: {result.message} -> {args.out}")
@@ -242,18 +237,25 @@ def _command_disentanglement(args: argparse.Namespace) -> int:
 
 
 def _command_import(args: argparse.Namespace) -> int:
+    # Imported here: onnx and onnxruntime take ~0.6 s to load, which no other command needs.
+    from .imported import ModelImportError
     from .model_import import import_onnx, import_torch
+    from .onnx_files import OnnxFileError
 
     options = {"input_range": args.input_range, "decoder_output": args.decoder_output,
                "name": args.name, "dataset": args.dataset}
     shape = tuple(args.image_shape) if args.image_shape else None
-    if args.command == "import-onnx":
-        out = import_onnx(args.encoder, args.decoder, args.out, image_shape=shape, **options)
-    elif shape is None:
-        raise ModelImportError("--image-shape C H W is needed: a PyTorch module does not say "
-                               "what size of image its encoder takes")
-    else:
-        out = import_torch(args.factory, args.out, image_shape=shape, **options)
+    try:
+        if args.command == "import-onnx":
+            out = import_onnx(args.encoder, args.decoder, args.out, image_shape=shape, **options)
+        elif shape is None:
+            raise ModelImportError("--image-shape C H W is needed: a PyTorch module does not "
+                                   "say what size of image its encoder takes")
+        else:
+            out = import_torch(args.factory, args.out, image_shape=shape, **options)
+    except (ModelImportError, OnnxFileError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(f"wrote {out}")
     return 0
 
@@ -266,7 +268,6 @@ def main(argv: list[str] | None = None) -> int:
                 "import-torch": _command_import}
     try:
         return handlers[args.command](args)
-    except (ConfigError, CheckpointError, DatasetError, ModelImportError, OnnxFileError, OSError,
-            json.JSONDecodeError) as error:
+    except (ConfigError, CheckpointError, DatasetError, OSError, json.JSONDecodeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

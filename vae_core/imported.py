@@ -37,6 +37,7 @@ from torch import nn
 from .checkpoint_checks import CheckpointError, checked_metadata
 from .config import ConfigError, DataConfig, from_dict
 from .distributions import BernoulliLikelihood, DiagonalGaussian, Likelihood, MeanImage, PointCode
+from .model_kinds import DECODER_OUTPUTS, INPUT_RANGES
 from .models.vae import LOG_VAR_MAX, LOG_VAR_MIN
 from .onnx_files import OnnxFileError, graph_io, read_onnx_bytes, read_onnx_file
 
@@ -45,13 +46,6 @@ ENCODER_FILE = "encoder.onnx"
 DECODER_FILE = "decoder.onnx"
 CARD_FORMAT = "latent-lab-imported/1"
 MAX_CARD_BYTES = 1 << 20
-INPUT_RANGES = {"0,1": (0.0, 1.0), "-1,1": (-1.0, 1.0)}
-DECODER_OUTPUTS = {
-    "probs": "Bernoulli probabilities in [0, 1] (a sigmoid at the end)",
-    "logits": "Bernoulli logits (no sigmoid at the end)",
-    "mean": "a mean image in [0, 1], no likelihood named",
-    "tanh": "a mean image in [-1, 1] (a tanh at the end), no likelihood named",
-}
 ENCODER_OUTPUTS = ("mean_log_var", "stacked", "code")
 PROBE_BATCH = 2
 PROBE_Z = 16

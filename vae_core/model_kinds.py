@@ -31,6 +31,16 @@ NO_LIKELIHOOD = ("this model's decoder gives a mean image and names no likelihoo
                  "--decoder-output probs or logits if its output is a Bernoulli's)")
 
 
+# What an imported model's graphs cannot tell (vae_core.imported): the options of import-onnx.
+INPUT_RANGES = {"0,1": (0.0, 1.0), "-1,1": (-1.0, 1.0)}  # the pixels the encoder expects
+DECODER_OUTPUTS = {
+    "probs": "Bernoulli probabilities in [0, 1] (a sigmoid at the end)",
+    "logits": "Bernoulli logits (no sigmoid at the end)",
+    "mean": "a mean image in [0, 1], no likelihood named",
+    "tanh": "a mean image in [-1, 1] (a tanh at the end), no likelihood named",
+}
+
+
 def names_likelihood(config) -> bool:
     """Whether the decoder defines p(x|z) (every vae_core model does; see NO_LIKELIHOOD)."""
     return names_likelihood_kind(config.likelihood)
