@@ -1,11 +1,14 @@
-"""Real-browser fixtures: the app served by `streamlit run`, Chromium driven by Playwright."""
+"""Real-browser fixtures (the app served by `streamlit run`, Chromium driven by Playwright) and
+helpers the browser tests share."""
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 
 import pytest
+from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from tools.browser import CHROMIUM, PROJECT_DIR, launch_browser, serve_app
@@ -75,3 +78,26 @@ def page(browser_context):
     yield tab
     tab.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+# Reconstruct's upload --------------------------------------------------------------------
+
+def drawn_seven_png() -> bytes:
+    """A white '7' drawn on black, bigger than the model's input (it gets resized)."""
+    image = Image.new("L", (56, 56), 0)
+    ImageDraw.Draw(image).line([(12, 12), (44, 12), (24, 48)], fill=255, width=6)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def upload_to_reconstruct(page, name: str, data: bytes, mime: str) -> None:
+    """Open the Image's "Upload" tab and drop a file on its uploader.
+
+    Both are found by their widget keys: the page's elements can be drawn seconds after the
+    script run ends, and a bare "Upload" text then matched whichever radio existed first. The
+    uploader is mounted from the first paint (product fix), so there is no rerun to wait out.
+    """
+    page.locator(".st-key-recon_source").get_by_role("tab", name="Upload").click()
+    uploader = page.locator(".st-key-recon_upload").get_by_test_id("stFileUploaderDropzoneInput")
+    uploader.set_input_files(files=[{"name": name, "mimeType": mime, "buffer": data}])

@@ -7,7 +7,13 @@ import shutil
 import pytest
 from playwright.sync_api import expect
 
-from tests.app.test_ae_vs_vae import AE, AE_TEST, VAE, VAE_TEST, _save
+from tests.conftest import (
+    AE_TEST_FIGURES,
+    TINY_AE,
+    TINY_VAE,
+    VAE_TEST_FIGURES,
+    save_untrained,
+)
 from tools.browser import open_page, serve_app
 
 pytestmark = pytest.mark.e2e
@@ -23,8 +29,8 @@ def served_pair(tiny_assets, tmp_path_factory):
     """The app on the tiny models plus an untrained AE and VAE with the same networks."""
     root = tmp_path_factory.mktemp("pair") / "assets"
     shutil.copytree(tiny_assets, root)
-    _save(root / "mnist-ae", AE, AE_TEST)
-    _save(root / "mnist-vae", VAE, VAE_TEST)
+    save_untrained(root / "mnist-ae", TINY_AE, AE_TEST_FIGURES)
+    save_untrained(root / "mnist-vae", TINY_VAE, VAE_TEST_FIGURES)
     with serve_app(tmp_path_factory.mktemp("pair-runs"), assets=root) as app:
         yield app
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_reconstruct import digit_png, upload
+from tests.e2e.conftest import drawn_seven_png, upload_to_reconstruct
 from tools.browser import VIEWPORT, open_page, wait_for_idle
 from tools.explorer import RANGES, wait_in_page
 
@@ -58,7 +58,7 @@ def _move_slider(page, selector: str, presses: int) -> None:
 def test_an_attribute_slider_changes_an_uploaded_image(served_real_app, page, shots):
     page.set_viewport_size(VIEWPORT)
     open_page(page, served_real_app, "Reconstruct")
-    upload(page, "seven.png", digit_png(), "image/png")
+    upload_to_reconstruct(page, "seven.png", drawn_seven_png(), "image/png")
     # Test image #0's edit also says "no move yet": wait for the upload's own run first.
     expect(page.locator(INPUT, has_text="model input (seven.png)").last).to_be_visible(
         timeout=60_000)
