@@ -12,6 +12,9 @@ the originals so that tests run in seconds; the layer patterns are theirs:
   log-variance stacked on the channel axis), far more dimensions than sliders.
 
 `export_onnx` writes a model's encoder and decoder as two ONNX files, as a user would.
+Each class is a FACTORY that `import-torch` accepts (untrained: the app shows noise), e.g.
+`python -m vae_core import-torch examples/foreign_vaes.py:PythaeStyle --out /tmp/pythae
+--input-range 0,1 --decoder-output probs --image-shape 1 28 28`.
 """
 
 from __future__ import annotations
