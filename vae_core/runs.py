@@ -8,7 +8,8 @@ says "running" but whose process is gone (kill -9, out of memory) is reported as
 can be resumed from its last finished epoch.
 
 Layout of a run directory (checkpoints/ is checkpoint.py's):
-    request.json   the RunConfig as asked for;   run.json   as the trainer resolved it
+    run.json       the RunConfig: as asked for, then as the trainer resolved it (image shape,
+                   processes); runs made before it was the one name have request.json
     launch.json    pid of the latest process;     log.txt    its stdout and stderr
     status.json    state and progress;            metrics.jsonl  one record per step or epoch
     checkpoints/
@@ -47,7 +48,7 @@ from .run_checks import check_run
 STATUS_FILE = "status.json"
 METRICS_FILE = "metrics.jsonl"
 RUN_CONFIG_FILE = "run.json"
-REQUEST_FILE = "request.json"
+OLD_CONFIG_FILE = "request.json"  # what the app named a run's config before run.json
 LAUNCH_FILE = "launch.json"
 LOG_FILE = "log.txt"
 CANCEL_FILE = "cancel-requested"
@@ -104,7 +105,28 @@ def _positive_env(name: str, default: int) -> int:
     return int(text)
 
 
-# --- status.json and metrics.jsonl ------------------------------------------------------
+# --- run.json, status.json and metrics.jsonl ---------------------------------------------
+
+
+def config_file(run_dir: Path) -> Path:
+    """run.json; request.json for a run the app started before run.json was the one name."""
+    current = Path(run_dir) / RUN_CONFIG_FILE
+    old = Path(run_dir) / OLD_CONFIG_FILE
+    return old if old.is_file() and not current.is_file() else current
+
+
+def read_run_config(run_dir: Path) -> RunConfig:
+    return RunConfig.from_dict(json.loads(read_text(config_file(run_dir))))
+
+
+def write_run_config(run_dir: Path, record: dict[str, Any]) -> None:
+    """Replace run.json (the config and what the trainer resolved). Its first mtime is when
+    the run was made (the list's order), so a rewrite keeps it."""
+    path = Path(run_dir) / RUN_CONFIG_FILE
+    made = path.stat().st_mtime_ns if path.is_file() else None
+    atomic_write_json(path, record)
+    if made is not None:
+        os.utime(path, ns=(made, made))
 
 
 def write_status(run_dir: Path, state: RunState, **fields: Any) -> dict[str, Any]:
@@ -161,7 +183,7 @@ def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
 def recorded_processes(run_dir: Path) -> int:
     """How many processes the run in run_dir trained with (1 when run.json says nothing)."""
     try:
-        record = json.loads((Path(run_dir) / RUN_CONFIG_FILE).read_text()).get("distributed") or {}
+        record = json.loads(read_text(config_file(run_dir))).get("distributed") or {}
         return max(1, int(record.get("world_size", 1)))
     except (OSError, ValueError, TypeError, AttributeError):
         return 1
@@ -239,10 +261,10 @@ def start_run(
     with _runs_lock(runs_root):
         _check_limit(runs_root, max_concurrent)
         run_dir = _new_run_dir(runs_root, name, config.data.name)
-        atomic_write_json(run_dir / REQUEST_FILE, config.to_dict())
+        atomic_write_json(run_dir / RUN_CONFIG_FILE, config.to_dict())
         write_status(run_dir, RunState.STARTING, epoch=0, epochs=config.train.epochs,
                      device=config.train.device, message="starting the training process")
-        _launch(run_dir, ["--config", str(run_dir / REQUEST_FILE)], threads, processes)
+        _launch(run_dir, ["--config", str(run_dir / RUN_CONFIG_FILE)], threads, processes)
     return run_dir
 
 
@@ -311,7 +333,7 @@ def list_runs(runs_root: Path) -> list[RunInfo]:
     if not root.is_dir():
         return []
     dirs = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
-            and _config_file(p).is_file()]
+            and config_file(p).is_file()]
     infos = [run_info(p) for p in dirs]
     return sorted(infos, key=lambda r: r.created, reverse=True)
 
@@ -356,15 +378,9 @@ def _crash_message(run_dir: Path) -> str:
             + tail)
 
 
-def _config_file(run_dir: Path) -> Path:
-    """request.json for runs started here; run.json for runs started with the CLI by hand."""
-    request = run_dir / REQUEST_FILE
-    return request if request.is_file() else run_dir / RUN_CONFIG_FILE
-
-
 def _summary(run_dir: Path) -> str:
     try:
-        config = RunConfig.from_dict(json.loads(read_text(_config_file(run_dir))))
+        config = read_run_config(run_dir)
     except (ValueError, OSError):  # ConfigError and JSONDecodeError are ValueErrors
         return "unreadable run config"
     model, train = config.model, config.train
@@ -384,10 +400,9 @@ def _summary(run_dir: Path) -> str:
 
 
 def _created(run_dir: Path) -> float:
-    try:
-        return _config_file(run_dir).stat().st_mtime
-    except OSError:
-        return 0.0
+    """When its config was first written (an older run's request.json predates its run.json)."""
+    found = [run_dir / name for name in (RUN_CONFIG_FILE, OLD_CONFIG_FILE)]
+    return min((p.stat().st_mtime for p in found if p.is_file()), default=0.0)
 
 
 def _launch_pid(run_dir: Path) -> int | None:
@@ -506,7 +521,7 @@ def delete_run(run_dir: Path, runs_root: Path) -> None:
     target = Path(run_dir).resolve()
     if target.parent != root or target.name.startswith("."):
         raise RunError(f"{run_dir} is not a run inside {runs_root}; refusing to delete it.")
-    if not _config_file(target).is_file():
+    if not config_file(target).is_file():
         raise RunError(f"{target.name} does not look like a run directory; not deleting it.")
     if run_info(target).live:
         raise RunError(f"{target.name} is running; cancel it before deleting it.")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
-import json
 import math
 import os
 import signal
@@ -53,7 +52,7 @@ from .discretization import discretize, offset_nats
 from .evaluation import objective_of
 from .models import LatentModel, build_model
 from .objectives import TERMS, kl_weight, loss_terms
-from .runs import RUN_CONFIG_FILE, MetricsLog, RunState, read_status, write_status
+from .runs import MetricsLog, RunState, read_status, write_run_config, write_status
 from .tracking import open_tracker
 
 _OBJECTIVE_NAMES = {False: "-ELBO", True: "reconstruction"}  # by "is a plain autoencoder"
@@ -226,7 +225,7 @@ def _open_session(config: RunConfig, run_dir: Path, resume: bool,
         if resume:
             metrics.truncate_after_epoch(start_epoch - 1)
         record = {**config.to_dict(), "distributed": distributed.run_record(config, cluster)}
-        (run_dir / RUN_CONFIG_FILE).write_text(json.dumps(record, indent=2))
+        write_run_config(run_dir, record)
     fit_x, val_x = validation_split(data.train_x, config.data.val_fraction, config.data.split_seed)
     step_model = speed.compiled(distributed.for_training(model, cluster, device), train_cfg)
     batches = EpochBatches(fit_x, cluster, local_batch, train_cfg.seed,

@@ -14,7 +14,7 @@ from tests.app.conftest import submit_train_form, train_page, train_widget
 from tests.conftest import wait_until
 from vae_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vae_core.recipes import TRAIN_PAGE_DEFAULT
-from vae_core.runs import REQUEST_FILE, RUN_CONFIG_FILE, run_info, write_status
+from vae_core.runs import RUN_CONFIG_FILE, run_info, write_status
 
 
 def test_the_page_renders_the_form_and_an_empty_list(runs):
@@ -145,7 +145,7 @@ def test_the_untouched_form_starts_the_recipe_the_benchmark_measures(runs):
     train_widget(at, "train_name").set_value("as-is")
     at.form_submit_button[0].click().run()
     assert not at.exception and not at.error
-    started = json.loads((runs / "as-is" / REQUEST_FILE).read_text())
+    started = json.loads((runs / "as-is" / RUN_CONFIG_FILE).read_text())
     expected = TRAIN_PAGE_DEFAULT.to_dict()
     assert started["data"] == expected["data"]
     assert started["model"] == expected["model"]
