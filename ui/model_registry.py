@@ -25,6 +25,7 @@ from vae_core.checkpoint import (
     WEIGHTS_FILE,
     Checkpoint,
     CheckpointError,
+    has_run_checkpoint,
     load_checkpoint,
     load_checkpoint_bytes,
     resolve_checkpoint_dir,
@@ -107,7 +108,7 @@ def run_models() -> list[ModelEntry]:
     root = runs_dir()
     if not root.is_dir():
         return []
-    runs = [p for p in root.iterdir() if (p / "checkpoints" / "latest").is_file()]
+    runs = [p for p in root.iterdir() if has_run_checkpoint(p)]
     runs.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     return [ModelEntry(f"run:{p.name}", f"{p.name} (run)", p) for p in runs]
 

@@ -49,6 +49,8 @@ OPTIMIZER_FILE = "optimizer.safetensors"
 # Everything save_checkpoint and export write: a folder holding only these may be replaced.
 OWN_FILES = frozenset({WEIGHTS_FILE, CONFIG_FILE, OPTIMIZER_FILE, "train.json", "MODEL_CARD.md"})
 KEEP_CHECKPOINTS = 2
+CHECKPOINTS_DIR = "checkpoints"  # a run directory's checkpoints
+LATEST_FILE = "latest"  # names the newest complete epoch-NNNN beside it
 BEST_CHECKPOINT = "best"
 
 @dataclass
@@ -164,11 +166,11 @@ def _join_optimizer_state(tensors: dict[str, torch.Tensor], meta: dict) -> dict[
 
 def save_run_checkpoint(run_dir: Path, epoch: int, **kwargs: Any) -> Path:
     """Save epoch `epoch`'s checkpoint in a run, point `latest` at it, prune older ones."""
-    root = Path(run_dir) / "checkpoints"
+    root = Path(run_dir) / CHECKPOINTS_DIR
     root.mkdir(parents=True, exist_ok=True)
     name = f"epoch-{epoch:04d}"
     path = save_checkpoint(root / name, **kwargs)
-    atomic_write_bytes(root / "latest", name.encode())
+    atomic_write_bytes(root / LATEST_FILE, name.encode())
     for old in _epoch_dirs(root)[:-KEEP_CHECKPOINTS]:
         shutil.rmtree(old, ignore_errors=True)
     return path
@@ -177,13 +179,18 @@ def save_run_checkpoint(run_dir: Path, epoch: int, **kwargs: Any) -> Path:
 def save_best_checkpoint(run_dir: Path, **kwargs: Any) -> Path:
     """Save the run's best model so far (by validation -ELBO) as checkpoints/best; pruning of
     epoch checkpoints never touches it. No optimizer state: it is for use, not for resuming."""
-    return save_checkpoint(Path(run_dir) / "checkpoints" / BEST_CHECKPOINT, **kwargs)
+    return save_checkpoint(Path(run_dir) / CHECKPOINTS_DIR / BEST_CHECKPOINT, **kwargs)
 
 
 def best_checkpoint_dir(run_dir: Path) -> Path | None:
     """checkpoints/best of a run directory, when the run has validated any epoch."""
-    path = Path(run_dir) / "checkpoints" / BEST_CHECKPOINT
+    path = Path(run_dir) / CHECKPOINTS_DIR / BEST_CHECKPOINT
     return path if (path / WEIGHTS_FILE).is_file() else None
+
+
+def has_run_checkpoint(run_dir: Path) -> bool:
+    """Has the run in run_dir finished (and checkpointed) an epoch?"""
+    return (Path(run_dir) / CHECKPOINTS_DIR / LATEST_FILE).is_file()
 
 
 def _epoch_dirs(root: Path) -> list[Path]:
@@ -197,9 +204,9 @@ def resolve_checkpoint_dir(path: Path) -> Path:
     path = Path(path)
     if (path / CONFIG_FILE).is_file() and (path / WEIGHTS_FILE).is_file():
         return path
-    pointer = path / "checkpoints" / "latest"
+    pointer = path / CHECKPOINTS_DIR / LATEST_FILE
     if pointer.is_file():
-        return path / "checkpoints" / pointer.read_text().strip()
+        return path / CHECKPOINTS_DIR / pointer.read_text().strip()
     raise CheckpointError(
         f"{path.name} holds no checkpoint: expected {WEIGHTS_FILE} + {CONFIG_FILE}, "
         "or a run directory with checkpoints/latest"

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .checkpoint import has_run_checkpoint
 from .config import RunConfig
 from .devices import select_device
 from .distributed import launcher
@@ -349,7 +350,7 @@ def run_info(run_dir: Path) -> RunInfo:
         steps_per_epoch=int(status.get("steps_per_epoch") or 0),
         train_seconds=float(status.get("train_seconds") or 0.0),
         device=str(status.get("device") or "?"), message=message,
-        has_checkpoint=(run_dir / "checkpoints" / "latest").is_file(),
+        has_checkpoint=has_run_checkpoint(run_dir),
         summary=_summary(run_dir), created=_created(run_dir),
         data_notes=tuple(str(note) for note in status.get("data_notes") or ()),
     )

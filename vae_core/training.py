@@ -36,6 +36,7 @@ from .active_units import model_posterior_mean_variance
 from .augment import random_shift
 from .batches import SHUFFLE_SEED_FACTOR, EpochBatches
 from .checkpoint import (
+    CHECKPOINTS_DIR,
     best_checkpoint_dir,
     load_checkpoint,
     load_optimizer_state,
@@ -250,7 +251,7 @@ def _restore_best(run_dir: Path, last_epoch: int) -> tuple[float, int]:
 
 
 def _check_new_run_dir(run_dir: Path) -> None:
-    if (run_dir / "checkpoints").exists():
+    if (run_dir / CHECKPOINTS_DIR).exists():
         raise ConfigError(f"{run_dir} already holds a run; resume it or choose another --out")
 
 
