@@ -35,6 +35,7 @@ from vae_core.discretization import bits_per_dim
 from vae_core.disentanglement import mutual_information_gap
 from vae_core.disentanglement_report import factor_matrix
 from vae_core.evaluation import evaluate
+from vae_core.imported import load_imported
 from vae_core.latent import encode_images
 
 ASSETS_DIR = PROJECT_DIR / "assets"
@@ -133,3 +134,22 @@ def test_a_shipped_model_reproduces_its_disentanglement_scores(asset, one_thread
            f"{stated['dci_disentanglement']:.3f} | {stated['dci_completeness']:.3f} | "
            f"{stated['dci_informativeness']:.3f} | {stated['active_units']} of {latent_dim} |")
     assert row in (PROJECT_DIR / "docs" / "disentanglement.md").read_text()
+
+
+IMPORTED = sorted(p.parent for p in ASSETS_DIR.glob("*/model.json"))
+
+
+def test_the_shipped_imported_models_are_there():
+    assert [_name(p) for p in IMPORTED] == ["pythae-mnist"]
+
+
+@pytest.mark.parametrize("asset", IMPORTED, ids=_name)
+def test_an_imported_model_reproduces_its_card(asset):
+    """The card's figures were computed at import by onnxruntime with the evaluation's seeds:
+    the same graphs on the same images give them again (up to onnxruntime's kernels)."""
+    files = load_imported(asset)
+    test = files.metadata["test"]
+    x = load_dataset(files.data_config).test_x[: test["n_images"]]
+    result = evaluate(files.model, x, iw_samples=test["iw_samples"])
+    assert result.neg_elbo == pytest.approx(test["neg_elbo"], abs=0.05)
+    assert result.log_px == pytest.approx(test["log_px"], abs=0.05)
