@@ -9,10 +9,10 @@ import tempfile
 from tests.conftest import PROJECT_DIR
 
 # A CamelCase word is a Python class (ModelConfig, UnidentifiedImageError); these are not.
-_WORDS = {"WebP", "GiB", "MiB", "KiB", "NaN"}
-_CAMEL = re.compile(r"\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+\b")
+WORDS = {"WebP", "GiB", "MiB", "KiB", "NaN", "PyTorch"}
+CAMEL = re.compile(r"\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+\b")
 # <class 'dict'>, <_io.BytesIO object at ...>, b'\x89PNG'
-_REPR = re.compile(r"<[A-Za-z_][\w.]*[\s>]|(?<![\w\"'])b['\"]")
+REPR = re.compile(r"<[A-Za-z_][\w.]*[\s>]|(?<![\w\"'])b['\"]")
 _ADDRESS = re.compile(r"\b0x[0-9a-f]+")  # an object's address; not the 0x of "570x70176"
 _LEAKS = ("Error(", "Traceback", str(PROJECT_DIR), sys.prefix,
           tempfile.gettempdir(), "/usr/", "/home/", "/root/")
@@ -29,7 +29,7 @@ def assert_plain(message: str, names: tuple[str, ...] = (), echoed: tuple[str, .
     assert rest.strip(), "an empty message"
     for leak in _LEAKS:
         assert leak not in rest, f"{leak!r} in {message!r}"
-    assert not _REPR.search(rest), f"a Python repr in {message!r}"
+    assert not REPR.search(rest), f"a Python repr in {message!r}"
     assert not _ADDRESS.search(rest), f"a memory address in {message!r}"
-    classes = set(_CAMEL.findall(rest)) - _WORDS
+    classes = set(CAMEL.findall(rest)) - WORDS
     assert not classes, f"class names {classes} in {message!r}"

@@ -57,7 +57,9 @@ def _conv_transpose(op: SizedConvTranspose2d, arrays: list[np.ndarray]) -> dict:
     layer = op.layer
     if layer.groups != 1 or layer.dilation != (1, 1) or layer.padding_mode != "zeros":
         raise UnsupportedLayerError(
-            f"the page cannot run {layer!r}: only groups=1, dilation=1, zero padding")
+            f"the page cannot run a transposed convolution with groups {layer.groups}, "
+            f"dilation {'x'.join(map(str, layer.dilation))} and {layer.padding_mode} padding: "
+            "only groups 1, dilation 1 and zero padding")
     return {"op": "conv_transpose2d", "in_channels": layer.in_channels,
             "out_channels": layer.out_channels, "kernel": list(layer.kernel_size),
             "stride": list(layer.stride), "padding": list(layer.padding),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .config import ConfigError
+from .config import ConfigError, one_of, shown
 
 
 def available_devices() -> list[str]:
@@ -24,7 +24,8 @@ def select_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device(available[0])
     if name not in available:
-        raise ConfigError(f"device {name!r} is not available here; available: {available}")
+        raise ConfigError(f"device {shown(name)} is not available here; "
+                          f"available: {one_of(available)}")
     return torch.device(name)
 
 

@@ -231,5 +231,5 @@ def test_corrupt_compressed_data_in_a_zip_is_a_dataset_error(tmp_path: Path) -> 
     damaged = bytearray(buffer.getvalue())
     damaged[40:50] = b"\xff" * 10  # inside the first member's deflate stream: zlib.error
     (tmp_path / "damaged.zip").write_bytes(bytes(damaged))
-    with pytest.raises(DatasetError, match=r"Cannot read the zip archive 'damaged\.zip'"):
+    with pytest.raises(DatasetError, match=r"Cannot read the zip archive damaged\.zip"):
         load_dataset(_config(tmp_path / "damaged.zip"))

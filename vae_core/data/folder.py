@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from vae_core.config import DataConfig
+from vae_core.config import DataConfig, shown
 from vae_core.data.dataset import ImageDataset, split
 from vae_core.data.errors import DatasetError, ImageInputError, ImageTooLargeError
 from vae_core.data.image_source import ImageSource, open_image_source
@@ -32,7 +32,7 @@ def check_images(path: str, label: str) -> int:
     """
     with open_image_source(path, label) as source:
         if len(source.names) < MIN_IMAGES:
-            raise DatasetError(f"{label!r} holds {len(source.names)} image files; at least "
+            raise DatasetError(f"{label} holds {len(source.names)} image files; at least "
                                f"{MIN_IMAGES} are needed.")
         return len(source.names)
 
@@ -96,7 +96,7 @@ def _decode_all(
         try:
             fitted = decode_fitted(source.read(name), size, mode)
         except ImageTooLargeError as error:  # likely a decompression bomb: stop, don't skip
-            raise DatasetError(f"{name!r}: {error}") from error
+            raise DatasetError(f"{shown(name)}: {error}") from error
         except ImageInputError as error:
             bad.append((name, error))
             continue

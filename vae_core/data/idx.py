@@ -40,7 +40,7 @@ def load_idx(config: DataConfig, fashion: bool = False) -> ImageDataset:
     """
     folder = Path(config.path or "").expanduser()
     if not folder.is_dir():
-        raise DatasetError(f"The IDX folder {config.path!r} does not exist or is not a folder.")
+        raise DatasetError(f"The IDX folder {config.path} does not exist or is not a folder.")
     names = FASHION_NAMES if fashion else MNIST_NAMES
     parts = {}
     for split_name in ("train", "test"):

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from vae_core.config import shown
 from vae_core.data.errors import DatasetError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
@@ -46,7 +47,7 @@ def open_image_source(path: str, label: str | None = None) -> Iterator[ImageSour
     source = Path(path).expanduser()
     label = label or source.name
     if not path or not source.exists():
-        raise DatasetError(f"The image path {label!r} does not exist.")
+        raise DatasetError(f"The image path {label} does not exist.")
     if source.is_dir():
         yield _folder_source(source.resolve(), label)
     elif zipfile.is_zipfile(source):
@@ -55,9 +56,9 @@ def open_image_source(path: str, label: str | None = None) -> Iterator[ImageSour
             with zipfile.ZipFile(source) as archive:
                 yield _zip_source(archive, label)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as error:
-            raise DatasetError(f"Cannot read the zip archive {label!r}: {error}") from error
+            raise DatasetError(f"Cannot read the zip archive {label}: {error}") from error
     else:
-        raise DatasetError(f"{label!r} is neither a folder nor a .zip archive of images.")
+        raise DatasetError(f"{label} is neither a folder nor a .zip archive of images.")
 
 
 def _is_image_name(parts: tuple[str, ...]) -> bool:
@@ -69,9 +70,9 @@ def _is_image_name(parts: tuple[str, ...]) -> bool:
 
 def _check_listing(label: str, count: int, total: int) -> None:
     if count == 0:
-        raise DatasetError(f"No image files ({', '.join(IMAGE_SUFFIXES)}) found in {label!r}.")
+        raise DatasetError(f"No image files ({', '.join(IMAGE_SUFFIXES)}) found in {label}.")
     if count > MAX_FILES:
-        raise DatasetError(f"{label!r} holds more than {MAX_FILES:,} image files; use fewer.")
+        raise DatasetError(f"{label} holds more than {MAX_FILES:,} image files; use fewer.")
     if total > MAX_TOTAL_BYTES:
         raise DatasetError(f"The image files add up to more than {MAX_TOTAL_BYTES // 2**20} MB; "
                            "use fewer or smaller images.")
@@ -120,7 +121,7 @@ def _check_central_directory(archive: Path, label: str) -> None:
     entries, directory_bytes = struct.unpack("<HI", tail[at + 10 : at + 16])
     if tail[max(0, at - 20) : at - 16] == _ZIP64_LOCATOR or entries > MAX_FILES \
             or directory_bytes > MAX_DIRECTORY_BYTES:
-        raise DatasetError(f"{label!r} lists more files than a training set of up to "
+        raise DatasetError(f"{label} lists more files than a training set of up to "
                            f"{MAX_FILES:,} images needs; use fewer files.")
 
 
@@ -135,7 +136,8 @@ def _zip_source(archive: zipfile.ZipFile, label: str) -> ImageSource:
     def read(name: str) -> bytes:
         info = wanted[name]
         if info.flag_bits & 0x1:
-            raise DatasetError(f"The zip member {name!r} is encrypted; use an unencrypted zip.")
+            raise DatasetError(f"The zip member {shown(name)} is encrypted; "
+                               "use an unencrypted zip.")
         with archive.open(info) as member:
             return _bounded(member.read(info.file_size + 1), info.file_size, name)
 
@@ -150,12 +152,12 @@ def _check_member_name(name: str) -> None:
     posix = _posix(name)
     if posix.startswith("/") or re.match(r"^[A-Za-z]:", posix) or ".." in posix.split("/"):
         raise DatasetError(
-            f"The zip member {name!r} has an absolute path or '..' that points outside the "
+            f"The zip member {shown(name)} has an absolute path or '..' that points outside the "
             "archive; refusing this zip. Re-create it from the folder of images."
         )
 
 
 def _bounded(data: bytes, declared: int, name: str) -> bytes:
     if len(data) > declared:
-        raise DatasetError(f"The file {name!r} is larger than its listing says.")
+        raise DatasetError(f"The file {shown(name)} is larger than its listing says.")
     return data

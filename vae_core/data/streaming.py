@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from vae_core.config import DataConfig
+from vae_core.config import DataConfig, shown
 from vae_core.data.dataset import split
 from vae_core.data.errors import DatasetError, ImageInputError
 from vae_core.data.folder import MIN_IMAGES, decode_fitted, labels_from_names
@@ -58,7 +58,7 @@ class StreamedImages(torch.utils.data.Dataset):
         try:
             pixels = decode_fitted(self._open().read(name), self.size, self.mode)
         except ImageInputError as error:
-            raise DatasetError(f"{name!r}: {error}") from error
+            raise DatasetError(f"{shown(name)}: {error}") from error
         chw = pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
         return torch.from_numpy(np.array(chw)).float().div_(255.0)  # a writable copy
 
