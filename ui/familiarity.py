@@ -28,8 +28,27 @@ def familiarity_note(neg_elbo: float, test_values: np.ndarray) -> tuple[bool, st
     median = float(np.median(test_values))
     if share > FAR_PERCENTILE:
         return True, (f"This image is far from the data the model knows: its -ELBO "
-                      f"({neg_elbo:.0f} nats) is higher than {share:.1f}% of the test images' "
+                      f"({neg_elbo:.0f} nats) is {_standing(neg_elbo, test_values)} "
                       f"(median {median:.0f}). The reconstruction is the nearest thing the model "
                       "can draw, not a copy.")
-    return False, (f"Its -ELBO is higher than {share:.0f}% of the test images' "
+    return False, (f"Its -ELBO is {_standing(neg_elbo, test_values)} "
                    f"(median {median:.0f} nats): data of the kind the model knows.")
+
+
+def _standing(neg_elbo: float, test_values: np.ndarray) -> str:
+    """'higher than 62% of the test images'', from the nearer tail: 'higher than 0%' read as
+    the image being unusual when it is better explained than any test image."""
+    above = 100.0 * float(np.mean(test_values > neg_elbo))
+    below = 100.0 * float(np.mean(test_values < neg_elbo))
+    if below == 100.0:
+        return "higher than every test image's"
+    if above == 100.0:
+        return "lower than every test image's"
+    if below >= above:
+        return f"higher than {_percent(below)} of the test images'"
+    return f"lower than {_percent(above)} of the test images'"
+
+
+def _percent(share: float) -> str:
+    """A share below 100 never rounds up to '100%', nor one above 0 down to '0%'."""
+    return f"{min(max(share, 0.1), 99.9):.1f}%" if share < 1 or share > 99 else f"{share:.0f}%"

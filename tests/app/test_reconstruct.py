@@ -1,6 +1,7 @@
 """The Reconstruct page (AppTest, uploads included) and its helpers (plain unit tests)."""
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -199,7 +200,8 @@ def test_the_posterior_chart_has_a_title_naming_the_prior_band():
 def test_an_image_is_placed_among_the_test_images_by_its_elbo(app_env):
     at = open_reconstruct()
     notes = [c.value for c in at.caption] + [w.value for w in at.warning]
-    assert any("of the test images'" in note for note in notes)
+    assert any(re.search(r"than (every test image's|[\d.]+% of the test images')", note)
+               for note in notes)
 
 
 def test_only_an_image_beyond_almost_every_test_image_is_called_far():
@@ -207,11 +209,24 @@ def test_only_an_image_beyond_almost_every_test_image_is_called_far():
 
     test_values = np.arange(1000, dtype=float)  # -ELBOs 0..999
     far, text = familiarity_note(2000.0, test_values)
-    assert far and "higher than 100.0% of the test images'" in text
+    assert far and "higher than every test image's" in text
     far, text = familiarity_note(500.0, test_values)
     assert not far and "higher than 50% of the test images'" in text
+    far, text = familiarity_note(959.5, test_values)
+    assert far and "higher than 96% of the test images'" in text
     assert not familiarity_note(949.5, test_values)[0]  # 95.0%: still within
     assert familiarity_note(960.5, test_values)[0]
+
+
+def test_the_familiarity_line_reads_from_the_nearer_tail():
+    """'higher than 0% of the test images'' sounded like an unusual image; it is a typical one."""
+    from ui.familiarity import familiarity_note
+
+    test_values = np.arange(1000, dtype=float)
+    assert "lower than every test image's" in familiarity_note(-5.0, test_values)[1]
+    assert "lower than 80% of the test images'" in familiarity_note(199.5, test_values)[1]
+    assert "lower than 99.9% of the test images'" in familiarity_note(0.5, test_values)[1]
+    assert "higher than 99.9% of the test images'" in familiarity_note(998.5, test_values)[1]
 
 
 def test_per_image_elbos_average_to_the_evaluation_figure():
