@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import has_run_checkpoint
+from .checkpoint import CHECKPOINTS_DIR, has_run_checkpoint
 from .config import RunConfig
 from .devices import select_device
 from .distributed import launcher
@@ -55,6 +55,8 @@ LOG_FILE = "log.txt"
 CANCEL_FILE = "cancel-requested"
 STARTING_GRACE_SECONDS = 60  # a "starting" run with no pid yet is given this long
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# What a save stages under before its rename (checkpoint.save_checkpoint, files.atomic_write_*).
+_STAGED = re.compile(r"\..+\.tmp-(\d+)")
 _PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 
 
@@ -329,12 +331,14 @@ def _launch(run_dir: Path, args: list[str], threads: int, processes: int = 1) ->
 
 
 def list_runs(runs_root: Path) -> list[RunInfo]:
-    """Every run under runs_root, newest first."""
+    """Every run under runs_root, newest first (each swept of what killed saves left)."""
     root = Path(runs_root)
     if not root.is_dir():
         return []
     dirs = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
             and config_file(p).is_file()]
+    for run_dir in dirs:
+        sweep_staging(run_dir)
     infos = [run_info(p) for p in dirs]
     return sorted(infos, key=lambda r: r.created, reverse=True)
 
@@ -423,6 +427,34 @@ def _process_alive(run_dir: Path) -> bool:
     return bool(_live_pids(run_dir))
 
 
+def sweep_staging(run_dir: Path) -> None:
+    """Remove what saves killed part-way left behind, `.epoch-0003.tmp-<pid>` folders and
+    `.latest.tmp-<pid>`-like files, when process <pid> is gone; a live writer's are its own."""
+    for folder in (Path(run_dir), Path(run_dir) / CHECKPOINTS_DIR):
+        for path in folder.glob(".*.tmp-*"):
+            staged = _STAGED.fullmatch(path.name)
+            if staged is None or _alive(int(staged[1])):
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    """Running: not gone, not a zombie (a killed child its parent has not reaped yet)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:  # another user's process
+        return True
+    try:
+        return not _is_zombie(Path("/proc") / str(pid))
+    except (OSError, IndexError):  # no /proc here
+        return True
+
+
 # --- is a pid this run's trainer? --------------------------------------------------------------
 # Pids get reused, so the pid alone is not enough. Where /proc exists, the process must be alive,
 # not a zombie, and its command line must be `python -m vae_core train ... --out <that run
@@ -439,13 +471,18 @@ def is_trainer_of(pid: int, run_dir: Path) -> bool:
     if not Path("/proc/self").exists():
         return True
     try:
-        if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":  # a zombie
+        if _is_zombie(proc):
             return False
         argv = [arg.decode(errors="replace") for arg in _cmdline(proc).split(b"\0")]
         cwd = Path(os.readlink(proc / "cwd"))
     except (OSError, IndexError):
         return False
     return _trains_into(argv, cwd, run_dir)
+
+
+def _is_zombie(proc: Path) -> bool:
+    """From /proc/<pid>/stat: the state follows the command name in parentheses."""
+    return (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def _trains_into(argv: list[str], cwd: Path, run_dir: Path) -> bool:
@@ -506,6 +543,7 @@ def resume_run(
             raise RunError(f"{info.name} cannot be resumed: {why}.")
         _check_exited(run_dir)
         _check_limit(run_dir.parent, max_concurrent)
+        sweep_staging(run_dir)
         (run_dir / CANCEL_FILE).unlink(missing_ok=True)
         (run_dir / LAUNCH_FILE).unlink(missing_ok=True)
         previous = {k: v for k, v in (read_status(run_dir) or {}).items()

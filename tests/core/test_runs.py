@@ -308,3 +308,24 @@ def test_the_trainers_rewrite_of_run_json_keeps_the_runs_place_in_the_list(runs_
     runs.write_run_config(first, {**tiny_config().to_dict(), "distributed": {"world_size": 1}})
     assert [r.name for r in list_runs(runs_root)] == ["second", "first"]
     assert "distributed" in json.loads((first / RUN_CONFIG_FILE).read_text())
+
+
+def _gone_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_listing_sweeps_what_killed_saves_left_but_not_a_live_writers(runs_root):
+    run_dir = _run_dir(runs_root, "swept", "cancelled")
+    checkpoints = run_dir / "checkpoints"
+    dead, live = _gone_pid(), os.getpid()
+    for name in (f".epoch-0003.tmp-{dead}", f".best.tmp-{dead}", f".epoch-0004.tmp-{live}"):
+        (checkpoints / name).mkdir(parents=True)
+        (checkpoints / name / "model.safetensors").write_bytes(b"half")
+    for name in (f".latest.tmp-{dead}", f".status.json.tmp-{dead}"):
+        (checkpoints if name.startswith(".latest") else run_dir).joinpath(name).write_text("x")
+    list_runs(runs_root)
+    assert [p.name for p in checkpoints.iterdir()] == [f".epoch-0004.tmp-{live}"]
+    assert sorted(p.name for p in run_dir.iterdir()) == ["checkpoints", RUN_CONFIG_FILE,
+                                                        "status.json"]

@@ -89,8 +89,11 @@ def test_kill_9_shows_crashed_and_resume_continues_from_the_checkpoint(runs_root
     assert "ended without saying why" in crashed.message and crashed.can_resume
     kept_epoch = load_checkpoint(run_dir).metadata["epoch"]
     assert kept_epoch < epochs
+    killed = json.loads((run_dir / LAUNCH_FILE).read_text())["pid"]
+    (run_dir / "checkpoints" / f".epoch-{kept_epoch + 1:04d}.tmp-{killed}").mkdir(exist_ok=True)
 
     resume_run(run_dir)
+    assert not list((run_dir / "checkpoints").glob(f".*.tmp-{killed}"))  # swept
     with pytest.raises(RunError, match="still running"):
         resume_run(run_dir)
     done = wait_until(lambda: (i := run_info(run_dir)).state == "finished" and i)
