@@ -127,6 +127,13 @@ def test_huge_dimensions_refused_from_the_header() -> None:
         preprocess_image(_huge_png_header(60_000, 60_000), (1, 28, 28))
 
 
+def _with_text_bomb(png: bytes) -> bytes:
+    """A zTXt chunk that unpacks to 2 MB, past Pillow's 1 MB for one text chunk, after IHDR."""
+    body = b"comment\0\0" + zlib.compress(bytes(2_000_000), 9)
+    chunk = struct.pack(">I", len(body)) + b"zTXt" + body
+    return png[:33] + chunk + struct.pack(">I", zlib.crc32(b"zTXt" + body)) + png[33:]
+
+
 @pytest.mark.parametrize(
     ("data", "match"),
     [
@@ -134,8 +141,10 @@ def test_huge_dimensions_refused_from_the_header() -> None:
         (np.random.default_rng(0).bytes(4096), "not an image"),
         (b"hello, this is a text file\n" * 20, "not an image"),
         (_png(Image.new("L", (64, 64), 255))[:60], "PNG image is damaged or cut short"),
+        (_with_text_bomb(_png(Image.new("L", (64, 64), 255))),
+         "PNG image carries more text metadata than the app unpacks"),
     ],
-    ids=["empty", "random", "text", "truncated"],
+    ids=["empty", "random", "text", "truncated", "text-bomb"],
 )
 def test_unusable_files_are_refused(data: bytes, match: str) -> None:
     with pytest.raises(ImageInputError, match=match) as refused:

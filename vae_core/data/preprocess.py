@@ -26,6 +26,8 @@ _FILL = {"mnist": 20 / 28, "digits": 1.0}
 _DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError)
 _NOT_AN_IMAGE = ("This file is not an image in a format the app reads (PNG, JPEG, BMP, GIF or "
                  "WebP). Choose an image file in one of these formats.")
+_TEXT_BOMB = ("This PNG image carries more text metadata than the app unpacks (a text chunk over "
+              "1 MB once unpacked). Export it again without metadata and choose the new file.")
 
 
 def open_image(data: bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
@@ -46,16 +48,24 @@ def open_image(data: bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
             f"The image is over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels; the limit is "
             f"{max_pixels / 1e6:.0f} megapixels. Resize it and try again.") from error
     except _DECODE_ERRORS as error:
-        raise ImageInputError(_NOT_AN_IMAGE) from error
+        raise ImageInputError(_TEXT_BOMB if _text_bomb(error) else _NOT_AN_IMAGE) from error
     width, height = image.size
     if width * height > max_pixels:
         raise ImageTooLargeError(_too_large(width, height, max_pixels))
     try:
         image.load()  # the real decode: truncated or corrupt data fails here
     except _DECODE_ERRORS as error:
-        raise ImageInputError(f"This {image.format} image is damaged or cut short. Save or "
-                              "export it again and choose the new file.") from error
+        raise ImageInputError(_TEXT_BOMB if _text_bomb(error) else (
+            f"This {image.format} image is damaged or cut short. Save or export it again and "
+            "choose the new file.")) from error
     return image
+
+
+def _text_bomb(error: Exception) -> bool:
+    """Pillow refuses PNG text chunks that unpack past its limits with a ValueError naming
+    them (MAX_TEXT_CHUNK, MAX_TEXT_MEMORY), while opening or decoding: a text bomb or a huge
+    metadata block, not a damaged file."""
+    return isinstance(error, ValueError) and "MAX_TEXT" in str(error)
 
 
 def _too_large(width: int, height: int, max_pixels: int) -> str:
