@@ -11,7 +11,7 @@ from tests.conftest import PROJECT_DIR
 
 def _requirements() -> list[Requirement]:
     found = []
-    for name in ("requirements.txt", "requirements-dev.txt"):
+    for name in ("requirements.txt", "requirements-dev.txt", "requirements-notebook.txt"):
         for line in (PROJECT_DIR / name).read_text().splitlines():
             line = line.split("#")[0].strip()
             if line and not line.startswith("-r"):

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from vae_core.decoder_export import export_decoder, pack
-from vae_core.imported import ImportedModel
+from vae_core.decoder_export import pack
 from vae_core.latent import encode_images
-from vae_core.principal import PrincipalView
+from vae_core.principal import page_spec
 
 from .active_model import ActiveModel
 from .decoder_handoff import PageDecoder
@@ -22,18 +21,9 @@ def _decoder_blob(version: str, _model) -> bytes | str:
     """The packed decoder, or why the page cannot run it (a message naming the layer, or for
     an imported graph the shape it gives that the card does not expect)."""
     try:
-        return pack(_spec(_model))
+        return pack(page_spec(_model))
     except ValueError as error:  # UnsupportedLayerError is one
         return str(error)
-
-
-def _spec(model):
-    """The page's op list for a vae_core model, an imported one, or a view of either."""
-    if isinstance(model, PrincipalView):
-        return model.decoder_spec(_spec(model.model))
-    if isinstance(model, ImportedModel):
-        return model.decoder_spec()
-    return export_decoder(model)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)  # immutable bytes: no copy per rerun

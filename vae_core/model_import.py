@@ -168,7 +168,15 @@ def import_torch(spec: str, out_dir: Path, *, input_range: str, decoder_output: 
                  image_shape: tuple[int, int, int], name: str | None = None,
                  dataset: str | None = None) -> Path:
     """FILE.py:FACTORY through torch.onnx into the same folder import_onnx writes."""
-    model = load_factory(spec)
+    return import_module(load_factory(spec), out_dir, input_range=input_range,
+                         decoder_output=decoder_output, image_shape=image_shape, name=name,
+                         dataset=dataset)
+
+
+def import_module(model: nn.Module, out_dir: Path, *, input_range: str, decoder_output: str,
+                  image_shape: tuple[int, int, int], name: str | None = None,
+                  dataset: str | None = None) -> Path:
+    """A module with encode(x) and decode(z) through torch.onnx into import_onnx's folder."""
     with tempfile.TemporaryDirectory(prefix="latent-lab-import-") as folder:
         export_module(model, image_shape, Path(folder))
         return import_onnx(Path(folder) / ENCODER_FILE, Path(folder) / DECODER_FILE, out_dir,

@@ -17,8 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .decoder_export import DecoderSpec
+from .decoder_export import DecoderSpec, export_decoder
 from .distributions import DiagonalGaussian, PointCode
+from .imported import ImportedModel
 from .latent import encode_images
 from .projection import pca
 
@@ -103,3 +104,13 @@ def principal_view(model: nn.Module, x: torch.Tensor | None,
     view = pca(means, k)
     scales = np.sqrt(np.maximum((view.coords**2).mean(axis=0), 1e-12))  # data std per axis
     return PrincipalView(model, view.center, view.components, scales, view.explained)
+
+
+def page_spec(model: nn.Module) -> DecoderSpec:
+    """The in-page decoder's op list for a vae_core model, an imported one, or a view of either;
+    raises ValueError (UnsupportedLayerError is one) naming what the page cannot run."""
+    if isinstance(model, PrincipalView):
+        return model.decoder_spec(page_spec(model.model))
+    if isinstance(model, ImportedModel):
+        return model.decoder_spec()
+    return export_decoder(model)

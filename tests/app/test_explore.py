@@ -272,7 +272,7 @@ def test_a_decoder_layer_the_page_cannot_run_keeps_the_server_path(app_env, monk
     def refuse(model):
         raise UnsupportedLayerError("the page cannot run the decoder layer Tanh")
 
-    monkeypatch.setattr(page_decoder, "export_decoder", refuse)
+    monkeypatch.setattr(page_decoder, "page_spec", refuse)
     page_decoder._decoder_blob.clear()
     at = open_explore()
     page_decoder._decoder_blob.clear()

@@ -1,0 +1,138 @@
+"""The latent explorer in a notebook: an anywidget (Jupyter, VS Code, Colab, marimo) that runs the
+app's in-page decoder, so the image follows the sliders every animation frame with no kernel round
+trip; the kernel hears z when a slider or the pad is released.
+
+    from vae_core.notebook import Explorer
+    explorer = Explorer("assets/mnist2d", data=test_images)  # the last line of a cell shows it
+    explorer.z                                    # the current z, a NumPy array
+    explorer.z = [1.0, -0.5]                      # moves the sliders
+    explorer.observe(handler, names="z")          # called on each release
+
+The model is a vae_core checkpoint folder (a shipped model or a run), an imported model folder
+(`python -m vae_core import-onnx`), a vae_core model, or any torch module with encode(x) and
+decode(z), which goes through import-torch's path (pass the same options: image_shape,
+input_range, decoder_output). The widget's JavaScript is ui/frontend/'s modules joined as the
+Streamlit component's are (ui/inline_js.py), with notebook_widget.js as its host adapter; the
+weights travel once, as a binary trait. anywidget is an optional extra: requirements-notebook.txt.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import anywidget
+import numpy as np
+import torch
+import traitlets
+from torch import nn
+
+from ui.inline_js import inline_modules, stylesheet
+
+from .checkpoint import load_checkpoint
+from .decoder_export import pack
+from .imported import ImportedModel, is_imported_dir, load_imported
+from .latent import dimension_order, encode_images, per_dimension_kl
+from .model_import import import_module
+from .models import LatentModel
+from .principal import PrincipalView, needs_view, page_spec, principal_view
+
+MODULES = ("decoder.js", "image_canvas.js", "latent_pad.js", "preview_strips.js",
+           "notebook_widget.js")  # ui/frontend/, in dependency order
+SCATTER_POINTS = 1000  # images whose posterior means the 2-D pad shows
+USAGE_IMAGES = 1000  # images the slider order's KL per dimension averages over
+DISPLAY_PX = 168  # the decoded image is upscaled by an integer factor to about this height
+
+
+def open_model(model, *, image_shape=None, input_range: str = "0,1",
+               decoder_output: str | None = None) -> tuple[nn.Module, dict]:
+    """(a model the page can decode, its card's metadata) from a folder, a loaded checkpoint,
+    a vae_core model, or a torch module with encode and decode (exported through ONNX)."""
+    if isinstance(model, (str, Path)):
+        folder = Path(model)
+        loaded = load_imported(folder) if is_imported_dir(folder) else load_checkpoint(folder)
+        return loaded.model, loaded.metadata
+    if isinstance(getattr(model, "model", None), nn.Module):  # a Checkpoint or imported files
+        return model.model, model.metadata
+    if isinstance(model, (LatentModel, ImportedModel, PrincipalView)):
+        return model, {}
+    if image_shape is None or decoder_output is None:
+        raise ValueError("a torch module needs image_shape=(C, H, W) and decoder_output= (probs, "
+                         "logits, mean or tanh), as `python -m vae_core import-torch` does")
+    with tempfile.TemporaryDirectory(prefix="latent-lab-notebook-") as folder:
+        imported = import_module(model, Path(folder) / "model", input_range=input_range,
+                                 decoder_output=decoder_output, image_shape=tuple(image_shape))
+        return load_imported(imported).model, {}
+
+
+def _usage(model: nn.Module, metadata: dict, data: torch.Tensor | None) -> np.ndarray | None:
+    """Average KL per latent dimension: the card's, else measured on data, else None."""
+    if isinstance(model, PrincipalView) or not model.is_variational:
+        return None  # a view's axes come ordered by variance; an autoencoder has no KL
+    if "kl_per_dimension" in metadata:
+        return np.asarray(metadata["kl_per_dimension"], dtype=np.float64)
+    return None if data is None else per_dimension_kl(model, data[:USAGE_IMAGES])
+
+
+def _label(model: nn.Module, dim: int, usage: np.ndarray | None) -> str:
+    if isinstance(model, PrincipalView):
+        return model.label(dim)
+    return f"z{dim}" if usage is None else f"z{dim} · {usage[dim]:.2f} nats"
+
+
+class _Vector(traitlets.TraitType):
+    """A float64 NumPy vector; the page's JSON list becomes one here."""
+
+    default_value = np.zeros(0)
+
+    def validate(self, obj, value):
+        try:
+            return np.asarray(value, dtype=np.float64).reshape(-1).copy()
+        except (TypeError, ValueError):
+            self.error(obj, value)
+
+
+def _to_json(value, widget) -> list[float]:
+    return [float(v) for v in value]
+
+
+class Explorer(anywidget.AnyWidget):
+    """Sliders over a model's latent space (most used first), the decoded mean (and the std
+    map of a learned-std Gaussian), preview strips and, given `data` (N, C, H, W) in [0, 1],
+    the 2-D pad over the data's posterior means. Latents over 64 dimensions are explored
+    through the data's principal directions (vae_core.principal), as in the app."""
+
+    _esm = inline_modules(MODULES)
+    stylesheet = traitlets.Unicode(stylesheet("latent_sliders.css")).tag(sync=True)
+    decoder = traitlets.Bytes().tag(sync=True)  # vae_core.decoder_export.pack
+    scatter = traitlets.Bytes(b"").tag(sync=True)  # float32 (N, D) posterior means
+    labels = traitlets.List(traitlets.Unicode()).tag(sync=True)  # one per slider
+    order = traitlets.List(traitlets.Int()).tag(sync=True)  # the latent dimension of each slider
+    limit = traitlets.Float(3.0).tag(sync=True)
+    step = traitlets.Float(0.05).tag(sync=True)
+    scale = traitlets.Int(1).tag(sync=True)
+    z = _Vector().tag(sync=True, to_json=_to_json)
+
+    def __init__(self, model, data=None, *, image_shape=None, input_range: str = "0,1",
+                 decoder_output: str | None = None, limit: float = 3.0, step: float = 0.05):
+        model, metadata = open_model(model, image_shape=image_shape, input_range=input_range,
+                                     decoder_output=decoder_output)
+        data = None if data is None else torch.as_tensor(np.asarray(data), dtype=torch.float32)
+        if needs_view(model.latent_dim):
+            model, metadata = principal_view(model, data), {}
+        usage = _usage(model, metadata, data)
+        order = dimension_order(usage, model.latent_dim)
+        scatter = b"" if data is None else np.ascontiguousarray(
+            encode_images(model, data[:SCATTER_POINTS]).mean, dtype="<f4").tobytes()
+        super().__init__(decoder=pack(page_spec(model)), scatter=scatter, order=order,
+                         labels=[_label(model, dim, usage) for dim in order], limit=limit,
+                         step=step, scale=max(1, DISPLAY_PX // model.config.image_shape[1]),
+                         z=np.zeros(model.latent_dim))
+        self.model = model  # what the sliders move: decode(torch.as_tensor(z)) matches the page
+
+    @traitlets.validate("z")
+    def _check_length(self, proposal):
+        z = proposal["value"]
+        if self.order and len(z) != len(self.order):
+            raise traitlets.TraitError(f"z needs {len(self.order)} values, not {len(z)}")
+        return z
