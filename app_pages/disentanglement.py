@@ -33,7 +33,7 @@ def show_active_model() -> None:
     if active is None:
         return
     data = active_dataset(active)
-    st.subheader(f"The active model ({active.entry.label})")
+    st.subheader(f"The active model: {active.entry.label}")
     if data is None:
         return
     name = active.checkpoint.data_config.name

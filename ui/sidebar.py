@@ -95,6 +95,13 @@ def _bits_per_dim(test: dict) -> str:
     return f" ({bits_per_dim(-test['log_px'], test['n_dims']):.3f} bits/dim)"
 
 
+def _importance_sampling(test: dict) -> str:
+    """'; log p(x) by importance sampling, k = 1000', or nothing for a card without that figure
+    (k = 0 would read as a sample count of zero)."""
+    samples = test.get("iw_samples")
+    return f"; log p(x) by importance sampling, k = {samples}" if samples else ""
+
+
 def active_units_text(metadata: dict, latent_dim: int) -> str:
     """'active units 3 of 8': dimensions whose posterior mean varies over the test images by
     more than 0.01 (Burda et al. 2016), as training and export record it."""
@@ -128,8 +135,8 @@ def render_model_card(active: ActiveModel | None) -> None:
                     f"{_bits_per_dim(test)}  \n"
                     f"{active_units_text(active.checkpoint.metadata, config.latent_dim)}")
         if test.get("data"):
-            st.caption(f"On the {test['data']} test images ({test.get('n_images')}); "
-                       f"log p(x) by importance sampling, k = {test.get('iw_samples')}.")
+            st.caption(f"On the {test['data']} test images ({test.get('n_images')})"
+                       f"{_importance_sampling(test)}.")
     if active.entry.key.startswith("run:"):
         st.caption(checkpoint_in_use(active))
 

@@ -104,3 +104,11 @@ def test_the_sidebar_card_counts_active_units_by_posterior_mean_variance(monkeyp
     variance = load_checkpoint(member).metadata["posterior_mean_variance"]
     expected = f"active units **{count_active(variance)} of 3**"
     assert expected in " ".join(m.value for m in at.sidebar.markdown)
+
+
+def test_the_active_model_is_named_without_nested_parentheses(monkeypatch, sweep_assets,
+                                                              tmp_path):
+    at = _page(monkeypatch, sweep_assets, tmp_path, "asset:mnist32")
+    headings = [h.value for h in at.subheader]
+    assert "The active model: mnist32 (shipped)" in headings
+    assert not any("((" in h or "))" in h for h in headings)

@@ -101,3 +101,25 @@ def test_a_deleted_run_in_use_is_named_when_the_default_takes_its_place(app_env)
     assert "The run mine you were using is no longer here" in at.sidebar.warning[0].value
     at.sidebar.selectbox(key="model_picker").set_value("asset:shapes").run()
     assert not at.sidebar.warning  # said until another model is chosen
+
+
+def test_the_card_names_importance_sampling_only_when_it_has_that_figure(tmp_path, monkeypatch):
+    from tests.conftest import TINY_VAE, VAE_TEST_FIGURES, save_untrained
+
+    assets = tmp_path / "assets"
+    for name, samples in (("sampled", 1000), ("unsampled", 0), ("unrecorded", None)):
+        figures = {**VAE_TEST_FIGURES, "data": "binarized", "iw_samples": samples}
+        save_untrained(assets / name, TINY_VAE, {k: v for k, v in figures.items()
+                                                if v is not None})
+    monkeypatch.setenv("LATENT_LAB_ASSETS", str(assets))
+    monkeypatch.setenv("LATENT_LAB_RUNS", str(tmp_path / "runs"))
+    captions = {}
+    for name in ("sampled", "unsampled", "unrecorded"):
+        at = _app()
+        at.session_state["model_key"] = f"asset:{name}"
+        at.run()
+        captions[name] = " ".join(c.value for c in at.sidebar.caption)
+    assert "importance sampling, k = 1000" in captions["sampled"]
+    for name in ("unsampled", "unrecorded"):
+        assert "On the binarized test images (1000)." in captions[name]
+        assert "importance sampling" not in captions[name] and "k =" not in captions[name]
