@@ -142,9 +142,7 @@ def export_module(model: nn.Module, image_shape: tuple[int, int, int], folder: P
     x = torch.zeros(2, *image_shape)
     with torch.no_grad():
         codes = _Method(model, "encode")(x)
-        code = codes[0] if isinstance(codes, tuple) else codes
-        z = torch.zeros(2, *code.shape[1:]) if isinstance(codes, tuple) else torch.zeros(
-            2, code.shape[1] // 2 if _decoder_takes_half(model, code) else code.shape[1])
+        z = torch.zeros(2, *_latent_shape(model, codes))
         for file_name, method, example, input_name in (
                 (ENCODER_FILE, "encode", x, "x"), (DECODER_FILE, "decode", z, "z")):
             # eval(): export restores each wrapper's own mode, and a new module trains
@@ -153,14 +151,24 @@ def export_module(model: nn.Module, image_shape: tuple[int, int, int], folder: P
                               input_names=[input_name], dynamic_axes={input_name: {0: "batch"}})
 
 
-def _decoder_takes_half(model: nn.Module, code: torch.Tensor) -> bool:
-    """One encoder output of 2D values: (mean, log-variance) stacked when decode takes D."""
-    if code.shape[1] % 2:
-        return False
+def _latent_shape(model: nn.Module, codes) -> tuple[int, ...]:
+    """The shape of one z the decoder takes: a (mean, log-variance) pair's mean's, or for one
+    output of 2D values along axis 1 (the two stacked, also channels of a spatial latent) half
+    of it when the decoder takes that, else the code's own."""
+    if isinstance(codes, tuple):
+        return tuple(codes[0].shape[1:])
+    shape = tuple(codes.shape[1:])
+    half = (shape[0] // 2, *shape[1:])
+    if shape[0] % 2 == 0 and _decodes(model, half):
+        return half
+    return shape
+
+
+def _decodes(model: nn.Module, shape: tuple[int, ...]) -> bool:
     try:
-        model.decode(torch.zeros(1, code.shape[1] // 2))
+        model.decode(torch.zeros(1, *shape))
         return True
-    except RuntimeError:  # a shape mismatch: the decoder takes the whole code
+    except RuntimeError:  # a shape mismatch: the decoder takes another shape
         return False
 
 

@@ -251,3 +251,18 @@ def test_onnxruntime_messages_lose_the_source_paths_of_its_build():
     error = RuntimeError("[ONNXRuntimeError] : 2 : INVALID_ARGUMENT : "
                          "/onnxruntime_src/onnxruntime/core/providers/cpu/nn/conv.cc:42 Bad z")
     assert _first_line(error) == "[ONNXRuntimeError] : 2 : INVALID_ARGUMENT : conv.cc:42 Bad z"
+
+
+def test_import_torch_takes_a_spatial_latent_stacked_on_channels(tmp_path):
+    from examples.foreign_vaes import build
+    from vae_core.model_import import import_module
+
+    original = build("spatial")
+    out = import_module(original, tmp_path / "spatial", input_range="0,1",
+                        decoder_output="probs", image_shape=(1, 28, 28))
+    model = load_imported(out).model
+    assert (model.latent_dim, model.config.encoder_output) == (196, "stacked")
+    z = torch.randn(2, 196, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        expected = original.decode(z.view(2, 4, 7, 7))
+    assert torch.allclose(model.decode(z).mean, expected, atol=1e-5)
