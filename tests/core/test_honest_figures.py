@@ -18,6 +18,7 @@ from vae_core.evaluation import Evaluation, evaluate, per_image_neg_elbo
 from vae_core.export import export_run
 from vae_core.models import VAE
 from vae_core.runs import read_metrics
+from vae_core.training import trainer
 
 
 def test_bernoulli_data_is_binary_and_the_evaluation_copy_is_fixed():
@@ -96,13 +97,13 @@ def test_the_validation_split_is_part_of_the_training_split_only():
 
 def test_training_batches_are_binarized_afresh(tmp_path, monkeypatch):
     seen = []
-    original = training.loss_terms
+    original = trainer.loss_terms
 
     def spy(model, batch, *args, **kwargs):
         seen.append(batch.clone())
         return original(model, batch, *args, **kwargs)
 
-    monkeypatch.setattr(training, "loss_terms", spy)
+    monkeypatch.setattr(trainer, "loss_terms", spy)
     training.train(tiny_config(epochs=2, seed=3), tmp_path)
     assert all(set(b.unique().tolist()) <= {0.0, 1.0} for b in seen)
     # digits are grey-level: a fixed binarization would give the same batch in both epochs.
@@ -112,11 +113,11 @@ def test_training_batches_are_binarized_afresh(tmp_path, monkeypatch):
 def test_early_stopping_keeps_the_best_epoch_and_export_ships_it(tmp_path, monkeypatch):
     figures = iter([50.0, 40.0, 45.0, 46.0, 47.0, 48.0])  # best at epoch 2, then worse
 
-    def scripted_validation(session):
-        real = evaluate(session.model, session.val_x)
+    def scripted_validation(self):
+        real = evaluate(self.model, self.val_x)
         return Evaluation(**{**real.as_dict(), "neg_elbo": next(figures)})
 
-    monkeypatch.setattr(training, "_validate", scripted_validation)
+    monkeypatch.setattr(trainer.Trainer, "validate", scripted_validation)
     result = training.train(tiny_config(epochs=6, patience=2), tmp_path / "run")
     assert (result.state, result.epochs_done) == ("finished", 4)
     assert "best epoch 2" in result.message

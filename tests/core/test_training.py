@@ -13,6 +13,7 @@ from vae_core.checkpoint import load_checkpoint
 from vae_core.config import DataConfig, RunConfig, TrainConfig
 from vae_core.objectives import ElboTerms
 from vae_core.runs import read_metrics, read_status
+from vae_core.training import trainer
 
 
 def test_a_run_finishes_with_status_metrics_and_a_checkpoint(tmp_path):
@@ -71,7 +72,7 @@ def test_a_new_run_refuses_a_directory_that_holds_one(tmp_path):
 
 def _poison_after(monkeypatch, steps: int, action):
     """Replace the objective so that after `steps` calls `action(terms)` runs."""
-    real = training.loss_terms
+    real = trainer.loss_terms
     calls = {"n": 0}
 
     def wrapped(*args, **kwargs):
@@ -79,7 +80,7 @@ def _poison_after(monkeypatch, steps: int, action):
         terms = real(*args, **kwargs)
         return action(terms) if calls["n"] > steps else terms
 
-    monkeypatch.setattr(training, "loss_terms", wrapped)
+    monkeypatch.setattr(trainer, "loss_terms", wrapped)
 
 
 def test_a_non_finite_loss_fails_the_run_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):

@@ -18,17 +18,18 @@ import vae_core.training as training
 from tests.core.conftest import tiny_config
 from vae_core.checkpoint import load_checkpoint
 from vae_core.config import ModelConfig
+from vae_core.distributed import Cluster
 from vae_core.models import VAE
 from vae_core.objectives import kl_weight
+from vae_core.training import trainer
 
 
-def _meta_session(tmp_path, config):
-    session = training._open_session(config, tmp_path, False, training.distributed.Cluster(),
-                                      torch.device("cpu"))
-    meta = torch.device("meta")
-    model = session.model.to(meta)
-    return dataclasses.replace(session, model=model, step_model=model, device=meta,
-                               optimizer=torch.optim.Adam(model.parameters()))
+def _meta_trainer(tmp_path, config):
+    on_meta = trainer.Trainer(config, tmp_path, False, Cluster(), torch.device("cpu"))
+    on_meta.model = on_meta.step_model = on_meta.model.to("meta")
+    on_meta.device = torch.device("meta")
+    on_meta.optimizer = torch.optim.Adam(on_meta.model.parameters())
+    return on_meta
 
 
 @pytest.mark.parametrize("arch", ["mlp", "conv"])
@@ -36,43 +37,43 @@ def test_the_training_step_runs_on_one_device_without_host_syncs(tmp_path, arch)
     config = tiny_config(epochs=1)
     config = dataclasses.replace(config, model=dataclasses.replace(
         config.model, arch=arch, hidden=(4, 8) if arch == "conv" else (16,)))
-    session = _meta_session(tmp_path, config)
-    totals = torch.zeros(training.N_TOTALS, device=session.device)
+    session = _meta_trainer(tmp_path, config)
+    totals = torch.zeros(trainer.N_TOTALS, device=session.device)
     for batch in list(session.batches.for_epoch(1))[:3]:
         # No generator: a meta device has none; the draws are shapes only.
-        sums = training._step(session, batch, kl_weight(1.0, 0, 0.0), None, totals)
+        sums = session.step(batch, kl_weight(1.0, 0, 0.0), None, totals)
     assert sums.device.type == "meta" and totals.device.type == "meta"
     assert all(p.device.type == "meta" for p in session.model.parameters())
 
 
 def test_the_audit_catches_a_tensor_made_on_the_cpu(tmp_path, monkeypatch):
-    session = _meta_session(tmp_path, tiny_config(epochs=1))
-    real = training.loss_terms
+    session = _meta_trainer(tmp_path, tiny_config(epochs=1))
+    real = trainer.loss_terms
 
     def with_a_cpu_constant(*args, **kwargs):
         terms = real(*args, **kwargs)
         return dataclasses.replace(terms, loss=terms.loss + torch.zeros(terms.loss.shape))
 
-    monkeypatch.setattr(training, "loss_terms", with_a_cpu_constant)
+    monkeypatch.setattr(trainer, "loss_terms", with_a_cpu_constant)
     batch = next(iter(session.batches.for_epoch(1)))
-    totals = torch.zeros(training.N_TOTALS, device=session.device)
+    totals = torch.zeros(trainer.N_TOTALS, device=session.device)
     with pytest.raises(RuntimeError, match="device"):
-        training._step(session, batch, 1.0, None, totals)
+        session.step(batch, 1.0, None, totals)
 
 
 def test_the_audit_catches_a_host_sync(tmp_path, monkeypatch):
-    session = _meta_session(tmp_path, tiny_config(epochs=1))
-    real = training.loss_terms
+    session = _meta_trainer(tmp_path, tiny_config(epochs=1))
+    real = trainer.loss_terms
 
     def checks_every_step(*args, **kwargs):
         terms = real(*args, **kwargs)
         assert torch.isfinite(terms.loss.mean())  # what the loop did before: a sync per step
         return terms
 
-    monkeypatch.setattr(training, "loss_terms", checks_every_step)
+    monkeypatch.setattr(trainer, "loss_terms", checks_every_step)
     batch = next(iter(session.batches.for_epoch(1)))
     with pytest.raises((RuntimeError, NotImplementedError)):
-        training._step(session, batch, 1.0, None, torch.zeros(4, device=session.device))
+        session.step(batch, 1.0, None, torch.zeros(4, device=session.device))
 
 
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])

@@ -32,6 +32,7 @@ from vae_core.runs import (
     run_info,
     start_run,
 )
+from vae_core.training import trainer
 
 STEPS_PER_EPOCH = math.ceil(160 / 32)
 
@@ -136,7 +137,7 @@ def test_bad_data_fails_the_run_with_the_loader_message_not_a_crash(runs_root, t
 def test_divergence_after_an_epoch_keeps_that_epochs_checkpoint(tmp_path, monkeypatch):
     """In-process: the objective turns NaN in epoch 2, a deterministic divergence."""
     calls = {"n": 0}
-    real_terms = training.loss_terms
+    real_terms = trainer.loss_terms
 
     def nan_from_epoch_two(*args, **kwargs):
         terms = real_terms(*args, **kwargs)
@@ -145,7 +146,7 @@ def test_divergence_after_an_epoch_keeps_that_epochs_checkpoint(tmp_path, monkey
             return dataclasses.replace(terms, loss=terms.loss * float("nan"))
         return terms
 
-    monkeypatch.setattr(training, "loss_terms", nan_from_epoch_two)
+    monkeypatch.setattr(trainer, "loss_terms", nan_from_epoch_two)
     result = training.train(tiny_config(epochs=4), tmp_path / "run")
     assert (result.state, result.epochs_done) == ("failed", 1)
     status = read_status(tmp_path / "run")
