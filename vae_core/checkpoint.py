@@ -26,7 +26,6 @@ from .checkpoint_checks import (
     CheckpointError,
     check_weights_header,
     checked_metadata,
-    expected_shapes,
 )
 from .config import (
     BUILTIN_DATASETS,
@@ -225,10 +224,9 @@ def load_checkpoint(
     document = _parse_config(_read_config(directory))
     model_config, data_config, train_config = _configs(document)
     try:
-        shapes = expected_shapes(model_config)
-    except ConfigError as error:
+        check_weights_header(directory / WEIGHTS_FILE, model_config)
+    except ConfigError as error:  # over the size limit
         raise CheckpointError(f"config.json: {error}") from error
-    check_weights_header(directory / WEIGHTS_FILE, shapes)
     metadata = checked_metadata(document.get("metadata"), model_config.latent_dim)
     try:
         weights = load_file(str(directory / WEIGHTS_FILE))

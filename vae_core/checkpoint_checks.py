@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from safetensors import SafetensorError, safe_open
 
-from .config import ConfigError, ModelConfig, shown
+from .config import ConfigError, ModelConfig, one_of, shown
 from .models import build_model
 
 # A conv model on 3x256x256 images with 4096 channels would be gigabytes; the shipped models are
@@ -31,9 +31,10 @@ class CheckpointError(ValueError):
 
 
 SIZE_FIELDS = ("hidden", "dense", "latent_dim")  # what makes a model big, for a given image
+Shapes = dict[str, tuple[int, ...]]  # tensor name -> shape
 
 
-def expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+def expected_shapes(config: ModelConfig) -> Shapes:
     """Every tensor the config's model holds, by name, built on the meta device (no memory).
 
     Raises ConfigError when the model would have more than MAX_PARAMETERS parameters.
@@ -49,9 +50,13 @@ def expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def check_weights_header(weights_file: Path, expected: dict[str, tuple[int, ...]]) -> None:
-    """Compare the names, shapes and dtypes in the file's header with `expected`, reading no
-    tensor data. Raises CheckpointError naming the first problems."""
+def check_weights_header(weights_file: Path, config: ModelConfig) -> None:
+    """Compare the names, shapes and dtypes in the file's header with the model `config`
+    builds, reading no tensor data. Raises CheckpointError naming the first problems, in
+    config.json's terms where one size setting explains them; ConfigError as expected_shapes."""
+    from .shape_mismatch import setting_mismatch, shape_problem  # it builds through this module
+
+    expected = expected_shapes(config)
     name = Path(weights_file).name
     _check_header_size(weights_file, name)
     try:
@@ -60,14 +65,17 @@ def check_weights_header(weights_file: Path, expected: dict[str, tuple[int, ...]
             found = {key: (s.get_dtype(), tuple(s.get_shape())) for key, s in slices.items()}
     except (SafetensorError, OSError, ValueError) as error:
         raise CheckpointError(f"{name} is not a readable safetensors file ({error})") from error
+    shapes = {key: shape for key, (_dtype, shape) in found.items()}
+    if shapes != expected and (setting := setting_mismatch(config, shapes)):
+        raise CheckpointError(setting)
     problems = [f"missing {k}" for k in sorted(set(expected) - set(found))]
     problems += [f"unexpected {k}" for k in sorted(set(found) - set(expected))]
     for key in sorted(set(expected) & set(found)):
         dtype, shape = found[key]
         if shape != expected[key]:
-            problems.append(f"{key}: shape {shape} but the config needs {expected[key]}")
+            problems.append(shape_problem(key, shape, expected[key]))
         elif dtype not in FLOAT_DTYPES:
-            problems.append(f"{key}: dtype {dtype}, expected one of {FLOAT_DTYPES}")
+            problems.append(f"{key}: dtype {dtype}, expected one of {one_of(FLOAT_DTYPES)}")
     if problems:
         more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
         raise CheckpointError(f"the weights do not match config.json: "

@@ -12,6 +12,7 @@ from PIL import Image
 from safetensors.torch import save_file
 
 from tests.conftest import PROJECT_DIR, make_tiny_checkpoint
+from tests.plain_messages import assert_plain
 from vae_core import checkpoint as checkpoint_module
 from vae_core.checkpoint import CheckpointError, load_checkpoint, load_checkpoint_bytes
 from vae_core.checkpoint_checks import MAX_PARAMETERS, expected_shapes
@@ -103,9 +104,24 @@ def test_tensor_shapes_are_checked_from_the_header_before_weights_are_read(
         tiny, no_model_built):
     def wider(document):
         document["model"]["dense"] = 32
-    needs = r"encoder.head.1.weight: shape \(16, 392\) but the config needs \(32, 392\)"
+    needs = "^config.json says a dense layer 32 wide, the weights have a dense layer 16 wide$"
     with pytest.raises(CheckpointError, match=needs):
         load_checkpoint_bytes(*_upload(tiny, wider))
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    ({"latent_dim": 8}, "^config.json says 8 latent dimensions, the weights have 4 latent "
+                        "dimensions$"),
+    ({"latent_dim": 1}, "^config.json says 1 latent dimension, the weights have 4 latent "
+                        "dimensions$"),
+    # Two settings at once: each layer is named with both sizes.
+    ({"latent_dim": 8, "dense": 32}, "layer decoder.head.0's weight is 16 x 4 in the weights; "
+                                     "config.json makes it 32 x 8; "),
+])
+def test_a_size_mismatch_is_said_in_config_terms(tiny, no_model_built, edit, message):
+    with pytest.raises(CheckpointError, match=message) as refused:
+        load_checkpoint_bytes(*_upload(tiny, lambda document: document["model"].update(edit)))
+    assert_plain(str(refused.value))
 
 
 def test_integer_tensors_and_oversized_headers_are_refused(tiny, tmp_path):
