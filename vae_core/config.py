@@ -177,7 +177,7 @@ class TrainConfig:
     patience: int = 0  # stop after this many epochs without a better validation -ELBO; 0: never
     augment_shift: int = 0  # training images move by up to this many pixels each way
     log_every: int = 10  # steps between metric lines (and finiteness checks of the loss)
-    # Speed paths (see vae_core/speed.py); the defaults are the plain, exact fp32 loop.
+    # Speed paths (see vae_core/devices.py); the defaults are the plain, exact fp32 loop.
     precision: str = "fp32"  # fp32 | bf16 | fp16 autocast (fp16 with a gradient scaler)
     compile: bool = False  # torch.compile the model
     channels_last: bool = False  # conv models: NHWC memory format

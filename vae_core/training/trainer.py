@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from .. import checkpoint, distributed, speed
+from .. import checkpoint, devices, distributed
 from ..active_units import model_posterior_mean_variance
 from ..augment import random_shift
 from ..batches import SHUFFLE_SEED_FACTOR, EpochBatches
@@ -56,7 +56,7 @@ class Trainer:
         cfg = config.train
         if cfg.num_threads:
             torch.set_num_threads(cfg.num_threads)
-        speed.apply_determinism(cfg)
+        devices.apply_determinism(cfg)
         local_batch = distributed.per_process_batch(cfg.batch_size, cluster)
         self.data = load_streamed(config.data) if config.data.stream else load_dataset(config.data)
         self.config = config = dataclasses.replace(
@@ -64,9 +64,9 @@ class Trainer:
         expected_shapes(config.model)  # a model over the size limit fails here, before it is built
         self.run_dir, self.cluster, self.device = run_dir, cluster, device
         torch.manual_seed(cfg.seed)
-        self.model = speed.prepare_model(build_model(config.model).to(device), cfg)
+        self.model = devices.prepare_model(build_model(config.model).to(device), cfg)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
-        self.scaler = speed.grad_scaler(cfg, device)  # fp16 only
+        self.scaler = devices.grad_scaler(cfg, device)  # fp16 only
         # The best validation objective so far (-ELBO; an autoencoder's reconstruction), its epoch.
         self.best_val, self.best_epoch = math.inf, 0
         self.global_step, self.train_seconds, self.epochs_done = 0, 0.0, 0
@@ -82,10 +82,10 @@ class Trainer:
                                        "distributed": distributed.run_record(config, cluster)})
         self.fit_x, self.val_x = validation_split(self.data.train_x, config.data.val_fraction,
                                                   config.data.split_seed)
-        # What the step calls: the model, or DDP / torch.compile around it.
-        self.step_model = speed.compiled(distributed.for_training(self.model, cluster, device), cfg)
+        wrapped = distributed.for_training(self.model, cluster, device)  # DDP for several
+        self.step_model = devices.compiled(wrapped, cfg)  # what the step calls
         self.batches = EpochBatches(self.fit_x, cluster, local_batch, cfg.seed,
-                                    speed.pin(cfg, device), config.data.loader_workers)
+                                    devices.pin(cfg, device), config.data.loader_workers)
         self.last_train_means: dict[str, float | None] = {}  # the last epoch's, by term
 
     def _restore(self) -> None:
@@ -191,7 +191,7 @@ class Trainer:
         (N_TOTALS + 1,), all on the device: nothing here waits for the device."""
         cfg = self.config.train
         batch = self._prepare(batch, noise)
-        with speed.autocast(cfg, self.device):
+        with devices.autocast(cfg, self.device):
             terms = loss_terms(self.step_model, batch, weight, cfg.free_bits, noise)
             loss = terms.loss.mean()
         self.optimizer.zero_grad(set_to_none=True)
@@ -217,7 +217,7 @@ class Trainer:
             x = random_shift(x, self.config.train.augment_shift, noise)
             return discretize(x, self.config.model.likelihood, noise)
 
-        batch = speed.to_device(batch, self.device, self.config.train)
+        batch = devices.to_device(batch, self.device, self.config.train)
         return distributed.as_in_global_batch(draw, batch, self.cluster)
 
     def _report_step(self, epoch: int, totals: torch.Tensor, step_sums: torch.Tensor,
