@@ -25,6 +25,7 @@ from .page_guard import guarded
 
 UPLOADS_KEY = "uploaded_model_keys"  # this session's uploaded checkpoints, by model key
 UPLOAD_OUTCOME_KEY = "checkpoint_upload_outcome"  # the last upload's model key or its error
+UPLOAD_TOAST_KEY = "checkpoint_upload_toast"  # the outcome is new: toast it once
 UPLOADER_GENERATION_KEY = "checkpoint_uploader_generation"
 PICKER_KEY = "model_picker"
 
@@ -167,14 +168,23 @@ def render_checkpoint_upload() -> None:
         outcome = st.session_state.get(UPLOAD_OUTCOME_KEY)
         if not outcome:
             return
-        if not outcome.startswith("upload:"):
-            st.error(outcome)
-        # The picker's new value is in its state before it is drawn (below this expander).
-        elif outcome == st.session_state.get(PICKER_KEY, active_key()):
-            st.success(f"Checkpoint loaded and active: {_upload_label(outcome)}.")
-        else:
-            st.info(f"Loaded {_upload_label(outcome)}; pick it in the Model box above to use it "
-                    "again.")
+        show, text, icon = _outcome_message(outcome)
+        show(text)
+    # The uploader may be below the fold (at 1280x800 it is): a toast is seen wherever one looks.
+    if st.session_state.pop(UPLOAD_TOAST_KEY, False):
+        st.toast(text, icon=icon)
+
+
+def _outcome_message(outcome: str) -> tuple:
+    """(how to show it, the words, a toast icon) for the last upload's model key or error."""
+    if not outcome.startswith("upload:"):
+        return st.error, outcome, ":material/error:"
+    # The picker's new value is in its state before it is drawn (below this expander).
+    if outcome == st.session_state.get(PICKER_KEY, active_key()):
+        return (st.success, f"Checkpoint loaded and active: {_upload_label(outcome)}.",
+                ":material/check_circle:")
+    return (st.info, f"Loaded {_upload_label(outcome)}; pick it in the Model box above to use it "
+            "again.", ":material/info:")
 
 
 PAIR_NEEDED = ("Upload both files of a checkpoint: one .safetensors and its config.json; or "
@@ -210,6 +220,7 @@ def _on_upload() -> None:
     if not files:
         st.session_state[UPLOAD_OUTCOME_KEY] = None
         return
+    st.session_state[UPLOAD_TOAST_KEY] = True
     try:
         key = _save_files(files)
     except (CheckpointError, ModelImportError, OnnxFileError) as error:

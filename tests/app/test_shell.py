@@ -74,6 +74,19 @@ def test_the_upload_message_stays_true_after_switching_model(app_env, tmp_path):
     assert "pick it in the Model box" in at.sidebar.info[0].value
 
 
+def test_an_upload_outcome_is_also_a_toast_once(app_env, tmp_path):
+    """The uploader is below the fold at 1280x800: the toast is seen wherever one looks."""
+    make_tiny_checkpoint(tmp_path / "mine", "shapes", seed=3)
+    weights, config = checkpoint_files(tmp_path / "mine")
+    at = upload_checkpoint(_app().run(), [weights, config])
+    assert [t.value for t in at.toast] == [at.sidebar.success[0].value]
+    at.run()
+    assert not at.toast  # said once, not on every rerun
+    at = upload_checkpoint(at, [weights])
+    assert [t.value for t in at.toast] == [at.sidebar.error[0].value]
+    assert "Upload both files" in at.toast[0].value
+
+
 def test_a_pickle_or_half_a_checkpoint_is_refused_with_a_message(app_env, tmp_path):
     make_tiny_checkpoint(tmp_path / "mine", "shapes")
     weights, config = checkpoint_files(tmp_path / "mine")
