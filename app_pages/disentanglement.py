@@ -10,6 +10,7 @@ from ui.disentanglement_view import (
     model_report,
     sweep_members,
     sweep_table,
+    training_length,
     traversal_dims,
 )
 from ui.render import traversal_png
@@ -34,6 +35,8 @@ def show_active_model() -> None:
         return
     data = active_dataset(active)
     st.subheader(f"The active model: {active.entry.label}")
+    if trained := training_length(active):
+        st.caption(trained)
     if data is None:
         return
     name = active.checkpoint.data_config.name
@@ -74,7 +77,8 @@ def show_sweep() -> None:
         st.info("No sweep is shipped here (assets/shapes-sweep/beta-N); the README says how to "
                 "train and export one.")
         return
-    st.caption("The same architecture, data and seed, trained by the CLI with KL weight beta. "
+    st.caption("The same architecture, data, seed and epochs, trained by the CLI with KL weight "
+               "beta; each keeps the weights of its best epoch on validation. "
                "A larger beta pushes the posterior towards the prior: fewer active units and a "
                "worse -ELBO (nats/image), in exchange for dimensions that each hold less of "
                "the others' factors.")

@@ -107,6 +107,23 @@ def _member(folder: Path) -> SweepMember:
     return SweepMember(active.checkpoint.train_config.beta, active, report)
 
 
+def epochs(active: ActiveModel) -> tuple[int | None, int | None]:
+    """(the epochs it was set to train, the epoch its weights come from: the best on
+    validation), as its checkpoint records them; None where it does not (an imported model)."""
+    train = active.checkpoint.train_config
+    return (train.epochs if train else None), active.checkpoint.metadata.get("epoch")
+
+
+def training_length(active: ActiveModel) -> str | None:
+    """'Trained 30 epochs; the weights are epoch 27's, the best on validation.'"""
+    planned, kept = epochs(active)
+    if planned is None:
+        return None
+    if kept in (None, planned):
+        return f"Trained {planned} epochs."
+    return f"Trained {planned} epochs; the weights are epoch {kept}'s, the best on validation."
+
+
 def sweep_table(members: list[SweepMember]) -> dict[str, list]:
     """One row per beta: the scores and the test -ELBO (nats/image) side by side."""
     def test(member, key):
@@ -114,6 +131,8 @@ def sweep_table(members: list[SweepMember]) -> dict[str, list]:
 
     return {
         "beta": [m.beta for m in members],
+        "epochs": [epochs(m.active)[0] for m in members],
+        "weights of epoch": [epochs(m.active)[1] for m in members],
         "MIG": [round(m.report.mig, 3) for m in members],
         "DCI disentanglement": [round(m.report.dci_disentanglement, 3) for m in members],
         "DCI completeness": [round(m.report.dci_completeness, 3) for m in members],

@@ -9,7 +9,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import make_tiny_checkpoint, open_app_page
+from tests.conftest import PROJECT_DIR, make_tiny_checkpoint, open_app_page
 from vae_core.active_units import count_active
 from vae_core.checkpoint import load_checkpoint, save_checkpoint
 from vae_core.data import load_dataset
@@ -112,3 +112,13 @@ def test_the_active_model_is_named_without_nested_parentheses(monkeypatch, sweep
     headings = [h.value for h in at.subheader]
     assert "The active model: mnist32 (shipped)" in headings
     assert not any("((" in h or "))" in h for h in headings)
+
+
+def test_the_page_says_how_long_the_shipped_models_trained(monkeypatch, tmp_path):
+    """The shipped sweep: 20 epochs each; shapes: 30 (its weights are epoch 27's)."""
+    at = _page(monkeypatch, PROJECT_DIR / "assets", tmp_path, "asset:shapes")
+    assert ("Trained 30 epochs; the weights are epoch 27's, the best on validation."
+            in [c.value for c in at.caption])
+    sweep = at.dataframe[1].value
+    assert list(sweep["epochs"]) == [20, 20, 20, 20]
+    assert list(sweep["weights of epoch"]) == [20, 18, 18, 19]
