@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from safetensors import SafetensorError, safe_open
 
-from .config import ConfigError, ModelConfig, one_of, shown
+from .config import ConfigError, ModelConfig, one_of, require, shown
 from .models import build_model
 
 # A conv model on 3x256x256 images with 4096 channels would be gigabytes; the shipped models are
@@ -110,20 +110,27 @@ def checked_metadata(metadata: Any, latent_dim: int) -> dict[str, Any]:
 
     Unknown fields are dropped, so nothing unchecked reaches a page. Raises CheckpointError.
     """
+    try:
+        return _checked_metadata(metadata, latent_dim)
+    except ConfigError as error:  # a failed require(): it names the field, this the file
+        raise CheckpointError(f"config.json: {error}") from error
+
+
+def _checked_metadata(metadata: Any, latent_dim: int) -> dict[str, Any]:
     if metadata is None:
         return {}
-    _require(isinstance(metadata, dict), "metadata must be a JSON object")
+    require(isinstance(metadata, dict), "metadata must be a JSON object")
     kept = {k: _checked(k, v) for k, v in metadata.items() if k in (*_COUNTS, *_NUMBERS, *_TEXTS)}
     for section in _FIGURE_SETS:
         figures = metadata.get(section)
         if figures is not None:
-            _require(isinstance(figures, dict), f"metadata.{section} must be a JSON object")
+            require(isinstance(figures, dict), f"metadata.{section} must be a JSON object")
             kept[section] = {k: _checked(f"{section}.{k}", v) for k, v in figures.items()
                              if k in (*_COUNTS, *_NUMBERS, *_OPTIONAL_NUMBERS, *_TEXTS)}
     kl = metadata.get("kl_per_dimension")
     if kl is not None:
-        _require(isinstance(kl, list) and len(kl) == latent_dim and all(map(_finite, kl)),
-                 f"metadata.kl_per_dimension must be {latent_dim} finite numbers")
+        require(isinstance(kl, list) and len(kl) == latent_dim and all(map(_finite, kl)),
+                f"metadata.kl_per_dimension must be {latent_dim} finite numbers")
         kept["kl_per_dimension"] = [float(v) for v in kl]
     kept.update(_checked_disentanglement(metadata, latent_dim))
     return kept
@@ -136,9 +143,9 @@ def _checked_disentanglement(metadata: dict[str, Any], latent_dim: int) -> dict[
     kept: dict[str, Any] = {}
     variance = metadata.get("posterior_mean_variance")
     if variance is not None:
-        _require(isinstance(variance, list) and len(variance) == latent_dim
-                 and all(_finite(v) and v >= 0 for v in variance),
-                 f"metadata.posterior_mean_variance must be {latent_dim} numbers >= 0")
+        require(isinstance(variance, list) and len(variance) == latent_dim
+                and all(_finite(v) and v >= 0 for v in variance),
+                f"metadata.posterior_mean_variance must be {latent_dim} numbers >= 0")
         kept["posterior_mean_variance"] = [float(v) for v in variance]
     report = metadata.get("disentanglement")
     if report is not None:
@@ -152,20 +159,15 @@ def _checked_disentanglement(metadata: dict[str, Any], latent_dim: int) -> dict[
 def _checked(key: str, value: Any) -> Any:
     field = key.rsplit(".", 1)[-1]
     if field in _COUNTS:
-        _require(isinstance(value, int) and not isinstance(value, bool) and value >= 0,
-                 f"metadata.{key} must be a whole number >= 0, got {shown(value)}")
+        require(isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+                f"metadata.{key} must be a whole number >= 0, got {shown(value)}")
     elif field in _TEXTS:
-        _require(isinstance(value, str) and len(value) <= 64,
-                 f"metadata.{key} must be a short string, got {shown(value)}")
+        require(isinstance(value, str) and len(value) <= 64,
+                f"metadata.{key} must be a short string, got {shown(value)}")
     elif value is not None or field not in _OPTIONAL_NUMBERS:
-        _require(_finite(value), f"metadata.{key} must be a finite number, got {shown(value)}")
+        require(_finite(value), f"metadata.{key} must be a finite number, got {shown(value)}")
     return value
 
 
 def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise CheckpointError(f"config.json: {message}")

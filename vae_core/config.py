@@ -48,7 +48,9 @@ class ConfigError(ValueError):
         self.fields = fields
 
 
-def _require(condition: bool, message: str, field: str | None = None) -> None:
+def require(condition: bool, message: str, field: str | None = None) -> None:
+    """The one check every validator of a person's input uses: ConfigError(message) unless
+    condition holds. Validators of other files say which file and section at their boundary."""
     if not condition:
         raise ConfigError(message, (field,) if field else ())
 
@@ -87,20 +89,20 @@ class DataConfig:
     loader_workers: int = 2  # DataLoader worker processes when streaming
 
     def __post_init__(self) -> None:
-        _require(self.name in DATASETS,
-                 f"dataset must be one of {one_of(DATASETS)}, got {shown(self.name)}")
+        require(self.name in DATASETS,
+                f"dataset must be one of {one_of(DATASETS)}, got {shown(self.name)}")
         needs_path = self.name in ("images", "mnist_idx", "fashion_idx")
-        _require(not needs_path or bool(self.path), f"dataset {self.name} needs a path")
-        _require(4 <= self.image_size <= 256, "image_size must be between 4 and 256", "image_size")
-        _require(0.0 < self.test_fraction < 1.0, "test_fraction must be in (0, 1)")
-        _require(0.0 <= self.val_fraction < 1.0, "val_fraction must be in [0, 1)")
-        _require(self.n_samples is None or self.n_samples >= 10, "n_samples must be >= 10")
-        _require(self.name != "shapes" or (self.n_samples or 0) <= MAX_SHAPES,
-                 f"'shapes' n_samples must be at most {MAX_SHAPES}")
-        _require(0 <= self.split_seed <= MAX_SEED, f"split_seed must be in 0..{MAX_SEED}")
-        _require(not self.stream or self.name == "images",
-                 "stream is for 'images' (a folder or zip); the other sets fit in memory")
-        _require(0 <= self.loader_workers <= 64, "loader_workers must be between 0 and 64")
+        require(not needs_path or bool(self.path), f"dataset {self.name} needs a path")
+        require(4 <= self.image_size <= 256, "image_size must be between 4 and 256", "image_size")
+        require(0.0 < self.test_fraction < 1.0, "test_fraction must be in (0, 1)")
+        require(0.0 <= self.val_fraction < 1.0, "val_fraction must be in [0, 1)")
+        require(self.n_samples is None or self.n_samples >= 10, "n_samples must be >= 10")
+        require(self.name != "shapes" or (self.n_samples or 0) <= MAX_SHAPES,
+                f"'shapes' n_samples must be at most {MAX_SHAPES}")
+        require(0 <= self.split_seed <= MAX_SEED, f"split_seed must be in 0..{MAX_SEED}")
+        require(not self.stream or self.name == "images",
+                "stream is for 'images' (a folder or zip); the other sets fit in memory")
+        require(0 <= self.loader_workers <= 64, "loader_workers must be between 0 and 64")
         _check_finite(self)
 
 
@@ -127,36 +129,36 @@ class ModelConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "image_shape", tuple(int(v) for v in self.image_shape))
         object.__setattr__(self, "hidden", tuple(int(v) for v in self.hidden))
-        _require(len(self.image_shape) == 3, "image_shape must be (channels, height, width)")
+        require(len(self.image_shape) == 3, "image_shape must be (channels, height, width)")
         channels, height, width = self.image_shape
-        _require(channels in (1, 3), "image_shape must have 1 (gray) or 3 (RGB) channels")
-        _require(min(height, width) >= 1 and max(height, width) <= MAX_IMAGE_SIDE,
-                 f"image height and width must be between 1 and {MAX_IMAGE_SIDE}")
-        _require(self.arch in ARCHITECTURES, f"arch must be one of {one_of(ARCHITECTURES)}")
-        _require(self.kind in MODEL_KINDS,
-                 f"kind must be one of {one_of(MODEL_KINDS)}, got {shown(self.kind)}")
-        _require(self.likelihood in LIKELIHOODS, f"likelihood must be one of {one_of(LIKELIHOODS)}")
-        _require(self.gaussian_mean in GAUSSIAN_MEANS,
-                 f"gaussian_mean must be one of {one_of(GAUSSIAN_MEANS)}")
-        _require(1 <= self.latent_dim <= MAX_LATENT,
-                 f"latent_dim must be between 1 and {MAX_LATENT}", "latent_dim")
-        _require(1 <= len(self.hidden) <= MAX_LAYERS and min(self.hidden) > 0
-                 and max(self.hidden) <= MAX_WIDTH,
-                 f"hidden needs 1 to {MAX_LAYERS} widths, each between 1 and {MAX_WIDTH}",
-                 "hidden")
-        _require(1 <= self.dense <= MAX_DENSE, f"dense must be between 1 and {MAX_DENSE}",
-                 "dense")
+        require(channels in (1, 3), "image_shape must have 1 (gray) or 3 (RGB) channels")
+        require(min(height, width) >= 1 and max(height, width) <= MAX_IMAGE_SIDE,
+                f"image height and width must be between 1 and {MAX_IMAGE_SIDE}")
+        require(self.arch in ARCHITECTURES, f"arch must be one of {one_of(ARCHITECTURES)}")
+        require(self.kind in MODEL_KINDS,
+                f"kind must be one of {one_of(MODEL_KINDS)}, got {shown(self.kind)}")
+        require(self.likelihood in LIKELIHOODS, f"likelihood must be one of {one_of(LIKELIHOODS)}")
+        require(self.gaussian_mean in GAUSSIAN_MEANS,
+                f"gaussian_mean must be one of {one_of(GAUSSIAN_MEANS)}")
+        require(1 <= self.latent_dim <= MAX_LATENT,
+                f"latent_dim must be between 1 and {MAX_LATENT}", "latent_dim")
+        require(1 <= len(self.hidden) <= MAX_LAYERS and min(self.hidden) > 0
+                and max(self.hidden) <= MAX_WIDTH,
+                f"hidden needs 1 to {MAX_LAYERS} widths, each between 1 and {MAX_WIDTH}",
+                "hidden")
+        require(1 <= self.dense <= MAX_DENSE, f"dense must be between 1 and {MAX_DENSE}",
+                "dense")
         _check_finite(self)
-        _require(self.fixed_std > 0, "fixed_std must be positive")
-        _require(0 < self.min_std < self.max_std, "need 0 < min_std < max_std")
+        require(self.fixed_std > 0, "fixed_std must be positive")
+        require(0 < self.min_std < self.max_std, "need 0 < min_std < max_std")
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
     """'32, 64' -> (32, 64): hidden widths or channels as a person types them."""
     parts = [p.strip() for p in str(text).split(",")]
-    _require(all(p.isdecimal() and int(p) > 0 for p in parts),
-             "hidden sizes must be comma-separated positive integers like 32,64; got "
-             f"{shown(text)}", "hidden")
+    require(all(p.isdecimal() and int(p) > 0 for p in parts),
+            "hidden sizes must be comma-separated positive integers like 32,64; got "
+            f"{shown(text)}", "hidden")
     return tuple(int(p) for p in parts)
 
 
@@ -186,28 +188,28 @@ class TrainConfig:
     tensorboard: bool = False  # also write TensorBoard event files into the run directory
 
     def __post_init__(self) -> None:
-        _require(1 <= self.epochs <= 100_000, "epochs must be between 1 and 100000", "epochs")
-        _require(1 <= self.batch_size <= 65_536, "batch_size must be between 1 and 65536",
-                 "batch_size")
-        _require(self.lr > 0, "lr must be positive", "lr")
-        _require(self.beta >= 0, "beta must be >= 0", "beta")
-        _require(self.warmup_epochs >= 0, "warmup_epochs must be >= 0", "warmup_epochs")
-        _require(self.warmup_epochs <= self.epochs,
-                 f"the KL warm-up ({self.warmup_epochs} epochs) is longer than the run "
-                 f"({self.epochs} epochs): the KL would never reach its full weight",
-                 "warmup_epochs")
-        _require(self.free_bits >= 0, "free_bits must be >= 0", "free_bits")
-        _require(self.device in DEVICES, f"device must be one of {one_of(DEVICES)}")
-        _require(self.num_threads is None or 1 <= self.num_threads <= 1024,
-                 "num_threads must be between 1 and 1024")
-        _require(1 <= self.iw_samples <= 100_000, "iw_samples must be between 1 and 100000")
-        _require(0 <= self.patience <= 100_000, "patience must be between 0 and 100000",
-                 "patience")
-        _require(0 <= self.augment_shift <= 8, "augment_shift must be between 0 and 8 pixels",
-                 "augment_shift")
-        _require(self.log_every >= 1, "log_every must be >= 1")
-        _require(0 <= self.seed <= MAX_SEED, f"seed must be in 0..{MAX_SEED}")
-        _require(self.precision in PRECISIONS, f"precision must be one of {one_of(PRECISIONS)}")
+        require(1 <= self.epochs <= 100_000, "epochs must be between 1 and 100000", "epochs")
+        require(1 <= self.batch_size <= 65_536, "batch_size must be between 1 and 65536",
+                "batch_size")
+        require(self.lr > 0, "lr must be positive", "lr")
+        require(self.beta >= 0, "beta must be >= 0", "beta")
+        require(self.warmup_epochs >= 0, "warmup_epochs must be >= 0", "warmup_epochs")
+        require(self.warmup_epochs <= self.epochs,
+                f"the KL warm-up ({self.warmup_epochs} epochs) is longer than the run "
+                f"({self.epochs} epochs): the KL would never reach its full weight",
+                "warmup_epochs")
+        require(self.free_bits >= 0, "free_bits must be >= 0", "free_bits")
+        require(self.device in DEVICES, f"device must be one of {one_of(DEVICES)}")
+        require(self.num_threads is None or 1 <= self.num_threads <= 1024,
+                "num_threads must be between 1 and 1024")
+        require(1 <= self.iw_samples <= 100_000, "iw_samples must be between 1 and 100000")
+        require(0 <= self.patience <= 100_000, "patience must be between 0 and 100000",
+                "patience")
+        require(0 <= self.augment_shift <= 8, "augment_shift must be between 0 and 8 pixels",
+                "augment_shift")
+        require(self.log_every >= 1, "log_every must be >= 1")
+        require(0 <= self.seed <= MAX_SEED, f"seed must be in 0..{MAX_SEED}")
+        require(self.precision in PRECISIONS, f"precision must be one of {one_of(PRECISIONS)}")
         _check_finite(self)
 
 
@@ -215,8 +217,8 @@ def _check_finite(config: Any) -> None:
     """NaN passes every comparison test as False and inf passes `>= 0`: refuse both."""
     for item in dataclasses.fields(config):
         value = getattr(config, item.name)
-        _require(not isinstance(value, float) or math.isfinite(value),
-                 f"{item.name} must be a finite number, got {shown(value)}", item.name)
+        require(not isinstance(value, float) or math.isfinite(value),
+                f"{item.name} must be a finite number, got {shown(value)}", item.name)
 
 
 C = TypeVar("C", DataConfig, ModelConfig, TrainConfig)
@@ -236,11 +238,11 @@ def from_dict(cls: type[C], values: dict[str, Any]) -> C:
         raise ConfigError(f"{section} must be a JSON object")
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - known)
-    _require(not unknown, f"unknown keys in {section}: {one_of(map(shown, unknown))}")
+    require(not unknown, f"unknown keys in {section}: {one_of(map(shown, unknown))}")
     hints = typing.get_type_hints(cls)
     for name, value in values.items():
-        _require(_matches(value, hints[name]),
-                 f"{section}.{name} must be {_describe(hints[name])}, got {shown(value)}")
+        require(_matches(value, hints[name]),
+                f"{section}.{name} must be {_describe(hints[name])}, got {shown(value)}")
     return cls(**values)
 
 
@@ -295,18 +297,18 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
-        _require(self.train.patience == 0 or self.data.val_fraction > 0,
-                 "early stopping (patience) needs a validation split: set val_fraction > 0")
+        require(self.train.patience == 0 or self.data.val_fraction > 0,
+                "early stopping (patience) needs a validation split: set val_fraction > 0")
 
     def to_dict(self) -> dict[str, Any]:
         return {name: to_dict(getattr(self, name)) for name in ("data", "model", "train")}
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> RunConfig:
-        _require(isinstance(values, dict), "run config must be a JSON object")
+        require(isinstance(values, dict), "run config must be a JSON object")
         # "distributed" is a record the trainer adds (processes, global batch), not a setting.
         unknown = sorted(set(values) - {"data", "model", "train", "distributed"})
-        _require(not unknown, f"unknown run config keys: {one_of(map(shown, unknown))}")
+        require(not unknown, f"unknown run config keys: {one_of(map(shown, unknown))}")
         return cls(
             data=from_dict(DataConfig, values.get("data", {})),
             model=model_config_from_dict(values.get("model", {})),

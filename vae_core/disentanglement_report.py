@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .active_units import active_units, posterior_mean_variance
+from .config import ConfigError, require
 from .data import ImageDataset
 from .latent import encode_images
 from .models import VAE
@@ -97,26 +98,33 @@ def disentanglement_report(model: VAE, data: ImageDataset, seed: int = 0) -> Dis
 
 def report_from_dict(values: Any, latent_dim: int) -> DisentanglementReport:
     """Rebuild a stored report, checking every field (it comes from a file). ValueError."""
+    try:
+        return _report_from_dict(values, latent_dim)
+    except ConfigError as error:  # a failed require(): it names the field, this the section
+        raise ValueError(f"metadata.disentanglement: {error}") from error
+
+
+def _report_from_dict(values: Any, latent_dim: int) -> DisentanglementReport:
     if not isinstance(values, dict) or set(values) != set(DisentanglementReport.__annotations__):
         raise ValueError("metadata.disentanglement must hold exactly the report's fields")
     names = values["factor_names"]
     k = len(names) if isinstance(names, list) else -1
-    _require(2 <= k <= 16 and all(isinstance(n, str) and 0 < len(n) <= 32 for n in names),
-             "factor_names must be 2 to 16 short names")
+    require(2 <= k <= 16 and all(isinstance(n, str) and 0 < len(n) <= 32 for n in names),
+            "factor_names must be 2 to 16 short names")
     for key, shape in (("mig_per_factor", (k,)), ("mutual_information", (k, latent_dim)),
                        ("factor_entropy", (k,)), ("informativeness_per_factor", (k,)),
                        ("posterior_mean_variance", (latent_dim,))):
-        _require(_is_array(values[key], shape), f"{key} must be {shape} finite numbers")
+        require(_is_array(values[key], shape), f"{key} must be {shape} finite numbers")
     for key in ("mig", "dci_disentanglement", "dci_completeness", "dci_informativeness"):
-        _require(_is_number(values[key]), f"{key} must be a finite number")
+        require(_is_number(values[key]), f"{key} must be a finite number")
     for key, limit in (("n_images", 10**7), ("active_units", latent_dim)):
         value = values[key]
-        _require(isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= limit,
-                 f"{key} must be a whole number from 0 to {limit}")
+        require(isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= limit,
+                f"{key} must be a whole number from 0 to {limit}")
     probes = values["probe_accuracy"]
-    _require(isinstance(probes, dict) and all(n in names and _is_number(v)
-                                              for n, v in probes.items()),
-             "probe_accuracy must map factor names to numbers")
+    require(isinstance(probes, dict) and all(n in names and _is_number(v)
+                                             for n, v in probes.items()),
+            "probe_accuracy must map factor names to numbers")
     return DisentanglementReport(**values)
 
 
@@ -129,11 +137,6 @@ def _is_array(value: Any, shape: tuple[int, ...]) -> bool:
         return _is_number(value)
     return (isinstance(value, list) and len(value) == shape[0]
             and all(_is_array(v, shape[1:]) for v in value))
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise ValueError(f"metadata.disentanglement: {message}")
 
 
 def report_text(report: DisentanglementReport) -> str:
