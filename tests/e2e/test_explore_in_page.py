@@ -199,6 +199,25 @@ def test_the_2d_pad_moves_the_two_most_used_dimensions(served_models, page):
     assert sorted(z)[:-2] == [0.0] * (len(z) - 2)  # and nothing else moved
 
 
+def test_the_2d_pad_moves_with_the_arrow_keys(served_models, page):
+    _open(page, served_models[0], "mnist32")
+    pad = page.get_by_label(re.compile("^2-D pad: drag, or press the arrow keys"))
+    pad.focus()  # a canvas takes the focus only with a tabindex
+    assert pad.evaluate("el => el.getRootNode().activeElement === el")
+    for key in ("ArrowRight",) * 4 + ("ArrowUp",) * 3 + ("ArrowDown",):
+        page.keyboard.press(key)
+    values = page.locator(f"{EXPLORER} output")
+    expect(values.nth(0)).to_have_text("1.00")  # 4 steps of 0.25 right
+    expect(values.nth(1)).to_have_text("0.50")  # 3 up, 1 down
+
+    def drawn() -> dict | None:
+        frame = hook(page, "lastFrame()")
+        return frame if sorted(frame["z"])[-2:] == [0.5, 1.0] else None
+
+    z = _wait_until(drawn)["z"]  # the page drew that z
+    assert sorted(z)[:-2] == [0.0] * (len(z) - 2)
+
+
 def test_collapsed_dimensions_wait_behind_a_toggle(served_models, page):
     app, assets = served_models
     latent_dim = load_checkpoint(assets / "shapes").model_config.latent_dim

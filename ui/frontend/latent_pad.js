@@ -2,6 +2,8 @@
 // the test set's posterior means in those two dimensions. The axes span the sliders' range.
 
 const PAD_PX = 200;
+const KEY_STEPS_PER_SIDE = 12; // an arrow key moves the point by limit / 12 (0.25 of a 3 range)
+const KEY_MOVES = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
 
 function option(label, value) {
   const element = document.createElement("option");
@@ -18,7 +20,8 @@ function dimensionPicker(labels, order, chosen, ariaLabel) {
   return select;
 }
 
-// onMove(dimX, valueX, dimY, valueY) is called while the point is dragged.
+// onMove(dimX, valueX, dimY, valueY, final) is called while the point is dragged (final on
+// release) and on each arrow key (final).
 export function createPad({ labels, order, limit, scatter, latentDim, onMove }) {
   const box = document.createElement("div");
   box.className = "pad";
@@ -26,7 +29,9 @@ export function createPad({ labels, order, limit, scatter, latentDim, onMove }) 
   const pickY = dimensionPicker(labels, order, order[1], "pad vertical dimension");
   const canvas = document.createElement("canvas");
   Object.assign(canvas, { width: PAD_PX, height: PAD_PX });
-  canvas.setAttribute("aria-label", "2-D pad: drag to move both dimensions");
+  canvas.tabIndex = 0; // reachable with Tab; the arrow keys move the point
+  canvas.setAttribute("aria-label",
+    "2-D pad: drag, or press the arrow keys, to move both dimensions");
   const pickers = document.createElement("div");
   pickers.className = "pad-pickers";
   pickers.append("x:", pickX, "y:", pickY);
@@ -34,7 +39,8 @@ export function createPad({ labels, order, limit, scatter, latentDim, onMove }) 
   let z = new Array(latentDim).fill(0);
 
   const toPx = (v) => ((v + limit) / (2 * limit)) * PAD_PX;
-  const fromPx = (px) => Math.max(-limit, Math.min(limit, (px / PAD_PX) * 2 * limit - limit));
+  const clamp = (v) => Math.max(-limit, Math.min(limit, v));
+  const fromPx = (px) => clamp((px / PAD_PX) * 2 * limit - limit);
   const dims = () => [Number(pickX.value), Number(pickY.value)];
 
   // The background (axes, scatter) is drawn once per pair of dimensions; a frame adds the point.
@@ -81,6 +87,19 @@ export function createPad({ labels, order, limit, scatter, latentDim, onMove }) 
     const [dx, dy] = dims();
     onMove(dx, fromPx(x), dy, fromPx(PAD_PX - y), event.type === "pointerup");
   };
+  const step = (event) => {
+    const move = KEY_MOVES[event.key];
+    if (!move) return;
+    event.preventDefault(); // the arrow keys move the point, not the page
+    const [dx, dy] = dims();
+    const keyStep = limit / KEY_STEPS_PER_SIDE;
+    z = [...z]; // a repeated key moves on from here before the next update arrives
+    z[dx] = clamp(z[dx] + move[0] * keyStep);
+    z[dy] = clamp(z[dy] + move[1] * keyStep);
+    draw();
+    onMove(dx, z[dx], dy, z[dy], true);
+  };
+  canvas.addEventListener("keydown", step);
   canvas.addEventListener("pointerdown", drag);
   canvas.addEventListener("pointermove", drag);
   canvas.addEventListener("pointerup", drag);
