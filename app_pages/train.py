@@ -106,9 +106,21 @@ def _upload_fields(dataset: str) -> dict:
         "upload": st.file_uploader("Zip of images (PNG/JPEG; one sub-folder per class optional)",
                                    type=["zip"], key="train_upload"),
         "image_size": st.number_input(LABELS["image_size"], value=28, key="train_image_size"),
-        "grayscale": st.radio("Colour", ["grayscale", "RGB"], horizontal=True,
-                              key="train_colour") == "grayscale",
     }
+
+
+def _colour_field(dataset: str) -> dict:
+    """Outside the form, so the likelihood hint follows the choice as it is made."""
+    if dataset != UPLOAD:
+        return {}
+    grayscale = st.radio("Colour", ["grayscale", "RGB"], horizontal=True,
+                         key="train_colour") == "grayscale"
+    likelihood = st.session_state.get("train_likelihood", DEFAULT.model.likelihood)
+    if not grayscale and likelihood == "bernoulli":
+        st.info("Colour images: choose a Gaussian likelihood below. Bernoulli binarizes each "
+                "pixel of each channel, which throws the colours away.",
+                icon=":material/palette:")
+    return {"grayscale": grayscale}
 
 
 def _model_fields() -> dict:
@@ -190,6 +202,7 @@ def render_new_run_form() -> None:
         return
     dataset = st.selectbox("Dataset", list(DATASETS), format_func=DATASETS.get,
                            key="train_dataset")
+    colour = _colour_field(dataset)
     refusal = st.container()  # above the form, where the button is
     with st.form("train_form"):
         # The action first, so it is on screen at 1280x800; the settings below it default to
@@ -199,7 +212,7 @@ def render_new_run_form() -> None:
                                       help="Letters, digits, '-' and '_'.")
         submitted = button_column.form_submit_button("Start training", type="primary",
                                                      width="stretch")
-        fields = {**_upload_fields(dataset), **_model_fields(), **_train_fields()}
+        fields = {**colour, **_upload_fields(dataset), **_model_fields(), **_train_fields()}
     if not submitted:
         return
     try:

@@ -69,6 +69,22 @@ def test_a_bad_zip_upload_shows_the_reason_and_starts_nothing(runs):
     assert [p.name for p in runs.iterdir() if not p.name.startswith(".")] == []
 
 
+def _colour_hints(at) -> list[str]:
+    return [i.value for i in at.info if i.value.startswith("Colour images")]
+
+
+def test_colour_images_with_bernoulli_get_a_hint_that_gaussian_fits(runs):
+    at = train_page()
+    at.selectbox(key="train_dataset").set_value("upload").run()
+    assert not _colour_hints(at)  # grayscale: binarizing loses only grey levels
+    at.radio(key="train_colour").set_value("RGB").run()
+    (hint,) = _colour_hints(at)
+    assert "Gaussian" in hint and "throws the colours away" in hint
+    train_widget(at, "train_likelihood").set_value("gaussian")
+    at.form_submit_button[0].click().run()  # the form's values arrive with a submit
+    assert not at.exception and not _colour_hints(at)
+
+
 def test_a_started_run_appears_in_the_list_finishes_and_can_be_used_then_deleted(runs):
     at = submit_train_form(train_page(), train_name="tiny", train_patience=1)
     assert not at.exception and not at.error
