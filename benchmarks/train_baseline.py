@@ -72,7 +72,7 @@ def _reference_loop(threads: int) -> tuple[list[tuple[float, dict]], int]:
 def _our_run(config_source: str | dict, threads: int) -> tuple[Callable, list, int, dict]:
     """Train a config with vae_core's trainer, keeping every epoch's checkpoint."""
     import vae_core.checkpoint
-    from vae_core.checkpoint import best_checkpoint_dir, load_checkpoint
+    from vae_core.checkpoint import CHECKPOINTS_DIR, best_checkpoint_dir, load_checkpoint
     from vae_core.config import RunConfig
     from vae_core.runs import read_metrics
     from vae_core.training import train
@@ -87,7 +87,7 @@ def _our_run(config_source: str | dict, threads: int) -> tuple[Callable, list, i
     best = load_checkpoint(best_checkpoint_dir(run_dir) or run_dir)
 
     def weights_at(epoch: int):
-        return load_checkpoint(run_dir / "checkpoints" / f"epoch-{epoch:04d}").model
+        return load_checkpoint(run_dir / CHECKPOINTS_DIR / f"epoch-{epoch:04d}").model
 
     history = [(r["train_seconds"], r["epoch"]) for r in epochs]
     return weights_at, history, best.metadata["n_train"], {"model": best.model,

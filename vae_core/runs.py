@@ -104,7 +104,7 @@ def _positive_env(name: str, default: int) -> int:
     if not text:
         return default
     if not text.isdigit() or int(text) < 1:
-        raise RunError(f"{name} must be a positive integer, got {text!r}")
+        raise RunError(f"{name} must be a positive integer, got {json.dumps(text)}")
     return int(text)
 
 
@@ -135,7 +135,7 @@ def write_run_config(run_dir: Path, record: dict[str, Any]) -> None:
 def write_status(run_dir: Path, state: RunState, **fields: Any) -> dict[str, Any]:
     """Replace the run's status with `state` plus fields, stamped with the time."""
     if state not in set(RunState) - {RunState.CRASHED}:
-        raise ValueError(f"unknown run state {state!r}")
+        raise ValueError(f"unknown run state {json.dumps(str(state))}")
     status = {"state": state, "updated": time.time(), **fields}
     # A heartbeat written every few steps: no fsync (it cost the loop ~5% of its speed);
     # readers still never see a torn file.
@@ -254,7 +254,7 @@ def start_run(
     """
     if name is not None and not _NAME.fullmatch(name):
         raise RunError("A run name may use only letters, digits, '-' and '_' (up to 64), "
-                       f"got {name!r}.")
+                       f"got {json.dumps(name)}.")
     select_device(config.train.device)  # an unavailable device fails here, not in the child
     check_run(config)  # so does a model over the size limit
     threads = threads or config.train.num_threads or default_threads()
@@ -278,7 +278,7 @@ def _new_run_dir(runs_root: Path, name: str | None, dataset: str) -> Path:
         try:
             (runs_root / name).mkdir()
         except FileExistsError:
-            raise RunError(f"A run named {name!r} already exists; pick another name.") from None
+            raise RunError(f"A run named {name} already exists; pick another name.") from None
         return runs_root / name
     for _ in range(20):
         auto = f"{time.strftime('%Y%m%d-%H%M%S')}-{dataset}-{secrets.token_hex(3)}"
@@ -364,7 +364,7 @@ def _true_state(run_dir: Path, status: dict) -> tuple[RunState, str]:
     """(state, message): the status as written, unless its process is gone."""
     written, message = status.get("state", RunState.STARTING), status.get("message", "")
     if written not in tuple(RunState):  # a hand-edited file may hold anything
-        return RunState.FAILED, f"status.json names no known state: {str(written)[:40]!r}"
+        return RunState.FAILED, f"status.json names no known state: {json.dumps(str(written)[:40])}"
     state = RunState(written)
     if not state.live or _process_alive(run_dir):
         return state, message

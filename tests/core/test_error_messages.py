@@ -20,8 +20,6 @@ INPUT_ERRORS = {"ImageInputError", "ImageTooLargeError", "DatasetError", "Config
                 "CheckpointError", "ModelImportError", "OnnxFileError", "UnsupportedLayerError",
                 "RunError", "RunLimitReached"}
 SOURCES = sorted([*PROJECT_DIR.glob("vae_core/**/*.py"), *PROJECT_DIR.glob("ui/**/*.py")])
-# Being consolidated by another change; its reprs (a run name shown as 'x') go with it.
-PENDING = {"vae_core/runs.py"}
 _SERVER_PATH = re.compile(r"(?:^|[\s'\"(=])/(?:[\w.-]+/)+|site-packages|\.venv\b")
 
 
@@ -87,10 +85,7 @@ def test_the_raise_sites_are_found():
     assert counts["vae_core/data/image_source.py"] >= 8
 
 
-@pytest.mark.parametrize("path", [
-    pytest.param(path, marks=pytest.mark.xfail(strict=True, reason="vae_core/runs.py is being "
-                                               "consolidated elsewhere"))
-    if _relative(path) in PENDING else path for path in SOURCES], ids=_relative)
+@pytest.mark.parametrize("path", SOURCES, ids=_relative)
 def test_messages_for_bad_input_show_no_server_path_repr_or_class(path):
     found = {f"{_relative(path)}:{site.line}": problems(site) for site in raise_sites(path)}
     assert not {where: what for where, what in found.items() if what}
