@@ -7,6 +7,7 @@ polls those directories, so a refresh, another tab or a restarted app sees the s
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import streamlit as st
@@ -16,6 +17,7 @@ from ui.deployment import ALLOW_VARIABLE, TRAINING, allowed
 from ui.model_registry import runs_dir
 from ui.page_guard import guarded
 from ui.sidebar import checkpoint_in_use, choose_model
+from ui.train_estimate import estimate_text
 from ui.train_figures import checkpoint_previews, latest_checkpoint, loss_curves
 from vae_core import devices
 from vae_core.checkpoint import CheckpointError
@@ -29,6 +31,7 @@ from vae_core.config import (
     parse_hidden,
 )
 from vae_core.data import DatasetError
+from vae_core.data.loading import planned_image_shape
 from vae_core.devices import available_devices
 from vae_core.model_kinds import NOT_FOR_AE
 from vae_core.recipes import TRAIN_PAGE_DEFAULT as DEFAULT
@@ -87,16 +90,35 @@ def _data_config(dataset: str, fields: dict) -> DataConfig:
                       grayscale=fields["grayscale"])
 
 
+def _model_config(fields: dict) -> ModelConfig:
+    return ModelConfig(arch=fields["arch"], hidden=parse_hidden(fields["hidden"]),
+                       dense=fields["dense"], latent_dim=fields["latent_dim"],
+                       likelihood=fields["likelihood"], kind=fields["kind"])
+
+
+def _train_config(fields: dict) -> TrainConfig:
+    return TrainConfig(epochs=fields["epochs"], batch_size=fields["batch_size"],
+                       lr=fields["lr"], beta=fields["beta"],
+                       warmup_epochs=fields["warmup_epochs"], free_bits=fields["free_bits"],
+                       patience=fields["patience"], augment_shift=fields["augment_shift"],
+                       device=fields["device"])
+
+
 def _run_config(dataset: str, fields: dict) -> RunConfig:
-    model = ModelConfig(arch=fields["arch"], hidden=parse_hidden(fields["hidden"]),
-                        dense=fields["dense"], latent_dim=fields["latent_dim"],
-                        likelihood=fields["likelihood"], kind=fields["kind"])
-    train = TrainConfig(epochs=fields["epochs"], batch_size=fields["batch_size"],
-                        lr=fields["lr"], beta=fields["beta"],
-                        warmup_epochs=fields["warmup_epochs"], free_bits=fields["free_bits"],
-                        patience=fields["patience"], augment_shift=fields["augment_shift"],
-                        device=fields["device"])
-    return RunConfig(data=_data_config(dataset, fields), model=model, train=train)
+    return RunConfig(data=_data_config(dataset, fields), model=_model_config(fields),
+                     train=_train_config(fields))
+
+
+def _estimate(dataset: str, fields: dict) -> str:
+    """The time the form's recipe would take (an upload's zip is not read for it)."""
+    data = None if dataset == UPLOAD else DataConfig(name=dataset)
+    try:
+        shape = planned_image_shape(data) if data else (
+            1 if fields["grayscale"] else 3, fields["image_size"], fields["image_size"])
+        model = dataclasses.replace(_model_config(fields), image_shape=shape)
+        return estimate_text(model, _train_config(fields), data)
+    except ConfigError as error:
+        return f"No estimate: {_named(error)}"
 
 
 def _upload_fields(dataset: str) -> dict:
@@ -212,7 +234,10 @@ def render_new_run_form() -> None:
                                       help="Letters, digits, '-' and '_'.")
         submitted = button_column.form_submit_button("Start training", type="primary",
                                                      width="stretch")
+        estimate = st.container()  # filled once the fields below are read
+        st.form_submit_button("Estimate the time for these settings", type="tertiary")
         fields = {**colour, **_upload_fields(dataset), **_model_fields(), **_train_fields()}
+    estimate.caption(_estimate(dataset, fields))
     if not submitted:
         return
     try:

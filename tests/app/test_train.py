@@ -7,6 +7,7 @@ re-runs the page (which renders the fragment too). Its live refresh is a browser
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -83,6 +84,28 @@ def test_colour_images_with_bernoulli_get_a_hint_that_gaussian_fits(runs):
     train_widget(at, "train_likelihood").set_value("gaussian")
     at.form_submit_button[0].click().run()  # the form's values arrive with a submit
     assert not at.exception and not _colour_hints(at)
+
+
+def _estimate(at) -> str:
+    (caption,) = [c.value for c in at.caption if c.value.startswith(("Estimate", "No estimate"))]
+    return caption
+
+
+def test_the_form_estimates_the_time_before_anything_starts(runs):
+    at = train_page()
+    default = _estimate(at)  # the recipe: mnist5k's 3,600 training images in batches of 64
+    assert re.match(r"Estimate: about \d+ (s|min) for 30 epochs of 57 steps, at [\d,]+ ms a "
+                    r"step of batch 64, as timed for this model on this server's CPU", default)
+    assert "early stopping may end it sooner" in default
+    train_widget(at, "train_epochs").set_value(60)
+    at.form_submit_button[1].click().run()  # "Estimate the time for these settings"
+    assert not at.exception and "for 60 epochs of 57 steps" in _estimate(at)
+    at.selectbox(key="train_dataset").set_value("upload").run()
+    assert "an epoch for every 1,000 images in the zip" in _estimate(at)
+    train_widget(at, "train_latent").set_value(100_000)
+    at.form_submit_button[1].click().run()
+    assert _estimate(at).startswith("No estimate: Latent size: ")
+    assert [p.name for p in runs.iterdir() if not p.name.startswith(".")] == []
 
 
 def test_a_started_run_appears_in_the_list_finishes_and_can_be_used_then_deleted(runs):
