@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from .component_envelope import pack_envelope
+from vae_core.decoder_export import pack_envelope
 
 DECODER = "decoder"  # state: {"version": v, "ok": bool, "error": str | None, "load_ms", "bytes"}
 

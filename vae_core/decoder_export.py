@@ -2,8 +2,9 @@
 
 The list is the decoder's own `ops()` (the one its forward() runs), so torch and the page cannot
 drift apart: an op this module does not know raises UnsupportedLayerError naming it. `pack` gives
-one binary blob (a JSON header, then the weights as little-endian float16 or float32 arrays);
-ui/frontend/decoder.js reads it. Formats are versioned by FORMAT.
+one envelope (`pack_envelope`, the page's one binary layout: a JSON header, then a blob per
+weight array, little-endian float16 or float32); ui/frontend/decoder.js reads it. Formats are
+versioned by FORMAT.
 
 The layers form a graph of values: value 0 is z, value k is layer k-1's output, and the last value
 is the head's raw input. A layer reads the previous value unless it names others in `inputs`
@@ -29,7 +30,7 @@ from torch import nn
 from .models import VAE
 from .models.ops import Reshape, SizedConvTranspose2d
 
-FORMAT = "latent-lab-decoder/2"
+FORMAT = "latent-lab-decoder/3"
 _ALIGN = 8  # every array starts at a multiple of 8 bytes: typed arrays need aligned offsets
 
 
@@ -95,8 +96,38 @@ def _lossless_in_float16(arrays: list[np.ndarray]) -> bool:
     return all(np.array_equal(a.astype(np.float16).astype(np.float32), a) for a in arrays)
 
 
+def pack_envelope(control: dict, blobs: dict[str, bytes] | None = None) -> bytes:
+    """One bytes payload: a JSON part and named binary blobs. The page's one binary layout: a
+    decoder's weights, and a component's data (st.components.v2 takes raw bytes only as the
+    whole `data`) that may carry a packed decoder as one of its blobs.
+
+    Layout: u32 JSON length (little-endian), the JSON (with "blobs": {name: [offset, length]}),
+    padding to 8 bytes, then the blobs, each starting at a multiple of 8 (typed arrays need
+    aligned offsets)."""
+    table, chunks, offset = {}, [], 0
+    for name, blob in (blobs or {}).items():
+        table[name] = [offset, len(blob)]
+        padded = blob + b"\0" * (-len(blob) % _ALIGN)
+        chunks.append(padded)
+        offset += len(padded)
+    text = json.dumps({**control, "blobs": table}, separators=(",", ":")).encode()
+    text += b" " * (-(4 + len(text)) % _ALIGN)
+    return struct.pack("<I", len(text)) + text + b"".join(chunks)
+
+
+def read_envelope(data: bytes) -> tuple[dict, dict[str, bytes]]:
+    """The inverse of pack_envelope: (control, blobs)."""
+    (length,) = struct.unpack_from("<I", data)
+    control = json.loads(data[4 : 4 + length])
+    start = 4 + length
+    blobs = {name: data[start + offset : start + offset + size]
+             for name, (offset, size) in control.pop("blobs").items()}
+    return control, blobs
+
+
 def pack(spec: DecoderSpec, dtype: str | None = None) -> bytes:
-    """One blob: u32 header length, the JSON header, then the aligned weight arrays.
+    """The decoder as an envelope: the header (layers, head, shapes) and one blob per array,
+    named by its index, as little-endian float16 or float32.
 
     dtype None picks float16 when that loses nothing, else float32 (trained runs).
     """
@@ -104,30 +135,21 @@ def pack(spec: DecoderSpec, dtype: str | None = None) -> bytes:
         dtype = "float16" if _lossless_in_float16(spec.arrays) else "float32"
     header = {"format": FORMAT, "dtype": dtype, "latent_dim": spec.latent_dim,
               "image_shape": list(spec.image_shape), "layers": spec.layers, "head": spec.head,
-              "arrays": []}
-    chunks, offset = [], 0
-    for array in spec.arrays:
-        data = array.astype(dtype).tobytes()
-        header["arrays"].append({"offset": offset, "length": int(array.size),
-                                 "shape": list(array.shape)})
-        padded = -len(data) % _ALIGN
-        chunks.append(data + b"\0" * padded)
-        offset += len(data) + padded
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-(4 + len(text)) % _ALIGN)  # the arrays start aligned too
-    return struct.pack("<I", len(text)) + text + b"".join(chunks)
+              "arrays": [{"length": int(a.size), "shape": list(a.shape)} for a in spec.arrays]}
+    little_endian = np.dtype(dtype).newbyteorder("<")
+    return pack_envelope(header, {str(i): a.astype(little_endian).tobytes()
+                                  for i, a in enumerate(spec.arrays)})
 
 
 def unpack(blob: bytes) -> DecoderSpec:
     """The inverse of pack (weights as float32); raises ValueError on a malformed blob."""
     try:
-        (length,) = struct.unpack_from("<I", blob)
-        header = json.loads(blob[4 : 4 + length])
+        header, blobs = read_envelope(blob)
         if header.get("format") != FORMAT:
             raise ValueError(f"not a {FORMAT} blob")
-        start, dtype = 4 + length, np.dtype(header["dtype"])
-        arrays = [np.frombuffer(blob, dtype, a["length"], start + a["offset"])
-                  .astype(np.float32).reshape(a["shape"]) for a in header["arrays"]]
+        dtype = np.dtype(header["dtype"]).newbyteorder("<")
+        arrays = [np.frombuffer(blobs[str(i)], dtype, a["length"]).astype(np.float32)
+                  .reshape(a["shape"]) for i, a in enumerate(header["arrays"])]
     except (struct.error, KeyError, TypeError, ValueError) as error:  # JSONDecodeError too
         raise ValueError(f"malformed decoder blob: {error}") from error
     return DecoderSpec(header["latent_dim"], tuple(header["image_shape"]), header["layers"],

@@ -15,10 +15,10 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import PROJECT_DIR, TINY_MODELS, kill_live_runs, make_tiny_checkpoint
-from ui.component_envelope import read_envelope
 from vae_core.checkpoint import save_checkpoint, save_run_checkpoint
 from vae_core.config import TrainConfig
 from vae_core.data import load_dataset
+from vae_core.decoder_export import read_envelope
 from vae_core.models import VAE
 from vae_core.objectives import elbo_terms
 

@@ -244,7 +244,7 @@ def _report(at: AppTest, status: dict) -> AppTest:
 def test_the_decoder_goes_to_the_page_once_then_the_page_draws_the_mean(app_env):
     at = open_explore()
     control, blobs = sliders_payload(at)
-    assert blobs["decoder"][4:200].find(b"latent-lab-decoder/2") > 0 and blobs["scatter"]
+    assert blobs["decoder"][4:200].find(b"latent-lab-decoder/3") > 0 and blobs["scatter"]
     assert not control["in_page"]
     assert at.image[0].captions == ["Decoder mean E[x|z]"]  # the server's, until the page decodes
     _report(at, {"version": control["version"], "ok": True, "error": None})

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 import ui.active_model
 import ui.latent_helpers
 from tests.conftest import PROJECT_DIR, open_app_page
-from ui.component_envelope import read_envelope
+from vae_core.decoder_export import read_envelope
 
 PAGE = "app_pages/latent_map.py"
 
@@ -139,7 +139,7 @@ def test_a_2d_model_gets_its_decoder_in_the_page_to_scrub_the_plane(app_env):
     (plane,) = at.get("bidi_component")
     control, blobs = read_envelope(plane.proto.bytes)
     assert control["dims"] == [0, 1] and control["latent_dim"] == 2
-    assert blobs["decoder"][4:200].find(b"latent-lab-decoder/2") > 0
+    assert blobs["decoder"][4:200].find(b"latent-lab-decoder/3") > 0
     at.session_state[plane.key] = {"decoder": {"version": control["version"], "ok": True,
                                                "error": None}}
     at.run()

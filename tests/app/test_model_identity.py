@@ -9,11 +9,11 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import write_run_checkpoint
 from tests.conftest import PROJECT_DIR, TINY_MODELS
-from ui.component_envelope import read_envelope
 from ui.model_registry import checkpoint_identity
 from ui.train_figures import latest_checkpoint
 from vae_core.checkpoint import CONFIG_FILE, WEIGHTS_FILE, save_checkpoint
 from vae_core.config import TrainConfig
+from vae_core.decoder_export import read_envelope
 from vae_core.models import VAE
 
 RUN = "run:mine"

@@ -5,7 +5,7 @@
 // once per model, so a decode allocates nothing: the returned mean/std arrays are overwritten by
 // the next decode.
 
-const DECODER_FORMAT = "latent-lab-decoder/2";
+const DECODER_FORMAT = "latent-lab-decoder/3";
 const HEAD_KINDS = new Set(["bernoulli", "gaussian_fixed", "gaussian", "mean"]);
 // Per op: run(step, x, out, y) with x its (first) input and y its second; its output shape when
 // that differs from the input's; a one-off preparation; and whether it maps each value on its own
@@ -42,10 +42,26 @@ function halfToFloatTable() {
   return halfTable;
 }
 
-function readArrays(buffer, start, header) {
-  return header.arrays.map(({ offset, length }) => {
-    if (header.dtype === "float32") return new Float32Array(buffer, start + offset, length);
-    const bits = new Uint16Array(buffer, start + offset, length);
+// vae_core.decoder_export.pack_envelope, the one binary layout the page reads: a u32 JSON length,
+// the JSON (its "blobs" maps a name to [offset, length]), then the 8-byte aligned blobs.
+export function readEnvelope(data) {
+  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
+  const control = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
+  const start = 4 + length;
+  const blobs = {};
+  for (const [name, [offset, size]] of Object.entries(control.blobs)) {
+    blobs[name] = bytes.subarray(start + offset, start + offset + size);
+  }
+  return { control, blobs };
+}
+
+// The weight arrays, one blob each (named by index), as float32; float16 bits go through a table.
+function readArrays(header, blobs) {
+  return header.arrays.map(({ length }, index) => {
+    const blob = blobs[index];
+    if (header.dtype === "float32") return new Float32Array(blob.buffer, blob.byteOffset, length);
+    const bits = new Uint16Array(blob.buffer, blob.byteOffset, length);
     const table = halfToFloatTable();
     const out = new Float32Array(length);
     for (let i = 0; i < length; i += 1) out[i] = table[bits[i]];
@@ -129,13 +145,12 @@ function planValues(steps, latentDim) {
 }
 
 export function readDecoder(bytes) {
-  const buffer = bytes.slice().buffer; // a copy: aligned, and independent of the message's buffer
-  const headerLength = new DataView(buffer).getUint32(0, true);
-  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, headerLength)));
+  // A copy: aligned at 0 (so are the blobs, at multiples of 8), and independent of the message.
+  const { control: header, blobs } = readEnvelope(bytes.slice());
   if (header.format !== DECODER_FORMAT) throw new Error(`unknown decoder format ${header.format}`);
   const { kind } = header.head;
   if (!HEAD_KINDS.has(kind)) throw new Error(`this page cannot run the likelihood "${kind}"`);
-  const steps = planSteps(header, readArrays(buffer, 4 + headerLength, header));
+  const steps = planSteps(header, readArrays(header, blobs));
   const [channels, height, width] = header.image_shape;
   const pixels = channels * height * width;
   const raw = product(steps.length ? steps[steps.length - 1].outShape : [header.latent_dim]);

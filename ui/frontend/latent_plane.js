@@ -1,8 +1,8 @@
 // Latent map's decoded plane, scrubbed: moving the pointer over the plane (two latent dimensions,
 // the others held at 0) decodes the point under it in the page and draws it beside the plane.
-import { decode } from "./decoder.js";
+import { decode, readEnvelope } from "./decoder.js";
 import { paintImage, sizeCanvas } from "./image_canvas.js";
-import { decoderReport, loadDecoder, readEnvelope } from "./page_decoder.js";
+import { decoderReport, loadDecoder } from "./page_decoder.js";
 
 const PLANE_PX = 240;
 const planes = new WeakMap(); // parentElement -> plane

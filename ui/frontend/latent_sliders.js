@@ -4,10 +4,10 @@
 // each slider and a 2-D pad. Python hears z throttled (at most every SEND_EVERY_MS) and on release.
 // Python's `values` are applied on the first render and when `revision` changes (a button set z);
 // each move carries the revision it started from, so Python can drop moves a button overrode.
-import { decode } from "./decoder.js";
+import { decode, readEnvelope } from "./decoder.js";
 import { paintImage, sizeCanvas } from "./image_canvas.js";
 import { createPad } from "./latent_pad.js";
-import { decoderReport, loadDecoder, readEnvelope } from "./page_decoder.js";
+import { decoderReport, loadDecoder } from "./page_decoder.js";
 import { createStrips } from "./preview_strips.js";
 
 const controllers = new WeakMap(); // parentElement -> controller: survives reruns, not remounts

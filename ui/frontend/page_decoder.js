@@ -1,21 +1,9 @@
-// Shared by the components that decode in the page: their bytes data (ui/component_envelope.py)
-// and the decoders they were sent, cached by model version for as long as the page lives.
+// Shared by the components that decode in the page: the decoders they were sent in their bytes
+// data (an envelope, decoder.js readEnvelope), cached by model version while the page lives.
 import { decode, readDecoder } from "./decoder.js";
 
 const decoders = new Map(); // model version -> { model, scatter, loadMs, bytes } or { error }
 const KEEP_VERSIONS = 4; // a training run makes a new version each epoch: keep only the latest
-
-export function readEnvelope(data) {
-  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
-  const control = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
-  const start = 4 + length;
-  const blobs = {};
-  for (const [name, [offset, size]] of Object.entries(control.blobs)) {
-    blobs[name] = bytes.subarray(start + offset, start + offset + size);
-  }
-  return { control, blobs };
-}
 
 // The decoder for control.version: cached, else read from the blobs (undefined if not sent).
 export function loadDecoder(control, blobs) {
