@@ -7,6 +7,11 @@ trip; the kernel hears z when a slider or the pad is released.
     explorer.z                                    # the current z, a NumPy array
     explorer.z = [1.0, -0.5]                      # moves the sliders
     explorer.observe(handler, names="z")          # called on each release
+    LatentMap("assets/mnist2d", test_images, labels=test_labels, explorer=explorer)
+
+LatentMap draws the data's posterior means as a scatter (PCA, or two chosen dimensions); hovering
+decodes the point under the mouse in the page, and a click sends that point's posterior mean to
+the map's `z` and, through the kernel, to a linked Explorer's.
 
 The model is a vae_core checkpoint folder (a shipped model or a run), an imported model folder
 (`python -m vae_core import-onnx`), a vae_core model, or any torch module with encode(x) and
@@ -27,19 +32,24 @@ import torch
 import traitlets
 from torch import nn
 
+from ui.figures_latent import CATEGORY_COLOURS
 from ui.inline_js import inline_modules, stylesheet
 
 from .checkpoint import load_checkpoint
 from .decoder_export import pack
 from .imported import ImportedModel, is_imported_dir, load_imported
-from .latent import dimension_order, encode_images, per_dimension_kl
+from .latent import Encoded, dimension_order, encode_images, per_dimension_kl
 from .model_import import import_module
 from .models import LatentModel
 from .principal import PrincipalView, needs_view, page_spec, principal_view
+from .projection import LinearView, axes_view, line_view, pca
 
 MODULES = ("decoder.js", "image_canvas.js", "latent_pad.js", "preview_strips.js",
            "notebook_widget.js")  # ui/frontend/, in dependency order
+MAP_MODULES = ("decoder.js", "image_canvas.js", "notebook_map.js")
 SCATTER_POINTS = 1000  # images whose posterior means the 2-D pad shows
+MAP_POINTS = 5000  # the first images of `data` the latent map shows
+MAX_CATEGORIES = 256  # label values the map colours by (one byte a point)
 USAGE_IMAGES = 1000  # images the slider order's KL per dimension averages over
 DISPLAY_PX = 168  # the decoded image is upscaled by an integer factor to about this height
 
@@ -136,3 +146,103 @@ class Explorer(anywidget.AnyWidget):
         if self.order and len(z) != len(self.order):
             raise traitlets.TraitError(f"z needs {len(self.order)} values, not {len(z)}")
         return z
+
+
+def _float32_bytes(array: np.ndarray) -> bytes:
+    return np.ascontiguousarray(array, dtype="<f4").tobytes()
+
+
+def _projection(encoded: Encoded, dims: tuple[int, int] | None) -> tuple[LinearView, list[str]]:
+    """The map's linear view and its axis titles: z itself for one or two dimensions, else the
+    two chosen dimensions, else the means' top two principal axes."""
+    latent_dim = encoded.mean.shape[1]
+    if latent_dim == 1:
+        return line_view(encoded.mean, encoded.std), ["z0 (posterior mean)", "posterior std of z0"]
+    if dims is None and latent_dim == 2:
+        dims = (0, 1)
+    if dims is not None:
+        if len(dims) != 2 or dims[0] == dims[1] or not set(dims) <= set(range(latent_dim)):
+            raise ValueError(f"dims needs two different dimensions of 0 to {latent_dim - 1}, "
+                             f"not {tuple(dims)}")
+        return axes_view(encoded.mean, dims), [f"z{dims[0]}", f"z{dims[1]}"]
+    view = pca(encoded.mean)
+    return view, [f"PC{k + 1} ({100 * share:.0f}% of variance)"
+                  for k, share in enumerate(view.explained)]
+
+
+def _categories(labels, n_images: int) -> tuple[bytes, list[str]]:
+    """(uint8 category of each point the map shows, the categories' names); none without
+    labels. Colours follow the names' sorted order, the same whichever images are shown."""
+    if labels is None:
+        return b"", []
+    values = np.asarray(labels).reshape(-1)
+    if len(values) != n_images:
+        raise ValueError(f"labels needs one value per image: {n_images}, not {len(values)}")
+    names, codes = np.unique(values, return_inverse=True)
+    if len(names) > MAX_CATEGORIES:
+        raise ValueError(f"labels has {len(names)} different values: the map colours by at "
+                         f"most {MAX_CATEGORIES} categories")
+    return codes[:MAP_POINTS].astype(np.uint8).tobytes(), [str(name) for name in names]
+
+
+def _in_explorer(explorer: Explorer, model: nn.Module, z: np.ndarray) -> np.ndarray:
+    """`model`'s z in an Explorer's coordinates, through the latent both views share: a principal
+    view's coordinates are z's least-squares fit on its axes (as PrincipalView.encode's)."""
+    if explorer.model is model:
+        return z
+    z = torch.as_tensor(z, dtype=torch.float32)
+    if isinstance(model, PrincipalView):
+        z = model.to_z(z)
+    view = explorer.model
+    if isinstance(view, PrincipalView):
+        z = (z - view.center) @ torch.linalg.pinv(view.basis)
+    return z.numpy()
+
+
+class LatentMap(anywidget.AnyWidget):
+    """The posterior means of the first MAP_POINTS images of `data` (N, C, H, W) in [0, 1] as a
+    scatter, coloured by `labels` (N,) if given: the top two principal axes, or the latent
+    dimensions `dims`. Hovering decodes the nearest point's posterior mean in the page; a click
+    sets `index` (its row in data) and `z` (its posterior mean) in the kernel, and a linked
+    Explorer's z (`explorer=` or `link`). The model is anything Explorer opens; the map shows the
+    model's own z, whatever its size."""
+
+    _esm = inline_modules(MAP_MODULES)
+    stylesheet = traitlets.Unicode(stylesheet("latent_plane.css")).tag(sync=True)
+    decoder = traitlets.Bytes().tag(sync=True)  # vae_core.decoder_export.pack
+    coords = traitlets.Bytes().tag(sync=True)  # float32 (N, 2): each point in the map's plane
+    latents = traitlets.Bytes().tag(sync=True)  # float32 (N, D): each point's posterior mean
+    categories = traitlets.Bytes(b"").tag(sync=True)  # uint8 (N,): index into names
+    names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    colours = traitlets.List(traitlets.Unicode(), list(CATEGORY_COLOURS)).tag(sync=True)
+    axes = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    scale = traitlets.Int(1).tag(sync=True)
+    index = traitlets.Int(-1).tag(sync=True)  # the clicked point's row in data
+    z = _Vector().tag(sync=True, to_json=_to_json)
+
+    def __init__(self, model, data, labels=None, *, dims: tuple[int, int] | None = None,
+                 explorer: Explorer | None = None, image_shape=None, input_range: str = "0,1",
+                 decoder_output: str | None = None):
+        model, _ = open_model(model, image_shape=image_shape, input_range=input_range,
+                              decoder_output=decoder_output)
+        data = np.asarray(data)
+        if len(data) == 0:
+            raise ValueError("the latent map needs at least one image in data")
+        encoded = encode_images(model, data[:MAP_POINTS])
+        view, axes = _projection(encoded, dims)
+        categories, names = _categories(labels, len(data))
+        super().__init__(decoder=pack(page_spec(model)), coords=_float32_bytes(view.coords),
+                         latents=_float32_bytes(encoded.mean), categories=categories,
+                         names=names, axes=axes,
+                         scale=max(1, DISPLAY_PX // model.config.image_shape[1]))
+        self.model = model  # decode(torch.as_tensor(z)) is what hovering shows
+        self.explorer = explorer
+        self.observe(self._send_to_explorer, names="z")
+
+    def link(self, explorer: Explorer) -> None:
+        """A click on the map sets `explorer.z` from now on."""
+        self.explorer = explorer
+
+    def _send_to_explorer(self, change) -> None:
+        if self.explorer is not None:
+            self.explorer.z = _in_explorer(self.explorer, self.model, change.new)

@@ -1,7 +1,9 @@
 """The latent explorer in JupyterLab (vae_core/notebook.py): examples/latent_explorer.ipynb runs
 top to bottom in a real kernel; then a slider is dragged with the mouse in each Explorer (a
 shipped model, and a torch module that is not a vae_core model) and the image, the page's decode
-against torch, and the kernel's `explorer.z` are checked. Skipped without the notebook extra."""
+against torch, and the kernel's `explorer.z` are checked; a LatentMap point is hovered (its image
+decoded in the page, against torch) and clicked (the linked Explorer's z, in the kernel and in
+the page). Skipped without the notebook extra."""
 
 from __future__ import annotations
 
@@ -19,12 +21,15 @@ import torch
 from examples.foreign_vaes import build
 from tools.browser import PROJECT_DIR, free_port, stop_process
 from vae_core.checkpoint import load_checkpoint
+from vae_core.data import load_dataset
+from vae_core.latent import encode_images
 
 pytest.importorskip("anywidget", reason="the notebook extra: requirements-notebook.txt")
 pytest.importorskip("jupyterlab", reason="the notebook extra: requirements-notebook.txt")
 pytestmark = pytest.mark.e2e
 
 NOTEBOOK = "examples/latent_explorer.ipynb"
+MNIST2D = PROJECT_DIR / "assets" / "mnist2d"
 TOKEN = "latent-lab-test"
 # Nothing written next to the notebook (no autosave), nothing fetched from the network.
 SETTINGS = {
@@ -116,7 +121,8 @@ def notebook(lab, browser_context):
     tab.evaluate(RUN_ALL_JS)
     tab.wait_for_function(
         "() => [...document.querySelectorAll('.latent-lab-explorer')]"
-        ".filter((el) => el.latentLab?.frames() > 0).length === 2", timeout=60_000)
+        ".filter((el) => el.latentLab?.frames() > 0).length === 2"
+        " && document.querySelector('.latent-lab-map')?.latentLab", timeout=60_000)
     yield tab
     tab.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
@@ -175,7 +181,7 @@ def _check_drag(tab, index: int, name: str, torch_mean) -> list[float]:
 
 
 def test_shipped_model_in_jupyterlab(notebook):
-    model = load_checkpoint(PROJECT_DIR / "assets" / "mnist2d").model
+    model = load_checkpoint(MNIST2D).model
     with torch.no_grad():
         z = _check_drag(notebook, 0, "explorer", lambda z: model.decode(z).mean)
     # observe fired once, on release, with that z (not once per frame of the drag)
@@ -194,3 +200,66 @@ def test_torch_module_in_jupyterlab(notebook):
     module = build("residual")
     with torch.no_grad():
         _check_drag(notebook, 1, "foreign", lambda z: torch.sigmoid(module.decode(z)))
+
+
+# The decoded image's grey level per image pixel, read back from the canvas (pixel centres).
+DECODED_PIXELS_JS = """
+(el, [height, width]) => {
+  const canvas = el.shadowRoot.querySelector("canvas.decoded");
+  const scale = canvas.width / width;
+  const centre = Math.floor(scale / 2);
+  const rgba = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  const grey = [];
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      grey.push(rgba[4 * ((y * scale + centre) * canvas.width + x * scale + centre)]);
+    }
+  }
+  return grey;
+}
+"""
+
+
+# True once the last frame decoded a point within 2 px of `at` (the mouse is on that point).
+FRAME_AT_JS = """
+([el, at]) => {
+  const frame = el.latentLab.lastFrame();
+  const point = frame && el.latentLab.pointAt(frame.index);
+  return point && Math.abs(point.x - at.x) < 2 && Math.abs(point.y - at.y) < 2;
+}
+"""
+
+
+def _hover_point(tab, widget, index: int) -> tuple[dict, dict]:
+    """Move the mouse onto point `index`; (where it is, the frame the page decoded there: that
+    point's, or one drawn on the same spot)."""
+    widget.scroll_into_view_if_needed()
+    at = widget.evaluate("(el, i) => el.latentLab.pointAt(i)", index)
+    tab.mouse.move(at["x"] - 30, at["y"] - 30)
+    tab.mouse.move(at["x"], at["y"], steps=5)
+    tab.wait_for_function(FRAME_AT_JS, arg=[widget.element_handle(), at])
+    return at, widget.evaluate("(el) => el.latentLab.lastFrame()")
+
+
+def test_latent_map_in_jupyterlab(notebook):
+    """Runs last: its click sets `explorer.z`, which the shipped model's test reads as released."""
+    loaded = load_checkpoint(MNIST2D)
+    images = load_dataset(loaded.example_data()).test_x
+    means = encode_images(loaded.model, images).mean
+    widget = notebook.locator(".latent-lab-map")
+    at, frame = _hover_point(notebook, widget, 123)
+    z = means[frame["index"]]
+    assert frame["z"] == pytest.approx(z.tolist(), abs=1e-6)
+    with torch.no_grad():
+        expected = loaded.model.decode(torch.tensor(z[None])).mean.flatten().numpy()
+    assert np.abs(np.array(frame["mean"]) - expected).max() < 1e-3
+    grey = np.array(widget.evaluate(DECODED_PIXELS_JS, [28, 28])) / 255
+    assert np.abs(grey - expected).max() < 1 / 255 + 1e-3  # what the page shows is that image
+
+    notebook.mouse.click(at["x"], at["y"])
+    assert _kernel_z(notebook, "explorer", z.tolist()) == pytest.approx(z.tolist(), abs=1e-6)
+    assert _kernel(notebook, "print(latent_map.index)").strip() == str(frame["index"])
+    explorer = notebook.locator(".latent-lab-explorer").nth(0)
+    notebook.wait_for_function(
+        "([el, z]) => z.every((v, j) => Math.abs(el.latentLab.lastFrame().z[j] - v) < 1e-6)",
+        arg=[explorer.element_handle(), z.tolist()])
