@@ -35,6 +35,7 @@ from .config import (
     TrainConfig,
     from_dict,
     model_config_from_dict,
+    one_of,
     shown,
     to_dict,
 )
@@ -75,6 +76,9 @@ class Checkpoint:
         if self.data_config.name in BUILTIN_DATASETS:
             return dataclasses.replace(self.data_config, path=None)
         return None
+
+
+TOP_LEVEL_KEYS = {"format_version", "model", "data", "train", "metadata", "optimizer"}
 
 
 def _config_document(
@@ -298,4 +302,8 @@ def _parse_config(text: str) -> dict[str, Any]:
     missing = [key for key in ("model", "data") if key not in document]
     if missing:
         raise CheckpointError(f"config.json lacks {' and '.join(missing)}")
+    unknown = sorted(set(document) - TOP_LEVEL_KEYS)
+    if unknown:  # as in each section: a misspelt key is named, never ignored
+        raise CheckpointError(f"config.json: unknown keys at the top level: "
+                              f"{one_of(map(shown, unknown))}")
     return document

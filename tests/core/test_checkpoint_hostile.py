@@ -70,6 +70,14 @@ def test_every_model_size_is_bounded_and_typed(tiny, no_model_built, field, valu
         load_checkpoint_bytes(*_upload(tiny, edit))
 
 
+def test_an_unknown_top_level_key_is_named_as_a_sections_is(tiny, no_model_built):
+    def edit(document):
+        document["colour"] = "red"
+    with pytest.raises(CheckpointError,
+                       match=r'^config\.json: unknown keys at the top level: "colour"$'):
+        load_checkpoint_bytes(*_upload(tiny, edit))
+
+
 def test_the_shapes_data_set_size_is_bounded(tiny, no_model_built):
     def edit(document):
         document["data"] = {"name": "shapes", "n_samples": 10**8}
