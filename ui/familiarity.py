@@ -31,8 +31,12 @@ def familiarity_note(neg_elbo: float, test_values: np.ndarray) -> tuple[bool, st
                       f"({neg_elbo:.0f} nats) is {_standing(neg_elbo, test_values)} "
                       f"(median {median:.0f}). The reconstruction is the nearest thing the model "
                       "can draw, not a copy.")
+    # A likelihood says how well the model can draw an image, not what it shows: a digit given
+    # to a shapes model shrinks to a blob it draws well. So no claim about the kind of image.
     return False, (f"Its -ELBO is {_standing(neg_elbo, test_values)} "
-                   f"(median {median:.0f} nats): data of the kind the model knows.")
+                   f"(median {median:.0f} nats): the model explains it about as well as its "
+                   "own test images. That says how well it can draw it, not that it is the "
+                   "same kind of picture.")
 
 
 def _standing(neg_elbo: float, test_values: np.ndarray) -> str:

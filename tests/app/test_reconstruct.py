@@ -212,6 +212,8 @@ def test_only_an_image_beyond_almost_every_test_image_is_called_far():
     assert far and "higher than every test image's" in text
     far, text = familiarity_note(500.0, test_values)
     assert not far and "higher than 50% of the test images'" in text
+    # Within the range says how well the model draws it, never that it is the data's kind.
+    assert "not that it is the same kind of picture" in text and "kind the model" not in text
     far, text = familiarity_note(959.5, test_values)
     assert far and "higher than 96% of the test images'" in text
     assert not familiarity_note(949.5, test_values)[0]  # 95.0%: still within
