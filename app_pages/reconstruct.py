@@ -30,7 +30,6 @@ from vae_core.discretization import bits_per_dim, data_kind
 from vae_core.model_kinds import NO_LIKELIHOOD, NOT_FOR_AE
 
 TEST, UPLOAD = "Test image", "Upload"
-IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 STRIP_PX = 900  # an interpolation strip's width on the page; longer strips wrap into rows
 FRAME_PX = 84  # each interpolation frame at least this big (an integer upscale of the image)
 
@@ -71,8 +70,9 @@ def pick_image(prefix: str, label: str | None, data: ImageDataset | None, active
 
 
 def _uploaded_image(prefix: str, active: ActiveModel):
-    file = st.file_uploader("PNG, JPEG, BMP, GIF or WebP", type=IMAGE_TYPES,
-                            key=f"{prefix}_upload")
+    # No `type=` filter: the browser would refuse another format beside the previous file,
+    # whose results stayed below; the server's check names the file and clears them.
+    file = st.file_uploader("PNG, JPEG, BMP, GIF or WebP", key=f"{prefix}_upload")
     if file is None:
         st.info("Upload an image, e.g. a digit drawn on paper, for the model to reconstruct.")
         return None, None, None

@@ -1,8 +1,10 @@
 """Reconstruct in a real browser: an uploaded PNG is reconstructed; a bad file gives an error and
 the app keeps serving."""
 
+import io
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import drawn_seven_png, upload_to_reconstruct
@@ -43,3 +45,19 @@ def test_extreme_aspect_ratios_are_reconstructed_without_a_traceback(served_app,
         expect(shown.or_(page.get_by_test_id("stException")).first).to_be_visible()
         assert page.get_by_test_id("stException").count() == 0, name
         assert shown.count() == 1
+
+
+def test_a_refused_format_replaces_the_previous_image_and_its_results(served_app, page):
+    """A TIFF after a PNG: the browser used to refuse it beside the PNG, whose results stayed."""
+    open_page(page, served_app, "Reconstruct")
+    main = page.get_by_test_id("stMain")
+    upload_to_reconstruct(page, "seven.png", drawn_seven_png(), "image/png")
+    expect(main.get_by_text("seven.png, as uploaded")).to_be_visible()
+    buffer = io.BytesIO()
+    Image.new("L", (28, 28), 128).save(buffer, format="TIFF")
+    upload_to_reconstruct(page, "scan.tiff", buffer.getvalue(), "image/tiff")
+    error = main.get_by_test_id("stAlert").filter(has_text="scan.tiff")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("PNG, JPEG, BMP, GIF or WebP")
+    expect(main.get_by_text("seven.png, as uploaded")).to_have_count(0)
+    expect(main.get_by_test_id("stImage").filter(has_text="reconstruction")).to_have_count(0)
