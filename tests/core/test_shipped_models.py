@@ -28,7 +28,7 @@ import torch
 from safetensors.torch import load_file
 
 from tests.conftest import PROJECT_DIR
-from vae_core.active_units import active_units
+from vae_core.active_units import active_units, count_active
 from vae_core.checkpoint import load_checkpoint
 from vae_core.data import load_dataset
 from vae_core.discretization import bits_per_dim
@@ -134,6 +134,25 @@ def test_a_shipped_model_reproduces_its_disentanglement_scores(asset, one_thread
            f"{stated['dci_disentanglement']:.3f} | {stated['dci_completeness']:.3f} | "
            f"{stated['dci_informativeness']:.3f} | {stated['active_units']} of {latent_dim} |")
     assert row in (PROJECT_DIR / "docs" / "disentanglement.md").read_text()
+
+
+VARIATIONAL = [p for p in ASSETS if p.name != "mnist-ae"]
+
+
+def test_every_shipped_vae_records_its_active_units():
+    """The sidebar's 'active units' needs the recorded variances; one card once lacked them."""
+    for asset in VARIATIONAL:
+        metadata = load_checkpoint(asset).metadata
+        assert len(metadata.get("posterior_mean_variance", [])) == len(
+            metadata["kl_per_dimension"]), _name(asset)
+
+
+@pytest.mark.parametrize("asset", [p for p in VARIATIONAL if p not in SCORED], ids=_name)
+def test_a_shipped_vae_reproduces_its_active_units(asset, one_thread):
+    checkpoint = load_checkpoint(asset)
+    codes = encode_images(checkpoint.model, load_dataset(checkpoint.data_config).test_x).mean
+    recorded = checkpoint.metadata["posterior_mean_variance"]
+    assert active_units(codes.astype("float64")) == count_active(recorded)
 
 
 IMPORTED = sorted(p.parent for p in ASSETS_DIR.glob("*/model.json"))
