@@ -37,7 +37,7 @@ from ui.random_picks import next_pick_rng
 from ui.render import decoder_view, traversal_png
 from vae_core.data import ImageDataset, ImageInputError
 from vae_core.latent import dimension_order
-from vae_core.model_kinds import NO_LIKELIHOOD, NOT_FOR_AE, names_likelihood_kind
+from vae_core.model_kinds import NO_LIKELIHOOD, NOT_FOR_AE, names_likelihood
 from vae_core.principal import MAX_SLIDERS, PrincipalView
 
 N_SAMPLES = 4
@@ -115,7 +115,7 @@ def _sliders(active: ActiveModel, usage, order: list[int], z: list[float],
 def _mean_caption(likelihood: str) -> str:
     if likelihood in GAUSSIAN:
         return "Decoder mean E[x|z]"
-    if not names_likelihood_kind(likelihood):
+    if not names_likelihood(likelihood):
         return "Decoder output: the mean image it gives"
     return "Decoder mean: each pixel's probability p(x=1|z)"
 
@@ -138,7 +138,7 @@ def _decoder_images(active: ActiveModel, z: list[float], mean_column, side_colum
         low, high = view.std_range
         side_column.image(view.std_png, output_format="PNG", width=view.width,
                           caption=f"Decoder std per pixel: {low:.3f} (black) to {high:.3f} (white)")
-    if not names_likelihood_kind(likelihood):
+    if not names_likelihood(likelihood):
         side_column.caption(f"No samples x ~ p(x|z): {NO_LIKELIHOOD}.")
         return
     side_column.image(view.samples_png, output_format="PNG",
@@ -243,7 +243,7 @@ def main() -> None:
     usage = dimension_usage(active, data)
     if isinstance(active.model, PrincipalView):
         _view_caption(active.model, full_dim)
-    elif active.is_autoencoder:
+    elif not active.is_variational:
         st.caption("Each slider moves one coordinate of z through the decoder p(x|z), in index "
                    "order: ordering by KL does not apply to a plain autoencoder (no posterior, "
                    "no prior), and 'Random z' and the ±3 range are not where its codes lie "

@@ -114,9 +114,9 @@ def controls(active, data, usage):
     colour = left.selectbox("Colour by", list(options), key="map_colour")
     no_sigma = "Does not apply: a plain autoencoder has one code per image (σ = 0)."
     flags = {"ellipses": middle.toggle("1σ ellipses", key="map_ellipses",
-                                       disabled=active.is_autoencoder,
-                                       help=no_sigma if active.is_autoencoder else None)
-             and not active.is_autoencoder,
+                                       disabled=not active.is_variational,
+                                       help=None if active.is_variational else no_sigma)
+             and active.is_variational,
              "thumbnails": right.toggle("Images on the map", key="map_thumbnails"),
              "grid": method == DIMS and dims is not None
              and right.toggle("Decoded grid behind", key="map_grid_behind")}
@@ -172,8 +172,8 @@ def main() -> None:
         if dims:
             show_manifold(active, dims, None)
         return
-    what = ("code (a plain autoencoder: one point per image, no posterior spread)"
-            if active.is_autoencoder else "posterior mean")
+    what = ("posterior mean" if active.is_variational
+            else "code (a plain autoencoder: one point per image, no posterior spread)")
     st.caption(f"Each point is one test image's {what}. Hover for its label; click it to "
                "see it decoded and to open it in Explore.")
     encoded = encoded_test_set(active.version, active, data)

@@ -122,7 +122,7 @@ def show_figures(result: Analysis, likelihood: str) -> None:
 
 def show_samples(active: ActiveModel, result: Analysis) -> None:
     scale = display_scale(active.image_shape[1], 84)
-    if active.is_autoencoder:
+    if not active.is_variational:
         st.image(grid_image(result.likelihood_draws, N_SAMPLES, scale), output_format="PNG",
                  caption="samples x ~ p(x|z = the code): the decoder's own pixel noise")
         st.caption(f"No draws from q(z|x) and no μ ± σ chart: {NOT_FOR_AE['posterior_std']}.")

@@ -75,7 +75,7 @@ def main() -> None:
     active = active_model()
     if active is None:
         return
-    if active.is_autoencoder:
+    if not active.is_variational:
         st.info(f"The reparameterization trick does not apply here: {NOT_FOR_AE['posterior_std']}"
                 ". The AE vs VAE page decodes the same z ~ N(0, I) through this model and a VAE.",
                 icon=":material/info:")

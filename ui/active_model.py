@@ -40,9 +40,10 @@ class ActiveModel:
         return self.checkpoint.model_config.image_shape
 
     @property
-    def is_autoencoder(self) -> bool:
-        """A plain autoencoder: one code per image, no posterior spread, no prior, no KL."""
-        return not self.checkpoint.model.is_variational
+    def is_variational(self) -> bool:
+        """A VAE; else a plain autoencoder: one code per image, no posterior spread, no prior,
+        no KL."""
+        return self.checkpoint.model.is_variational
 
     @property
     def input_style(self) -> str:
@@ -130,7 +131,7 @@ def dimension_usage(active: ActiveModel, data: ImageDataset | None) -> np.ndarra
     Exported models record it in their card (checked when loaded: one finite number per
     dimension), which spares the first page run an encoding of the test set; otherwise it is
     computed once per model version."""
-    if active.is_autoencoder or isinstance(active.model, PrincipalView):
+    if not active.is_variational or isinstance(active.model, PrincipalView):
         return None  # a view's coordinates are ordered by their share of variance already
     recorded = active.checkpoint.metadata.get("kl_per_dimension")
     if recorded is not None:

@@ -32,7 +32,7 @@ def _configured() -> list[tuple[ModelEntry, ModelConfig, DataConfig]]:
 
 def autoencoders() -> list[ModelEntry]:
     """Every shipped or trained plain autoencoder."""
-    return [entry for entry, model, _ in _configured() if model.kind == "ae"]
+    return [entry for entry, model, _ in _configured() if not model.is_variational]
 
 
 def matching_vaes(autoencoder: ModelEntry) -> list[ModelEntry]:

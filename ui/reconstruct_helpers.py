@@ -112,7 +112,7 @@ def compute_analysis(model, x: np.ndarray, seed: int = 0) -> Analysis:
     mu, sigma = posterior.mean[0], posterior.std[0]
     _, _, likelihood_draws = decode_distribution(model, mu, N_SAMPLES, seed)
     batch = torch.from_numpy(x)[None]
-    if names_likelihood(model.config):
+    if names_likelihood(model.config.likelihood):
         # Many copies of one image: the average of one-draw ELBOs is a many-draw ELBO.
         terms = evaluate(model, batch.repeat(ELBO_SAMPLES, 1, 1, 1), seed=seed)
         figures = dict(neg_elbo=terms.neg_elbo, kl=terms.kl, recon=terms.recon,

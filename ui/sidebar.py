@@ -119,11 +119,11 @@ def render_model_card(active: ActiveModel | None) -> None:
     test = active.checkpoint.metadata.get("test", {})
     data_name = data.name if data is not None else "no data set"
     shape = f"**{data_name}** · {config.arch} · latent {config.latent_dim} · {config.likelihood}"
-    if not names_likelihood(config):
-        st.markdown(f"{shape}" + (" · **plain autoencoder**" if active.is_autoencoder else ""))
+    if not names_likelihood(config.likelihood):
+        st.markdown(shape if active.is_variational else f"{shape} · **plain autoencoder**")
         st.caption("Its decoder gives a mean image and names no likelihood p(x|z): no -ELBO or "
                    "log p(x).")
-    elif active.is_autoencoder:
+    elif not active.is_variational:
         st.markdown(f"{shape} · **plain autoencoder**  \n"
                     f"test reconstruction **{_figure(test.get('recon'))}** nats/image")
         st.caption("-ELBO, KL and log p(x) do not apply: it has no prior.")

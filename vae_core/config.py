@@ -126,6 +126,10 @@ class ModelConfig:
     kind: str = "vae"
     gaussian_mean: str = "identity"  # likelihood='gaussian': one of GAUSSIAN_MEANS
 
+    @property
+    def is_variational(self) -> bool:
+        return self.kind == "vae"
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "image_shape", tuple(int(v) for v in self.image_shape))
         object.__setattr__(self, "hidden", tuple(int(v) for v in self.hidden))

@@ -58,11 +58,6 @@ class MIG:
     mutual_information: np.ndarray  # (K, D) nats
     entropy: np.ndarray  # (K,) nats
 
-    @property
-    def normalized(self) -> np.ndarray:
-        """I(z_j; v_k) / H(v_k), (K, D): the share of each factor each dimension captures."""
-        return self.mutual_information / self.entropy[:, None]
-
 
 def mutual_information_gap(codes: np.ndarray, factors: np.ndarray) -> MIG:
     """MIG of codes (N, D) against factors (N, K); needs D >= 2 (see the module docstring)."""

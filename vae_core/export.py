@@ -70,10 +70,10 @@ A {kind_name(model)} trained by Latent Lab's own CLI on **{data.name}**.
 |---|---|
 | data | {data.name}: {meta.get('n_train', '?')} training, {meta.get('n_validation', 0)} validation (held out of training), {test.get('n_images', '?')} test images, split seed {data.split_seed} |
 | model | {model.arch}, hidden {list(model.hidden)}, latent {model.latent_dim}, likelihood {model.likelihood}, {n_params:,} parameters |
-| training | {_training_text(meta, train, model.kind == "ae")} |
+| training | {_training_text(meta, train, not model.is_variational)} |
 | training time | {meta.get('train_seconds', 0):.0f} s on {meta.get('device', '?')} |
 | test data | {_test_data_text(test)} |
-{_figure_rows(meta, model.latent_dim, model.kind == "ae")}
+{_figure_rows(meta, model.latent_dim, not model.is_variational)}
 Reproduce (same code, CPU, seed fixed):
 
 ```

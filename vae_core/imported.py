@@ -76,6 +76,10 @@ class ImportedConfig:
         return "ae" if self.encoder_output == "code" else "vae"
 
     @property
+    def is_variational(self) -> bool:
+        return self.kind == "vae"
+
+    @property
     def likelihood(self) -> str:
         """'bernoulli' when the decoder names one, else 'mean_only' (no density)."""
         return "bernoulli" if self.decoder_output in ("probs", "logits") else "mean_only"
@@ -156,7 +160,7 @@ class ImportedModel(nn.Module):
         # Empty, so that code asking a model for its device (next(model.parameters())) works.
         self.device_marker = nn.Parameter(torch.zeros(0), requires_grad=False)
 
-    is_variational = property(lambda self: self.config.kind == "vae")
+    is_variational = property(lambda self: self.config.is_variational)
     latent_dim = property(lambda self: self.config.latent_dim)
 
     def encode(self, x: torch.Tensor) -> DiagonalGaussian | PointCode:

@@ -41,23 +41,12 @@ DECODER_OUTPUTS = {
 }
 
 
-def names_likelihood(config) -> bool:
-    """Whether the decoder defines p(x|z) (every vae_core model does; see NO_LIKELIHOOD)."""
-    return names_likelihood_kind(config.likelihood)
-
-
-def names_likelihood_kind(likelihood: str) -> bool:
+def names_likelihood(likelihood: str) -> bool:
+    """Whether a config's `likelihood` defines p(x|z): every vae_core model's does; an imported
+    decoder that gives only a mean image does not (see NO_LIKELIHOOD)."""
     return likelihood != "mean_only"
-
-
-def is_autoencoder(config: ModelConfig) -> bool:
-    return config.kind == "ae"
 
 
 def kind_name(config: ModelConfig) -> str:
     return KIND_NAMES[config.kind]
 
-
-def not_applicable(config: ModelConfig, figure: str) -> str | None:
-    """Why `figure` does not exist for this model, or None when it does."""
-    return NOT_FOR_AE.get(figure) if is_autoencoder(config) else None

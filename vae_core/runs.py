@@ -395,7 +395,7 @@ def _summary(run_dir: Path) -> str:
         schedule += f" · KL warm-up {train.warmup_epochs} epochs"
     if train.free_bits:
         schedule += f" · free bits {train.free_bits:g} nats/dim"
-    if model.kind == "ae":  # reconstruction only: beta, warm-up and free bits do not apply
+    if not model.is_variational:  # reconstruction only: beta, warm-up and free bits do not apply
         return (f"{config.data.name} · plain autoencoder · {model.arch} ({hidden}) · latent "
                 f"{model.latent_dim} · {model.likelihood} · {train.epochs} epochs · "
                 f"batch {train.batch_size} · lr {train.lr:g}")

@@ -90,4 +90,4 @@ class Autoencoder(LatentModel):
 
 def build_model(config: ModelConfig) -> LatentModel:
     """The model `config.kind` names, untrained."""
-    return Autoencoder(config) if config.kind == "ae" else VAE(config)
+    return VAE(config) if config.is_variational else Autoencoder(config)
