@@ -160,3 +160,29 @@ def report_text(report: DisentanglementReport) -> str:
                               report.mig_per_factor, strict=True):
         lines.append(f"  {name:10s}" + "".join(f"{v:6.2f}" for v in row) + f"  {gap:6.2f}")
     return "\n".join(lines)
+
+
+# What export adds to a model card for a data set with known factors.
+
+def disentanglement_metadata(model: VAE, data: ImageDataset) -> dict[str, Any]:
+    """{"disentanglement": report} for data with known factors, else {} (nothing to score)."""
+    if not data.test_factors:
+        return {}
+    return {"disentanglement": disentanglement_report(model, data).as_dict()}
+
+
+def disentanglement_rows(report: dict[str, Any] | None) -> str:
+    """Model-card table rows for a stored report ('' without one), each ending in a newline."""
+    if report is None:
+        return ""
+    probes = ", ".join(f"{name} {acc:.1%}" for name, acc in report["probe_accuracy"].items())
+    rows = [
+        f"| MIG | {report['mig']:.3f} (20-bin histogram estimator on the posterior means, "
+        f"{report['n_images']} test images) |",
+        f"| DCI | disentanglement {report['dci_disentanglement']:.3f}, completeness "
+        f"{report['dci_completeness']:.3f}, informativeness {report['dci_informativeness']:.3f} "
+        "(GradientBoosting, held-out 20%) |",
+    ]
+    if probes:
+        rows.append(f"| linear probe on z | {probes} held-out accuracy |")
+    return "".join(row + "\n" for row in rows)

@@ -22,7 +22,7 @@ from .checkpoint import (
 )
 from .data import load_dataset
 from .discretization import EVALUATION_SEED, bits_per_dim
-from .disentanglement_card import disentanglement_metadata, disentanglement_rows
+from .disentanglement_report import disentanglement_metadata, disentanglement_rows
 from .evaluation import objective_of
 from .latent import per_dimension_kl
 from .model_kinds import NOT_FOR_AE, kind_name

@@ -40,11 +40,12 @@ from pathlib import Path
 from typing import Any
 
 from .checkpoint import CHECKPOINTS_DIR, has_run_checkpoint
+from .checkpoint_checks import expected_shapes
 from .config import RunConfig
+from .data.loading import planned_image_shape
 from .devices import select_device
 from .distributed import launcher
 from .files import atomic_write_bytes, atomic_write_json, read_tail, read_text
-from .run_checks import check_run
 
 STATUS_FILE = "status.json"
 METRICS_FILE = "metrics.jsonl"
@@ -239,6 +240,16 @@ class RunInfo:
 
 
 # --- starting --------------------------------------------------------------------------------
+
+
+def check_run(config: RunConfig) -> None:
+    """Raise ConfigError (with the fields at fault) for a run the trainer would refuse once its
+    data is loaded, before anything starts (start_run, and so the Train form, ask here). Both
+    use checkpoint_checks.expected_shapes, the one size limit; only the image shape differs:
+    here the one the data set will have, in the trainer the one it has."""
+    shape = planned_image_shape(config.data)
+    if shape is not None:
+        expected_shapes(dataclasses.replace(config.model, image_shape=shape))
 
 
 def start_run(
