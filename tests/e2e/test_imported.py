@@ -73,7 +73,9 @@ def test_an_imported_model_uploads_through_the_sidebar(served_imports, imported_
     files = [imported_assets / "residual" / name
              for name in ("model.json", "encoder.onnx", "decoder.onnx")]
     page.locator("[data-testid=stSidebar] input[type=file]").set_input_files(list(map(str, files)))
-    expect(page.get_by_text("Checkpoint loaded and active: uploaded: residual")).to_be_visible()
+    # In the sidebar: the same words show as a toast for a while, and two matches fail.
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("Checkpoint loaded and active: uploaded: residual")).to_be_visible()
     digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16]
     wait_in_page(page, f"upload:{digest}")
     expect(page.locator(EXPLORER).locator("input[type=range]")).to_have_count(8)

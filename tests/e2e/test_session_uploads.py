@@ -35,7 +35,9 @@ def test_an_uploaded_checkpoint_is_deleted_when_its_session_ends(
         page.get_by_text("Upload a checkpoint").click()
         page.locator("[data-testid=stSidebar] input[type=file]").set_input_files(
             [str(checkpoint / "model.safetensors"), str(checkpoint / "config.json")])
-        expect(page.get_by_text("Checkpoint loaded and active")).to_be_visible()
+        # In the sidebar: the same words show as a toast for a while, and two matches fail.
+        sidebar = page.get_by_test_id("stSidebar")
+        expect(sidebar.get_by_text("Checkpoint loaded and active")).to_be_visible()
         # Cleared for the next upload: the loaded pair is not left listed.
         chips = page.locator("[data-testid=stSidebar] [data-testid=stFileChipName]")
         expect(chips).to_have_count(0)
