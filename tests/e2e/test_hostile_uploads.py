@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import import_foreign, make_tiny_checkpoint
 from tests.extreme_images import EXTREME_SIZES, strip_name, strip_png
-from tools.browser import open_page, rerun_and_wait
+from tools.browser import open_page, rerun_and_wait, wait_for_idle
 from ui.page_guard import MESSAGE
 
 pytestmark = pytest.mark.e2e
@@ -75,7 +75,12 @@ def zip_corpus() -> list[Upload]:
 
 
 def _drop(page, uploader, upload: Upload) -> None:
-    """Give `uploader` (its key's container) the file and wait for the rerun it causes."""
+    """Give `uploader` (its key's container) the file and wait for the rerun it causes.
+
+    First wait out any rerun still going (after a used image, Explore's sliders report back and
+    rerun their fragment): a file given to an input that the rerun then replaces was lost, and
+    the wait for its rerun timed out (once in eight full browser runs)."""
+    wait_for_idle(page)
     field = uploader.get_by_test_id("stFileUploaderDropzoneInput")
     rerun_and_wait(page, lambda: field.set_input_files(
         files=[{"name": upload.name, "mimeType": OCTET, "buffer": upload.data}]))
