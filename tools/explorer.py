@@ -100,3 +100,14 @@ def sweep_slider(page, index: int, seconds: float) -> int:
     """Drag slider `index` back and forth for `seconds`, one input event per frame; returns
     the number of input events."""
     return page.locator(EXPLORER).evaluate(SWEEP_JS, [index, seconds * 1000])
+
+
+def drag_first_slider(page) -> None:
+    """A short mouse drag on the first slider (to 30% of the track right of its centre), as a
+    person would, then a moment for the page to draw it."""
+    x, y, width = thumb_center(page, 0)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + width * 0.3, y, steps=6)
+    page.mouse.up()
+    page.wait_for_timeout(200)

@@ -18,10 +18,10 @@ from tools.explorer import (
     EXPLORER,
     MEAN_CANVAS,
     RANGES,
+    drag_first_slider,
     hook,
     pick_model,
     sweep_slider,
-    thumb_center,
     wait_in_page,
 )
 from vae_core.checkpoint import load_checkpoint, save_checkpoint
@@ -74,15 +74,6 @@ def _open(page, app, name: str) -> None:
     wait_in_page(page, f"asset:{name}")  # the new model's explorer, not mnist32's
 
 
-def _drag_a_little(page) -> None:
-    x, y, width = thumb_center(page, 0)
-    page.mouse.move(x, y)
-    page.mouse.down()
-    page.mouse.move(x + width * 0.3, y, steps=6)
-    page.mouse.up()
-    page.wait_for_timeout(200)
-
-
 def _canvas_pixels(page, width: int, height: int) -> np.ndarray:
     """The mean canvas sampled at each image pixel's centre: (H, W, 3) uint8."""
     rgba = page.locator(MEAN_CANVAS).evaluate(
@@ -104,7 +95,7 @@ def test_in_page_decode_equals_torch_at_20_z_one_reached_by_dragging(served_mode
     app, assets = served_models
     model = load_checkpoint(assets / name).model.eval()
     _open(page, app, name)
-    _drag_a_little(page)
+    drag_first_slider(page)
     dragged = hook(page, "lastFrame()")
     assert any(v != 0 for v in dragged["z"])  # the mouse really moved a dimension
     rng = np.random.default_rng(0)

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import FOREIGN_IMPORTS
 from tools.browser import open_page, serve_app
-from tools.explorer import EXPLORER, hook, pick_model, thumb_center, wait_in_page
+from tools.explorer import EXPLORER, drag_first_slider, hook, pick_model, wait_in_page
 from vae_core.data import load_dataset
 from vae_core.imported import load_imported
 from vae_core.principal import needs_view, principal_view
@@ -40,21 +40,12 @@ def _explored(folder):
     return principal_view(files.model, load_dataset(files.data_config).train_x)
 
 
-def _drag_a_little(page) -> None:
-    x, y, width = thumb_center(page, 0)
-    page.mouse.move(x, y)
-    page.mouse.down()
-    page.mouse.move(x + width * 0.3, y, steps=6)
-    page.mouse.up()
-    page.wait_for_timeout(200)
-
-
 @pytest.mark.parametrize("name", list(FOREIGN_IMPORTS))
 def test_in_page_decode_equals_onnxruntime_at_20_z(served_imports, imported_assets, page, name):
     open_page(page, served_imports, "Explore")
     pick_model(page, f"{name} (imported)")
     wait_in_page(page, f"asset:{name}")
-    _drag_a_little(page)
+    drag_first_slider(page)
     dragged = hook(page, "lastFrame()")
     assert any(v != 0 for v in dragged["z"])  # the mouse really moved a slider
     model = _explored(imported_assets / name)
