@@ -8,8 +8,8 @@ from ui.active_model import (
     ActiveModel,
     active_dataset,
     active_model,
-    dimension_usage,
     explored_model,
+    kl_per_dim,
 )
 from ui.decoder_handoff import PageDecoder, decodes_in_page, page_decoder_error
 from ui.explore_attributes import attribute_z, attributes_drawn
@@ -240,7 +240,7 @@ def main() -> None:
     data = active_dataset(active)
     full_dim = active.latent_dim
     active = explored_model(active, data)
-    usage = dimension_usage(active, data)
+    usage = kl_per_dim(active, data)
     if isinstance(active.model, PrincipalView):
         _view_caption(active.model, full_dim)
     elif not active.is_variational:

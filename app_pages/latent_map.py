@@ -10,7 +10,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from ui.active_model import active_dataset, active_model, dimension_usage
+from ui.active_model import active_dataset, active_model, kl_per_dim
 from ui.decoder_handoff import page_decoder_error
 from ui.figures_latent import PlacedImage, latent_scatter, selected_example
 from ui.latent_helpers import (
@@ -177,7 +177,7 @@ def main() -> None:
     st.caption(f"Each point is one test image's {what}. Hover for its label; click it to "
                "see it decoded and to open it in Explore.")
     encoded = encoded_test_set(active.version, active, data)
-    method, dims, colouring, flags = controls(active, data, dimension_usage(active, data))
+    method, dims, colouring, flags = controls(active, data, kl_per_dim(active, data))
     if method == DIMS and dims is None:
         return
     draw_map(active, data, encoded, method, dims, colouring, flags)

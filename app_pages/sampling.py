@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ui.active_model import ActiveModel, active_dataset, active_model, dimension_usage
+from ui.active_model import ActiveModel, active_dataset, active_model, kl_per_dim
 from ui.figures_sampling import (
     SamplingRun,
     draw_reparameterized,
@@ -86,7 +86,7 @@ def main() -> None:
                 "whose data is available here (the shipped ones are).")
         return
     index, n, seed = _controls(data)
-    dims = plane_dims(dimension_order(dimension_usage(active, data), active.latent_dim))
+    dims = plane_dims(dimension_order(kl_per_dim(active, data), active.latent_dim))
     run = _sampling_run(active.version, index, n, seed, dims, active, data)
     names = ", ".join(f"z{j}" for j in dims)
     st.plotly_chart(run.figure, config={"displayModeBar": False})

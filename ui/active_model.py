@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from vae_core import latent
 from vae_core.checkpoint import Checkpoint
 from vae_core.data import DatasetError, ImageDataset, input_style, load_dataset
-from vae_core.latent import per_dimension_kl
 from vae_core.principal import PrincipalView, needs_view, principal_view
 
 from .model_registry import DEFAULT_MODEL, ModelEntry, find_entry, load_entry, shipped_models
@@ -120,11 +120,11 @@ def active_dataset(active: ActiveModel) -> ImageDataset | None:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _kl_per_dim(version: str, _active: ActiveModel, _data: ImageDataset) -> np.ndarray:
-    return per_dimension_kl(_active.model, _data.test_x[:1000])
+def _measured_kl_per_dim(version: str, _active: ActiveModel, _data: ImageDataset) -> np.ndarray:
+    return latent.kl_per_dim(_active.model, _data.test_x[:1000])
 
 
-def dimension_usage(active: ActiveModel, data: ImageDataset | None) -> np.ndarray | None:
+def kl_per_dim(active: ActiveModel, data: ImageDataset | None) -> np.ndarray | None:
     """Average KL per latent dimension on the test set (nats); None for a plain autoencoder
     (it has no KL) and without data unless the checkpoint recorded it.
 
@@ -138,7 +138,7 @@ def dimension_usage(active: ActiveModel, data: ImageDataset | None) -> np.ndarra
         return np.asarray(recorded, dtype=np.float64)
     if data is None:
         return None
-    return _kl_per_dim(active.version, active, data)
+    return _measured_kl_per_dim(active.version, active, data)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Finding the latent space's principal directions...")

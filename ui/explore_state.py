@@ -28,18 +28,18 @@ Z_STEP = 0.05
 COLLAPSED_NATS = 0.01
 
 
-def is_collapsed(dim: int, usage: np.ndarray | None) -> bool:
+def is_collapsed(dim: int, kl_per_dim: np.ndarray | None) -> bool:
     """The encoder barely uses this dimension (average KL below COLLAPSED_NATS)."""
-    return usage is not None and usage[dim] < COLLAPSED_NATS
+    return kl_per_dim is not None and kl_per_dim[dim] < COLLAPSED_NATS
 
 
-def dimension_label(dim: int, usage: np.ndarray | None) -> str:
-    """'z3 · 2.41 nats', 'z7 · collapsed' (KL below COLLAPSED_NATS), or 'z3' without usage."""
-    if usage is None:
+def dimension_label(dim: int, kl_per_dim: np.ndarray | None) -> str:
+    """'z3 · 2.41 nats', 'z7 · collapsed' (KL below COLLAPSED_NATS), or 'z3' without the KL."""
+    if kl_per_dim is None:
         return f"z{dim}"
-    if is_collapsed(dim, usage):
+    if is_collapsed(dim, kl_per_dim):
         return f"z{dim} · collapsed"
-    return f"z{dim} · {usage[dim]:.2f} nats"
+    return f"z{dim} · {kl_per_dim[dim]:.2f} nats"
 
 
 def scoped_key(name: str, version: str) -> str:

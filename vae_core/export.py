@@ -24,7 +24,7 @@ from .data import load_dataset
 from .discretization import EVALUATION_SEED, bits_per_dim
 from .disentanglement_report import disentanglement_metadata, disentanglement_rows
 from .evaluation import objective_of
-from .latent import per_dimension_kl
+from .latent import kl_per_dim
 from .model_kinds import NOT_FOR_AE, kind_name
 from .runs import RUN_CONFIG_FILE
 
@@ -51,7 +51,7 @@ def export_run(run_dir: Path, out_dir: Path, name: str | None = None) -> Path:
 def _variational_metadata(model, data_config) -> dict:
     """KL per dimension, posterior-mean variances and, for data with factors, the scores."""
     data = load_dataset(data_config)
-    kl = per_dimension_kl(model, data.test_x)
+    kl = kl_per_dim(model, data.test_x)
     return {"kl_per_dimension": [round(float(v), 4) for v in kl],
             "posterior_mean_variance": model_posterior_mean_variance(model, data.test_x),
             **disentanglement_metadata(model, data)}

@@ -68,7 +68,7 @@ def decode_distribution(
 
 
 @torch.no_grad()
-def per_dimension_kl(
+def kl_per_dim(
     model: VAE, x: torch.Tensor | np.ndarray, batch_size: int = 500
 ) -> np.ndarray:
     """Average KL(q(z_j|x) || N(0, 1)) per latent dimension over the images, (D,) nats.
@@ -84,11 +84,11 @@ def per_dimension_kl(
     return (total / max(x.shape[0], 1)).numpy()
 
 
-def dimension_order(usage: np.ndarray | None, latent_dim: int) -> list[int]:
-    """Latent dimensions, most used (largest average KL) first; index order without usage."""
-    if usage is None:
+def dimension_order(kl_per_dim: np.ndarray | None, latent_dim: int) -> list[int]:
+    """Latent dimensions, most used (largest average KL) first; index order without the KL."""
+    if kl_per_dim is None:
         return list(range(latent_dim))
-    return [int(j) for j in np.argsort(-np.asarray(usage), kind="stable")]
+    return [int(j) for j in np.argsort(-np.asarray(kl_per_dim), kind="stable")]
 
 
 def traversal_latents(z: np.ndarray, dim: int, values: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ from .imported import (
     build_imported,
     write_imported,
 )
-from .latent import per_dimension_kl
+from .latent import kl_per_dim
 from .onnx_files import read_onnx_file
 
 FIGURE_IMAGES = 1000  # test images the card's figures average over
@@ -77,7 +77,7 @@ def card_figures(model: ImportedModel, data: ImageDataset,
     x = data.test_x[:n_images]
     metadata: dict = {"n_train": len(data.train_x)}
     if model.is_variational:
-        metadata["kl_per_dimension"] = [round(float(v), 4) for v in per_dimension_kl(model, x)]
+        metadata["kl_per_dimension"] = [round(float(v), 4) for v in kl_per_dim(model, x)]
         metadata["posterior_mean_variance"] = model_posterior_mean_variance(model, x)
     try:
         metadata["test"] = evaluate(model, x, iw_samples=IW_SAMPLES).as_dict()

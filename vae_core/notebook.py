@@ -38,7 +38,7 @@ from ui.inline_js import inline_modules, stylesheet
 from .checkpoint import load_checkpoint
 from .decoder_export import pack
 from .imported import ImportedModel, is_imported_dir, load_imported
-from .latent import Encoded, dimension_order, encode_images, per_dimension_kl
+from .latent import Encoded, dimension_order, encode_images, kl_per_dim
 from .model_import import import_module
 from .models import LatentModel
 from .principal import PrincipalView, needs_view, page_spec, principal_view
@@ -50,7 +50,7 @@ MAP_MODULES = ("decoder.js", "image_canvas.js", "notebook_map.js")
 SCATTER_POINTS = 1000  # images whose posterior means the 2-D pad shows
 MAP_POINTS = 5000  # the first images of `data` the latent map shows
 MAX_CATEGORIES = 256  # label values the map colours by (one byte a point)
-USAGE_IMAGES = 1000  # images the slider order's KL per dimension averages over
+KL_IMAGES = 1000  # images the slider order's KL per dimension averages over
 DISPLAY_PX = 168  # the decoded image is upscaled by an integer factor to about this height
 
 
@@ -75,19 +75,19 @@ def open_model(model, *, image_shape=None, input_range: str = "0,1",
         return load_imported(imported).model, {}
 
 
-def _usage(model: nn.Module, metadata: dict, data: torch.Tensor | None) -> np.ndarray | None:
+def _kl_per_dim(model: nn.Module, metadata: dict, data: torch.Tensor | None) -> np.ndarray | None:
     """Average KL per latent dimension: the card's, else measured on data, else None."""
     if isinstance(model, PrincipalView) or not model.is_variational:
         return None  # a view's axes come ordered by variance; an autoencoder has no KL
     if "kl_per_dimension" in metadata:
         return np.asarray(metadata["kl_per_dimension"], dtype=np.float64)
-    return None if data is None else per_dimension_kl(model, data[:USAGE_IMAGES])
+    return None if data is None else kl_per_dim(model, data[:KL_IMAGES])
 
 
-def _label(model: nn.Module, dim: int, usage: np.ndarray | None) -> str:
+def _label(model: nn.Module, dim: int, kl: np.ndarray | None) -> str:
     if isinstance(model, PrincipalView):
         return model.label(dim)
-    return f"z{dim}" if usage is None else f"z{dim} · {usage[dim]:.2f} nats"
+    return f"z{dim}" if kl is None else f"z{dim} · {kl[dim]:.2f} nats"
 
 
 class _Vector(traitlets.TraitType):
@@ -130,12 +130,12 @@ class Explorer(anywidget.AnyWidget):
         data = None if data is None else torch.as_tensor(np.asarray(data), dtype=torch.float32)
         if needs_view(model.latent_dim):
             model, metadata = principal_view(model, data), {}
-        usage = _usage(model, metadata, data)
-        order = dimension_order(usage, model.latent_dim)
+        kl = _kl_per_dim(model, metadata, data)
+        order = dimension_order(kl, model.latent_dim)
         scatter = b"" if data is None else np.ascontiguousarray(
             encode_images(model, data[:SCATTER_POINTS]).mean, dtype="<f4").tobytes()
         super().__init__(decoder=pack(page_spec(model)), scatter=scatter, order=order,
-                         labels=[_label(model, dim, usage) for dim in order], limit=limit,
+                         labels=[_label(model, dim, kl) for dim in order], limit=limit,
                          step=step, scale=max(1, DISPLAY_PX // model.config.image_shape[1]),
                          z=np.zeros(model.latent_dim))
         self.model = model  # what the sliders move: decode(torch.as_tensor(z)) matches the page

@@ -25,8 +25,8 @@ from tests.app.conftest import (
 )
 from tests.conftest import PROJECT_DIR, make_tiny_checkpoint, upload_checkpoint
 from tests.extreme_images import EXTREME_SIZES, strip_name, strip_png
-from ui import active_model
 from ui.explore_state import dimension_label, snap
+from vae_core import latent
 from vae_core.checkpoint import load_checkpoint
 from vae_core.data import load_dataset
 from vae_core.latent import dimension_order, encode_images
@@ -50,12 +50,12 @@ def _posterior_mean(tiny_assets, name: str, index: int) -> list[float]:
 # Pure helpers -----------------------------------------------------------------------------
 
 
-def test_dimensions_are_ordered_by_usage_and_collapsed_ones_are_marked():
-    usage = np.array([0.5, 0.001, 2.41, 0.0])
-    assert dimension_order(usage, 4) == [2, 0, 1, 3]
+def test_dimensions_are_ordered_by_kl_and_collapsed_ones_are_marked():
+    kl_per_dim = np.array([0.5, 0.001, 2.41, 0.0])
+    assert dimension_order(kl_per_dim, 4) == [2, 0, 1, 3]
     assert dimension_order(None, 3) == [0, 1, 2]
-    assert dimension_label(2, usage) == "z2 · 2.41 nats"
-    assert dimension_label(1, usage) == "z1 · collapsed"
+    assert dimension_label(2, kl_per_dim) == "z2 · 2.41 nats"
+    assert dimension_label(1, kl_per_dim) == "z1 · collapsed"
     assert dimension_label(1, None) == "z1"
 
 
@@ -66,7 +66,7 @@ def test_snap_clips_to_the_slider_range_and_rounds_to_its_step():
 # The page ---------------------------------------------------------------------------------
 
 
-def test_one_slider_per_dimension_ordered_by_usage(app_env):
+def test_one_slider_per_dimension_ordered_by_kl(app_env):
     at = open_explore()
     assert not at.exception
     data = sliders_data(at)
@@ -89,7 +89,7 @@ def test_a_model_card_with_kl_per_dimension_sets_the_order_without_encoding(app_
     document = json.loads((checkpoint / "config.json").read_text())
     document["metadata"]["kl_per_dimension"] = [0.1, 3.0, 0.001, 1.5]
     encoded = []
-    monkeypatch.setattr(active_model, "per_dimension_kl", lambda *args: encoded.append(args))
+    monkeypatch.setattr(latent, "kl_per_dim", lambda *args: encoded.append(args))
     at = upload_checkpoint(AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=60)
                            .run(), [("model.safetensors", (checkpoint / "model.safetensors")
                                      .read_bytes(), "application/octet-stream"),

@@ -10,7 +10,7 @@ from vae_core.latent import (
     decode_mean,
     encode_images,
     interpolate,
-    per_dimension_kl,
+    kl_per_dim,
     traversal_latents,
 )
 from vae_core.models import VAE
@@ -70,10 +70,10 @@ def test_decode_distribution_fixed_std_is_constant():
     np.testing.assert_allclose(std, 0.1, rtol=1e-5)
 
 
-def test_per_dimension_kl_is_the_average_closed_form_kl():
+def test_kl_per_dim_is_the_average_closed_form_kl():
     model, x = _model(), _images(7)
     expected = model.encode(x).kl_per_dim().mean(dim=0).detach().numpy()
-    kl = per_dimension_kl(model, x, batch_size=3)
+    kl = kl_per_dim(model, x, batch_size=3)
     assert kl.shape == (3,) and (kl >= 0).all()
     np.testing.assert_allclose(kl, expected, rtol=1e-5)
 
