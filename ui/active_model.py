@@ -133,7 +133,7 @@ def kl_per_dim(active: ActiveModel, data: ImageDataset | None) -> np.ndarray | N
     computed once per model version."""
     if not active.is_variational or isinstance(active.model, PrincipalView):
         return None  # a view's coordinates are ordered by their share of variance already
-    recorded = active.checkpoint.metadata.get("kl_per_dimension")
+    recorded = active.checkpoint.metadata.get("kl_per_dim")
     if recorded is not None:
         return np.asarray(recorded, dtype=np.float64)
     if data is None:

@@ -127,11 +127,13 @@ def _checked_metadata(metadata: Any, latent_dim: int) -> dict[str, Any]:
             require(isinstance(figures, dict), f"metadata.{section} must be a JSON object")
             kept[section] = {k: _checked(f"{section}.{k}", v) for k, v in figures.items()
                              if k in (*_COUNTS, *_NUMBERS, *_OPTIONAL_NUMBERS, *_TEXTS)}
-    kl = metadata.get("kl_per_dimension")
-    if kl is not None:
+    # Cards written before the key was renamed (the shipped ones too) say kl_per_dimension.
+    kl_key = next((k for k in ("kl_per_dim", "kl_per_dimension") if k in metadata), None)
+    if kl_key is not None:
+        kl = metadata[kl_key]
         require(isinstance(kl, list) and len(kl) == latent_dim and all(map(_finite, kl)),
-                f"metadata.kl_per_dimension must be {latent_dim} finite numbers")
-        kept["kl_per_dimension"] = [float(v) for v in kl]
+                f"metadata.{kl_key} must be {latent_dim} finite numbers")
+        kept["kl_per_dim"] = [float(v) for v in kl]
     kept.update(_checked_disentanglement(metadata, latent_dim))
     return kept
 

@@ -52,7 +52,7 @@ def _variational_metadata(model, data_config) -> dict:
     """KL per dimension, posterior-mean variances and, for data with factors, the scores."""
     data = load_dataset(data_config)
     kl = kl_per_dim(model, data.test_x)
-    return {"kl_per_dimension": [round(float(v), 4) for v in kl],
+    return {"kl_per_dim": [round(float(v), 4) for v in kl],
             "posterior_mean_variance": model_posterior_mean_variance(model, data.test_x),
             **disentanglement_metadata(model, data)}
 

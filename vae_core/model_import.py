@@ -77,7 +77,7 @@ def card_figures(model: ImportedModel, data: ImageDataset,
     x = data.test_x[:n_images]
     metadata: dict = {"n_train": len(data.train_x)}
     if model.is_variational:
-        metadata["kl_per_dimension"] = [round(float(v), 4) for v in kl_per_dim(model, x)]
+        metadata["kl_per_dim"] = [round(float(v), 4) for v in kl_per_dim(model, x)]
         metadata["posterior_mean_variance"] = model_posterior_mean_variance(model, x)
     try:
         metadata["test"] = evaluate(model, x, iw_samples=IW_SAMPLES).as_dict()

@@ -46,7 +46,7 @@ from .projection import LinearView, axes_view, line_view, pca
 
 MODULES = ("decoder.js", "image_canvas.js", "latent_pad.js", "preview_strips.js",
            "notebook_widget.js")  # ui/frontend/, in dependency order
-MAP_MODULES = ("decoder.js", "image_canvas.js", "notebook_map.js")
+MAP_MODULES = ("decoder.js", "image_canvas.js", "scatter_points.js", "notebook_map.js")
 SCATTER_POINTS = 1000  # images whose posterior means the 2-D pad shows
 MAP_POINTS = 5000  # the first images of `data` the latent map shows
 MAX_CATEGORIES = 256  # label values the map colours by (one byte a point)
@@ -79,8 +79,8 @@ def _kl_per_dim(model: nn.Module, metadata: dict, data: torch.Tensor | None) -> 
     """Average KL per latent dimension: the card's, else measured on data, else None."""
     if isinstance(model, PrincipalView) or not model.is_variational:
         return None  # a view's axes come ordered by variance; an autoencoder has no KL
-    if "kl_per_dimension" in metadata:
-        return np.asarray(metadata["kl_per_dimension"], dtype=np.float64)
+    if "kl_per_dim" in metadata:
+        return np.asarray(metadata["kl_per_dim"], dtype=np.float64)
     return None if data is None else kl_per_dim(model, data[:KL_IMAGES])
 
 

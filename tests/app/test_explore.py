@@ -83,11 +83,11 @@ def test_one_slider_per_dimension_ordered_by_kl(app_env):
     assert at.session_state["explore_z"] == [0.0] * 4
 
 
-def test_a_model_card_with_kl_per_dimension_sets_the_order_without_encoding(app_env, tmp_path,
-                                                                           monkeypatch):
+def test_a_model_card_with_kl_per_dim_sets_the_order_without_encoding(app_env, tmp_path,
+                                                                     monkeypatch):
     checkpoint = make_tiny_checkpoint(tmp_path / "mine", "mnist32")
     document = json.loads((checkpoint / "config.json").read_text())
-    document["metadata"]["kl_per_dimension"] = [0.1, 3.0, 0.001, 1.5]
+    document["metadata"]["kl_per_dim"] = [0.1, 3.0, 0.001, 1.5]
     encoded = []
     monkeypatch.setattr(latent, "kl_per_dim", lambda *args: encoded.append(args))
     at = upload_checkpoint(AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=60)

@@ -161,7 +161,8 @@ def test_hostile_json_is_refused_with_a_message(tiny, text, message):
     ({"epoch": -1}, r"metadata\.epoch must be a whole number"),
     ({"device": ["cpu"]}, r"metadata\.device must be a short string"),
     ({"test": [1, 2]}, r"metadata\.test must be a JSON object"),
-    ({"kl_per_dimension": [1.0]}, r"kl_per_dimension must be 4 finite numbers"),
+    ({"kl_per_dim": [1.0]}, r"metadata\.kl_per_dim must be 4 finite numbers"),
+    ({"kl_per_dimension": [1.0]}, r"metadata\.kl_per_dimension must be 4 finite numbers"),
     ("not an object", "metadata must be a JSON object"),
 ])
 def test_metadata_the_pages_print_is_checked(tiny, metadata, message):
@@ -175,6 +176,13 @@ def test_metadata_keeps_checked_fields_and_drops_unknown_ones(tiny):
     loaded = load_checkpoint_bytes(*_upload(tiny, edit))
     assert "note" not in loaded.metadata
     assert loaded.metadata["test"] == {"neg_elbo": 1, "log_px": None}
+
+
+def test_a_card_from_before_the_rename_reads_its_kl_per_dimension_as_kl_per_dim(tiny):
+    old = [0.5, 1.0, 0.0, 2.0]  # written by exports before kl_per_dim had one name
+    loaded = load_checkpoint_bytes(*_upload(tiny, lambda d: d.update(
+        metadata={"kl_per_dimension": old})))
+    assert loaded.metadata["kl_per_dim"] == old and "kl_per_dimension" not in loaded.metadata
 
 
 def test_an_uploaded_data_path_is_never_read(tiny, tmp_path, monkeypatch):

@@ -35,7 +35,7 @@ def test_train_eval_sample_reconstruct_export(tmp_path, capsys):
     assert main(["export", str(run), str(tmp_path / "asset")]) == 0
     exported = load_checkpoint(tmp_path / "asset")
     assert exported.metadata["weights_dtype"] == "float16"
-    assert len(exported.metadata["kl_per_dimension"]) == 2
+    assert len(exported.metadata["kl_per_dim"]) == 2
     assert "Reproduce" in (tmp_path / "asset" / "MODEL_CARD.md").read_text()
     assert main(["export", str(run), str(tmp_path / "asset")]) == 0  # re-export: ours, replaced
 
@@ -93,4 +93,4 @@ def test_train_an_autoencoder_and_say_what_does_not_apply(tmp_path, capsys):
     assert main(["export", str(run), str(tmp_path / "asset")]) == 0
     card = (tmp_path / "asset" / "MODEL_CARD.md").read_text()
     assert "plain autoencoder (AE)" in card and "do not apply" in card
-    assert "kl_per_dimension" not in load_checkpoint(tmp_path / "asset").metadata
+    assert "kl_per_dim" not in load_checkpoint(tmp_path / "asset").metadata

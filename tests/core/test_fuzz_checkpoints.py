@@ -30,8 +30,8 @@ FILES = ("config.json", "model.safetensors")
 TEXT = st.text(alphabet="acdefghijklmnopqrstuvwyz0123456789 _-.,:é€ü😀\"\\\n\t", max_size=20)
 KEYS = st.sampled_from(["model", "data", "train", "metadata", "format_version", "latent_dim",
                         "hidden", "dense", "image_shape", "arch", "likelihood", "kind", "name",
-                        "path", "image_size", "epochs", "test", "neg_elbo", "kl_per_dimension",
-                        "disentanglement", "colour"]) | TEXT
+                        "path", "image_size", "epochs", "test", "neg_elbo", "kl_per_dim",
+                        "kl_per_dimension", "disentanglement", "colour"]) | TEXT
 SCALARS = (st.none() | st.booleans() | st.integers(-(2**70), 2**70)
            | st.floats(allow_nan=True, allow_infinity=True) | TEXT)
 JSON_VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=5)

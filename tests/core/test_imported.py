@@ -123,7 +123,7 @@ def test_the_card_records_figures_only_where_the_likelihood_allows(exported, tmp
                             **options)
     card = json.loads((bernoulli / CARD_FILE).read_text())["metadata"]
     assert card["test"]["n_images"] == 20 and card["test"]["log_px"] < 0
-    assert len(card["kl_per_dimension"]) == 8 and len(card["posterior_mean_variance"]) == 8
+    assert len(card["kl_per_dim"]) == 8 and len(card["posterior_mean_variance"]) == 8
     card = json.loads((mean_only / CARD_FILE).read_text())["metadata"]
     assert "test" not in card and "names no likelihood" in card["figures_not_applicable"]
 

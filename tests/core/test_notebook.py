@@ -52,7 +52,7 @@ def test_the_decoder_goes_once_as_a_binary_buffer_and_sliders_follow_use(explore
     assert explorer.decoder == pack(page_spec(model))
     _, paths, buffers = _remove_buffers(explorer.get_state())
     assert ["decoder"] in paths and len(explorer.decoder) in [len(b) for b in buffers]
-    kl = load_checkpoint(MNIST2D).metadata["kl_per_dimension"]
+    kl = load_checkpoint(MNIST2D).metadata["kl_per_dim"]
     assert explorer.order == sorted(range(2), key=lambda j: -kl[j])
     assert explorer.labels[0].startswith(f"z{explorer.order[0]} · ")
 

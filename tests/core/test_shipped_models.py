@@ -144,7 +144,7 @@ def test_every_shipped_vae_records_its_active_units():
     for asset in VARIATIONAL:
         metadata = load_checkpoint(asset).metadata
         assert len(metadata.get("posterior_mean_variance", [])) == len(
-            metadata["kl_per_dimension"]), _name(asset)
+            metadata["kl_per_dim"]), _name(asset)
 
 
 @pytest.mark.parametrize("asset", [p for p in VARIATIONAL if p not in SCORED], ids=_name)
