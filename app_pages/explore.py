@@ -12,7 +12,7 @@ from ui.active_model import (
     kl_per_dim,
 )
 from ui.decoder_handoff import PageDecoder, decodes_in_page, page_decoder_error
-from ui.explore_attributes import attribute_z, attributes_drawn
+from ui.directions import direction_z, directions_drawn
 from ui.explore_state import (
     RANDOM_DRAWS_KEY,
     Z_LIMIT,
@@ -176,7 +176,7 @@ def _attributes(active: ActiveModel, data: ImageDataset | None, z: list[float]) 
     st.caption("Move z along directions fitted to the data's labels or known factors (on "
                "posterior means of training data; scored on held-out test data). The latent "
                "sliders follow; moving one of them, or setting z, starts these again at 0.")
-    return attribute_z(active, data, z)
+    return direction_z(active, data, z)
 
 
 def _columns(in_page: bool) -> tuple:
@@ -199,7 +199,7 @@ def _explorer(active: ActiveModel, usage, data: ImageDataset | None) -> None:
     in_page = decoder is not None and decodes_in_page(sliders_key(active.version), active.version)
     panel, mean_column, side_column = _columns(in_page)
     below = st.container()
-    early = attributes_drawn(active.version)
+    early = directions_drawn(active.version)
     if early:  # drawn below the sliders, but run first: the attribute sliders may move z
         with below:
             z = _attributes(active, data, z)

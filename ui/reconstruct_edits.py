@@ -14,11 +14,11 @@ from vae_core.directions import vector_arithmetic
 from vae_core.latent import decode_mean, encode_images
 
 from .active_model import ActiveModel
-from .attributes import attribute_controls, attribute_directions, no_directions_note
+from .directions import direction_controls, fitted_directions, no_directions_note
 from .neighbours import show_neighbours
 from .render import display_scale, png_bytes, to_image
 
-PREFIX = "recon_attr"
+PREFIX = "recon_directions"
 IMAGE_PX = 168  # each image of the edit and the arithmetic
 
 
@@ -41,7 +41,7 @@ def edit_section(active: ActiveModel, data: ImageDataset | None, x: np.ndarray, 
                  caption: str) -> None:
     """Attribute sliders applied to μ, the posterior mean of x; the edit beside the input."""
     st.header("Change this image")
-    result = attribute_directions(active, data)
+    result = fitted_directions(active, data)
     if result is None:
         st.caption(no_directions_note(data))
         return
@@ -50,7 +50,7 @@ def edit_section(active: ActiveModel, data: ImageDataset | None, x: np.ndarray, 
                "works on held-out data.")
     controls, images = st.columns([1.2, 1], gap="medium")
     with controls:
-        move = attribute_controls(PREFIX, active.version, result)
+        move = direction_controls(PREFIX, active.version, result)
     edited = np.asarray(mu, dtype=np.float64) + move.offset
     left, right = images.columns(2)
     left.image(input_png(active, x), output_format="PNG", caption=f"model input ({caption})")

@@ -196,4 +196,4 @@ def test_attribute_directions_are_fitted_on_an_autoencoders_codes(assets_with):
     assets_with("mnist-ae")
     at = _page("app_pages/explore.py", "asset:mnist-ae")
     assert not at.exception and not at.error
-    assert any((s.key or "").startswith("explore_attr") for s in at.slider)
+    assert any((s.key or "").startswith("explore_directions") for s in at.slider)

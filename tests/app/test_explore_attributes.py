@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.app.conftest import move_slider, open_explore, sliders_data, z_by_dim
-from ui.attributes import factor_label, how_well
+from ui.directions import factor_label, how_well
 from ui.explore_state import snap
 from vae_core.checkpoint import load_checkpoint
 from vae_core.data import load_dataset

@@ -21,7 +21,7 @@ def _image(at, caption_start: str):
 
 def _class_slider(at):
     return next(s for s in at.slider if s.label.startswith("towards ") and s.key.startswith(
-        "recon_attr"))
+        "recon_directions"))
 
 
 def test_an_attribute_slider_changes_the_decoded_test_image(trained_env):

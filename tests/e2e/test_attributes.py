@@ -67,7 +67,7 @@ def test_an_attribute_slider_changes_an_uploaded_image(served_real_app, page, sh
     expect(edited.filter(has_text="no move yet")).to_be_visible()
     before = _pixels(edited)
     # Streamlit's sliders step by keyboard; the class slider starts at 0, step 0.1.
-    _move_slider(page, CLASS_SLIDER.format(prefix="recon_attr"), 15)
+    _move_slider(page, CLASS_SLIDER.format(prefix="recon_directions"), 15)
     expect(edited.filter(has_text="decoded μ + move (towards 0 +1.5)")).to_be_visible()
     after = _pixels(edited.filter(has_text="decoded μ + move"))
     assert after.shape == before.shape
@@ -81,7 +81,7 @@ def test_explore_latent_sliders_follow_an_attribute_slider(served_real_app, page
     open_page(page, served_real_app, "Explore")
     wait_in_page(page)
     before = page.locator(RANGES).evaluate_all("inputs => inputs.map(i => Number(i.value))")
-    _move_slider(page, CLASS_SLIDER.format(prefix="explore_attr"), 10)
+    _move_slider(page, CLASS_SLIDER.format(prefix="explore_directions"), 10)
     expect(page.get_by_text("the attribute sliders (towards 0 +1.0)")).to_be_visible()
     after = page.locator(RANGES).evaluate_all("inputs => inputs.map(i => Number(i.value))")
     assert after != before and before == [0.0] * len(before)  # started from z = 0

@@ -1,9 +1,16 @@
-"""Attribute sliders ("towards 8", "bigger", "move right") and how well each direction works.
+"""Direction sliders ("towards 8", "bigger", "move right"), how well each direction works, and
+Explore's use of them.
 
-The directions (vae_core.direction_fit) are fitted once per model version and cached. The
-controls are plain Streamlit widgets: a change reruns the script (or fragment), which adds
-t * direction to a base z. Widget keys carry a prefix and the model version, so each page and
+The directions (vae_core.directions) are fitted once per model version and cached. The
+controls are plain Streamlit widgets: a change reruns the script (or fragment), which moves a
+base z along the directions. Widget keys carry a prefix and the model version, so each page and
 each model keeps its own settings.
+
+On Explore, z = base + the sliders' move, where base is the z the latent sliders showed when the
+direction sliders were last at 0. A move of a latent slider, a button or an upload sets a new z:
+that z becomes the base and the direction sliders go back to 0, so both sets of sliders always
+describe the same z. Each direction slider's change reruns Explore's fragment on the server,
+which sets z with `choose_z`; the latent sliders (and the in-page decoder) then take that z.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from vae_core.direction_fit import AttributeDirections, fit_attribute_directions
 from vae_core.directions import CLASS, Direction
 
 from .active_model import ActiveModel
+from .explore_state import choose_z, snap
 
 # What a slider along a factor does, in words (image y grows downwards).
 FACTOR_LABELS = {"scale": "bigger", "rotation": "rotate", "x": "move right", "y": "move down"}
@@ -34,7 +42,7 @@ def _fit(version: str, _active: ActiveModel, _data: ImageDataset) -> AttributeDi
     return fit_attribute_directions(_active.model, _data)
 
 
-def attribute_directions(active: ActiveModel, data: ImageDataset | None):
+def fitted_directions(active: ActiveModel, data: ImageDataset | None):
     """The model's directions (cached per model version), or None without labels or factors."""
     return None if data is None else _fit(active.version, active, data)
 
@@ -71,8 +79,8 @@ def how_well(direction: Direction) -> str:
 
 
 @dataclass(frozen=True)
-class AttributeMove:
-    """What the attribute controls ask for: z + offset."""
+class DirectionMove:
+    """What the direction sliders ask for: z + offset."""
 
     offset: np.ndarray  # (D,)
     words: str  # e.g. "towards 8 +1.0, bigger +0.10"; empty for no move
@@ -93,8 +101,8 @@ def _slider_names(result: AttributeDirections) -> list[str]:
     return (["class"] if any(d.kind == CLASS for d in result.directions) else []) + values
 
 
-def attribute_controls(prefix: str, version: str, result: AttributeDirections,
-                       columns: int = 1) -> AttributeMove:
+def direction_controls(prefix: str, version: str, result: AttributeDirections,
+                       columns: int = 1) -> DirectionMove:
     """One slider for the chosen class and one per factor (in `columns` columns), each with how
     well it works."""
     offset, words = np.zeros_like(result.directions[0].vector), []
@@ -113,7 +121,7 @@ def attribute_controls(prefix: str, version: str, result: AttributeDirections,
         if t:
             offset = offset + t * direction.vector
             words.append(f"{factor_label(direction)} {t:+.2f}")
-    return AttributeMove(offset, ", ".join(words))
+    return DirectionMove(offset, ", ".join(words))
 
 
 def _class_control(prefix, version, classes: list[Direction], offset, words):
@@ -138,3 +146,35 @@ def no_directions_note(data: ImageDataset | None) -> str:
         return "Attribute directions need the model's data set, which is not available here."
     return (f"The data set '{data.name}' has no known factors and fewer than two labelled "
             "classes, so there are no attribute directions to fit.")
+
+
+EXPLORE_PREFIX = "explore_directions"
+STATE_KEY = "explore_directions_state"  # (model version, base z, the z the sliders set)
+
+
+def directions_drawn(version: str) -> bool:
+    """This session has drawn the direction sliders for this model (so they may have moved).
+
+    Until then they are at 0 and cannot move z, so Explore draws them after the latent sliders:
+    fitting the directions (seconds, once per model) then does not delay the first image.
+    """
+    return st.session_state.get(STATE_KEY, (None,))[0] == version
+
+
+def direction_z(active: ActiveModel, data: ImageDataset | None, z: list[float]) -> list[float]:
+    """Draw the direction sliders; returns z, moved (and set for Explore) when they ask."""
+    result = fitted_directions(active, data)
+    if result is None:
+        st.caption(no_directions_note(data))
+        return z
+    version, base, shown = st.session_state.get(STATE_KEY, (None, None, None))
+    if version != active.version or shown != tuple(z):  # z was set some other way
+        base = tuple(z)
+        reset_controls(EXPLORE_PREFIX, active.version, result)
+    move = direction_controls(EXPLORE_PREFIX, active.version, result, columns=2)
+    target = snap(np.asarray(base) + move.offset)
+    if target != z:
+        words = move.words or "back to where they started"
+        choose_z(target, f"the attribute sliders ({words})")
+    st.session_state[STATE_KEY] = (active.version, base, tuple(target))
+    return target
