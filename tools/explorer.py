@@ -1,7 +1,8 @@
 """Driving Explore's in-page decoder from Playwright (browser tests, benchmarks/drag_benchmark.py).
 
 The latent explorer's root element carries a test hook, `latentLab` (ui/frontend/latent_sliders.js):
-decode(z), frames(), frameTimes(), lastFrame() and status().
+decode(z) (a promise: the page decodes in a worker), frames(), times() (decode and draw ms),
+lastFrame(), sliderZ() and status() (with decodesOn: "worker" or "main thread").
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Explore's decoder running in the page, checked against torch in a real browser: every shipped
-model and an RGB model of odd size made here; the image follows a mouse drag at display rate
-while the server hears z only a few times a second. Latent map scrubs its plane the same way."""
+model and an RGB model of odd size made here, in the page's worker and on its main thread (the
+fallback); the image follows a mouse drag at display rate while the server hears z only a few
+times a second. Latent map scrubs its plane the same way."""
 
 import re
 import shutil
@@ -33,6 +34,7 @@ pytestmark = pytest.mark.e2e
 SHIPPED = ["mnist32", "mnist16-gaussian", "mnist2d", "shapes"]
 RGB = "rgb21"  # 3 x 21 x 21, conv decoder 5 -> 10 -> 21, learned std, float32 weights
 TOLERANCE = 1e-3  # max abs difference on the 0-1 pixel scale
+WHERE = ("worker", "main thread")  # where the page decodes (its status says which)
 
 
 def _rgb_checkpoint(root):
@@ -67,11 +69,14 @@ def _torch_decode(model, z: list[list[float]]):
     return p.mean.flatten(1).numpy(), std
 
 
-def _open(page, app, name: str) -> None:
+def _open(page, app, name: str, where: str = "worker") -> None:
+    if where == "main thread":  # ui/frontend/decode_service.js: the fallback without a worker
+        page.add_init_script("globalThis.latentLabDecodeOn = 'main-thread'")
     open_page(page, app, "Explore")
     if name != "mnist32":
         pick_model(page, f"{name} (shipped)")
     wait_in_page(page, f"asset:{name}")  # the new model's explorer, not mnist32's
+    assert hook(page, "status()")["decodesOn"] == where
 
 
 def _canvas_pixels(page, width: int, height: int) -> np.ndarray:
@@ -90,14 +95,17 @@ def _canvas_pixels(page, width: int, height: int) -> np.ndarray:
     return np.array(rgba, dtype=np.uint8).reshape(height, width, 3)
 
 
+@pytest.mark.parametrize("where", WHERE)
 @pytest.mark.parametrize("name", [*SHIPPED, RGB])
-def test_in_page_decode_equals_torch_at_20_z_one_reached_by_dragging(served_models, page, name):
+def test_in_page_decode_equals_torch_at_20_z_one_reached_by_dragging(served_models, page, name,
+                                                                      where):
     app, assets = served_models
     model = load_checkpoint(assets / name).model.eval()
-    _open(page, app, name)
+    _open(page, app, name, where)
     drag_first_slider(page)
     dragged = hook(page, "lastFrame()")
     assert any(v != 0 for v in dragged["z"])  # the mouse really moved a dimension
+    assert dragged["z"] == _slider_z(page)  # and the newest image drawn is of the sliders' z
     rng = np.random.default_rng(0)
     latent_dim = len(dragged["z"])
     zs = [dragged["z"], *rng.uniform(-3, 3, (19, latent_dim)).round(2).tolist()]
@@ -117,22 +125,30 @@ def test_in_page_decode_equals_torch_at_20_z_one_reached_by_dragging(served_mode
     assert np.abs(drawn - shown).max() <= 1
 
 
-def test_a_drag_draws_every_frame_and_sends_z_a_few_times(served_models, page):
-    """One input event per animation frame, each drawn as its own image. How many frames a
-    second that is depends on the machine: benchmarks/drag_benchmark.py measures it."""
+def _slider_z(page) -> list[float]:
+    """The z the sliders show, in dimension order (the page's own reading of them)."""
+    return page.locator(EXPLORER).evaluate("el => el.latentLab.sliderZ()")
+
+
+@pytest.mark.parametrize("where", WHERE)
+def test_a_drag_draws_as_it_goes_and_sends_z_a_few_times(served_models, page, where):
+    """One input event per animation frame; images are drawn while the drag goes on (the worker
+    skips a z it had no time for, never queues it), and the last one is of the last z. How many
+    a second depends on the machine: benchmarks/drag_benchmark.py measures it."""
     sent: list[float] = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.append(time.monotonic())))
-    _open(page, served_models[0], "mnist32")
+    _open(page, served_models[0], "mnist32", where)
     page.wait_for_timeout(500)  # let the first reruns settle
     wait_for_idle(page)
     frames = hook(page, "frames()")
     started = time.monotonic()
     events = sweep_slider(page, 0, seconds=1.0)
+    _wait_until(lambda: hook(page, "lastFrame()")["z"] == _slider_z(page))
     drawn = hook(page, "frames()") - frames
     page.wait_for_timeout(1000)  # the final value goes out on release, within 150 ms
     to_server = [t for t in sent if t >= started]
     assert events >= 10, f"only {events} input events in a 1 s drag"
-    assert drawn == events, f"{drawn} distinct images drawn for {events} input events"
+    assert events / 2 <= drawn <= events, f"{drawn} distinct images drawn for {events} events"
     assert 2 <= len(to_server) <= 10, f"{len(to_server)} messages to the server for a 1 s drag"
 
 

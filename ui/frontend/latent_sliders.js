@@ -1,19 +1,24 @@
 // Explore's latent explorer: one native range input per latent dimension and, once the page runs
 // the decoder (ui/frontend/decoder.js, weights sent once per model version), the decoder's mean
-// (and learned std) redrawn on a canvas every animation frame while z moves, a preview strip under
-// each slider and a 2-D pad. Python hears z throttled (at most every SEND_EVERY_MS) and on release.
-// Python's `values` are applied on the first render and when `revision` changes (a button set z);
-// each move carries the revision it started from, so Python can drop moves a button overrode.
-import { decode, readEnvelope } from "./decoder.js";
+// (and learned std) redrawn on a canvas while z moves, a preview strip under each slider and a
+// 2-D pad. The decoder runs off the main thread (decode_service.js): a move asks for its z, and
+// each animation frame draws the newest image that has come back. Python hears z throttled (at
+// most every SEND_EVERY_MS) and on release. Python's `values` are applied on the first render and
+// when `revision` changes (a button set z); each move carries the revision it started from, so
+// Python can drop moves a button overrode.
+import { readEnvelope } from "./decoder.js";
+import { openDecodes } from "./decode_service.js";
 import { paintImage, sizeCanvas } from "./image_canvas.js";
 import { createPad } from "./latent_pad.js";
 import { decoderReport, loadDecoder } from "./page_decoder.js";
-import { createStrips } from "./preview_strips.js";
+import { PreviewStrips } from "./preview_strips.js";
 
-const controllers = new WeakMap(); // parentElement -> controller: survives reruns, not remounts
+const explorers = new WeakMap(); // parentElement -> Explorer: survives reruns, not remounts
 const latestZ = new Map(); // component key -> { revision, values }: survives remounts
 const SEND_EVERY_MS = 150;
-const FRAME_LOG = 600; // frame times kept for the benchmark
+const TIMES_KEPT = 600; // decode and draw times kept for the benchmark
+const TILE_BUDGET_MS = 3; // a frame draws strip tiles for at most this long
+const CLOSE_AFTER_MS = 10000; // a cleanup not followed by a render was an unmount
 
 function snap(value, step) {
   return Math.round(Math.round(value / step) * step * 100) / 100;
@@ -77,63 +82,213 @@ function minOf(values) {
   return low;
 }
 
-function createController(parent) {
-  const root = element("div", "latent-explorer");
-  parent.appendChild(root);
-  const c = {
-    root, rows: [], layout: null, revision: undefined, send: null, control: null, entry: null,
-    seq: Date.now(), lastSent: null, lastSentAt: -Infinity, trailing: null, frameRequested: false,
-    frames: 0, frameTimes: [], lastDrawn: null, parts: null, pad: null, reported: null,
-    panel: null, showCollapsed: false,
-  };
+function pushKept(list, value) {
+  list.push(value);
+  if (list.length > TIMES_KEPT) list.shift();
+}
 
-  const show = (row, value) => {
+class Explorer {
+  constructor(parent) {
+    this.root = element("div", "latent-explorer");
+    parent.appendChild(this.root);
+    Object.assign(this, {
+      rows: [], layout: null, revision: undefined, send: null, control: null, entry: null,
+      decodes: null, parts: null, pad: null, strips: null, panel: null, showCollapsed: false,
+      reported: null, seq: Date.now(), lastSent: null, lastSentAt: -Infinity, trailing: null,
+      closing: null, frameRequested: false, requested: null, newest: null, tiles: [],
+      frames: 0, decodeTimes: [], drawTimes: [], lastDrawn: null, lastMean: null,
+    });
+    this.root.latentLab = this.testHook();
+  }
+
+  // Each render: Python's control (and the weights, once per model version).
+  receive(data, send) {
+    clearTimeout(this.closing);
+    const { control, blobs } = readEnvelope(data);
+    this.control = control;
+    this.send = send;
+    this.useEntry(control.version ? loadDecoder(control, blobs) : undefined);
+    this.build();
+    if (control.revision !== this.revision) this.takeValues(control);
+    if (control.version) this.report();
+    this.requestImage();
+  }
+
+  useEntry(entry) {
+    if (entry === this.entry) return;
+    this.decodes?.close();
+    this.entry = entry;
+    this.decodes = entry?.model
+      ? openDecodes(entry.model, entry.packed, (image) => this.onImage(image)) : null;
+  }
+
+  build() {
+    const { control, entry } = this;
+    const inPage = Boolean(control.in_page && entry?.model);
+    const layout = JSON.stringify([control.labels, control.muted, control.limit, control.step,
+      control.order, inPage, control.version]);
+    if (layout === this.layout) return;
+    this.layout = layout;
+    Object.assign(this, { strips: null, pad: null, parts: null, requested: null, newest: null,
+      tiles: [], lastDrawn: null });
+    const sliders = element("div", "latent-sliders");
+    const toggle = element("button", "toggle-collapsed");
+    toggle.type = "button";
+    toggle.addEventListener("click", () => {
+      this.showCollapsed = !this.showCollapsed;
+      this.arrange();
+      this.requestImage();
+    });
+    this.panel = { sliders, toggle };
+    const onMove = (event) => this.onSlider(event);
+    this.rows = control.labels.map((label, i) => buildRow(label, control.muted[i], control, onMove));
+    const panel = element("div", "slider-panel");
+    panel.append(sliders, toggle);
+    this.root.className = inPage ? "latent-explorer in-page" : "latent-explorer";
+    this.root.replaceChildren(panel);
+    if (inPage) this.buildFigure();
+    this.arrange();
+    this.revision = undefined; // fresh inputs take Python's values (or the user's, after a remount)
+  }
+
+  buildFigure() {
+    const { control, entry } = this;
+    this.parts = buildFigure(entry, control);
+    if (control.labels.length >= 2) {
+      this.pad = createPad({ labels: control.labels, order: control.order, limit: control.limit,
+        scatter: entry.scatter, latentDim: control.order.length,
+        onMove: (...move) => this.onPad(...move) });
+      this.parts.figure.append(this.pad.element);
+    }
+    this.root.append(this.parts.figure);
+    const { model } = entry;
+    const shape = [model.channels, model.height, model.width];
+    const tile = model.width + 1;
+    this.strips = new PreviewStrips(
+      (canvas, mean, step) => paintImage(canvas, mean, shape, 1, { left: step * tile }));
+    this.rows.forEach((row) => {
+      sizeCanvas(row.strip, this.strips.steps * tile - 1, model.height);
+      row.row.append(row.strip);
+    });
+  }
+
+  // Collapsed (muted) dimensions barely change the image; a model with many of them would push
+  // everything below the sliders off the screen, so they wait behind a toggle. Hidden rows stay
+  // in this.rows: they keep their values and z keeps its length.
+  arrange() {
+    const { sliders, toggle } = this.panel;
+    const muted = this.rows.filter((row) => row.muted).length;
+    const hide = !this.showCollapsed && muted > 0 && muted < this.rows.length;
+    const visible = this.rows.filter((row) => !(hide && row.muted));
+    const two = visible.length > 6; // column-major like st.columns: most used top left
+    sliders.className = two ? "latent-sliders two" : "latent-sliders";
+    sliders.style.gridTemplateRows = two ? `repeat(${Math.ceil(visible.length / 2)}, auto)` : "";
+    sliders.replaceChildren(...visible.map((row) => row.row));
+    toggle.hidden = muted === 0 || muted === this.rows.length;
+    toggle.textContent = hide ? `Show ${muted} collapsed dimensions` : `Hide ${muted} collapsed dimensions`;
+    toggle.setAttribute("aria-expanded", String(!hide));
+    const dimOf = (row) => this.control.order[this.rows.indexOf(row)];
+    this.strips?.reset(visible.map((row) => ({ canvas: row.strip, dim: dimOf(row) })));
+    this.requested = null; // the strips shown have changed: ask for their tiles again
+  }
+
+  // Python's values (first render, or a button set z), unless this page moved since.
+  takeValues(control) {
+    this.revision = control.revision;
+    const mine = latestZ.get(control.key);
+    const values = mine?.revision === control.revision ? mine.values : control.values;
+    this.rows.forEach((row, i) => this.show(row, values[i]));
+    this.lastSent = this.sliderValues();
+  }
+
+  // Tell Python (state "decoder") whether the page decodes this version, when that is news.
+  report() {
+    const status = decoderReport(this.control, this.entry);
+    const key = JSON.stringify(status);
+    if (status === null || key === this.reported) return;
+    this.reported = key;
+    this.send("decoder", status);
+  }
+
+  show(row, value) {
     row.input.value = String(value);
     row.shown.textContent = value.toFixed(2);
-  };
-  const sliderValues = () => c.rows.map((row) => snap(parseFloat(row.input.value), c.control.step));
-  const zByDimension = () => {
-    const z = new Array(c.control.order.length).fill(0);
-    sliderValues().forEach((v, i) => { z[c.control.order[i]] = v; });
+  }
+
+  sliderValues() {
+    return this.rows.map((row) => snap(parseFloat(row.input.value), this.control.step));
+  }
+
+  zByDimension() {
+    const z = new Array(this.control.order.length).fill(0);
+    this.sliderValues().forEach((v, i) => { z[this.control.order[i]] = v; });
     return z;
-  };
+  }
 
-  c.flush = () => {
-    clearTimeout(c.trailing);
-    c.trailing = null;
-    const values = sliderValues();
-    if (sameZ(values, c.lastSent)) return;
-    c.seq += 1;
-    c.lastSent = values;
-    c.lastSentAt = performance.now();
-    c.send("moved", { values, seq: c.seq, revision: c.revision });
-  };
-  const sendThrottled = () => {
-    const wait = SEND_EVERY_MS - (performance.now() - c.lastSentAt);
-    if (wait <= 0) c.flush();
-    else if (c.trailing === null) c.trailing = setTimeout(c.flush, wait);
-  };
-  const moved = () => {
-    latestZ.set(c.control.key, { revision: c.revision, values: sliderValues() });
-    c.requestFrame();
-    sendThrottled();
-  };
-  const onMove = (event) => {
-    const row = c.rows.find((r) => r.input === event.target);
-    show(row, snap(parseFloat(row.input.value), c.control.step));
-    moved();
-  };
-  const onPad = (dimX, valueX, dimY, valueY) => {
-    const { order, step } = c.control;
-    show(c.rows[order.indexOf(dimX)], snap(valueX, step));
-    show(c.rows[order.indexOf(dimY)], snap(valueY, step));
-    moved();
-  };
+  onSlider(event) {
+    const row = this.rows.find((r) => r.input === event.target);
+    this.show(row, snap(parseFloat(row.input.value), this.control.step));
+    this.moved();
+  }
 
-  c.decodeShown = (z) => {
-    const { mean, std } = decode(c.entry.model, z);
-    const { parts, control } = c;
-    const { model } = c.entry;
+  onPad(dimX, valueX, dimY, valueY) {
+    const { order, step } = this.control;
+    this.show(this.rows[order.indexOf(dimX)], snap(valueX, step));
+    this.show(this.rows[order.indexOf(dimY)], snap(valueY, step));
+    this.moved();
+  }
+
+  moved() {
+    latestZ.set(this.control.key, { revision: this.revision, values: this.sliderValues() });
+    this.requestImage();
+    this.sendThrottled();
+  }
+
+  // Ask for the image of the sliders' z (and the strips' tiles around it): at once, so a worker
+  // starts before this frame is drawn.
+  requestImage() {
+    if (!this.parts || !this.decodes) return;
+    const z = this.zByDimension();
+    if (sameZ(z, this.requested)) return;
+    this.requested = z;
+    this.decodes.show(z);
+    this.decodes.preview(this.strips.tiles(z));
+    this.requestFrame();
+  }
+
+  onImage(image) {
+    if (image.kind === "shown") {
+      if (!this.newest || image.id > this.newest.id) this.newest = image;
+      pushKept(this.decodeTimes, image.ms);
+    } else {
+      this.tiles.push(image);
+    }
+    this.requestFrame();
+  }
+
+  requestFrame() {
+    if (this.frameRequested) return;
+    this.frameRequested = true;
+    requestAnimationFrame(() => this.drawFrame());
+  }
+
+  // The newest image that came back, the pad's point, and strip tiles while the budget lasts.
+  drawFrame() {
+    this.frameRequested = false;
+    if (!this.parts) return;
+    this.pad?.update(this.requested ?? this.zByDimension());
+    if (this.newest && !sameZ(this.newest.z, this.lastDrawn)) this.drawImage(this.newest);
+    const started = performance.now();
+    while (this.tiles.length && performance.now() - started < TILE_BUDGET_MS) {
+      this.strips.paint(this.tiles.shift());
+    }
+    if (this.tiles.length) this.requestFrame();
+  }
+
+  drawImage({ z, mean, std }) {
+    const started = performance.now();
+    const { parts, control } = this;
+    const { model } = this.entry;
     const shape = [model.channels, model.height, model.width];
     paintImage(parts.mean, mean, shape, control.scale);
     if (parts.std) {
@@ -143,151 +298,62 @@ function createController(parent) {
       parts.stdCaption.textContent =
         `Decoder std per pixel: ${low.toFixed(3)} (black) to ${high.toFixed(3)} (white)`;
     }
-    return mean;
-  };
-  c.drawFrame = () => {
-    c.frameRequested = false;
-    if (!c.parts) return;
-    const z = zByDimension();
-    if (sameZ(z, c.lastDrawn)) return;
-    const started = performance.now();
-    const mean = c.decodeShown(z);
-    c.frameTimes.push(performance.now() - started);
-    if (c.frameTimes.length > FRAME_LOG) c.frameTimes.shift();
-    c.frames += 1;
-    c.lastDrawn = z;
-    c.lastMean = Float32Array.from(mean);
-    c.strips?.update(z);
-    c.pad?.update(z);
-  };
-  c.requestFrame = () => {
-    if (c.frameRequested) return;
-    c.frameRequested = true;
-    requestAnimationFrame(c.drawFrame);
-  };
+    pushKept(this.drawTimes, performance.now() - started);
+    this.frames += 1;
+    this.lastDrawn = z;
+    this.lastMean = mean;
+  }
 
-  c.buildStrips = () => {
-    const { model } = c.entry;
-    const shape = [model.channels, model.height, model.width];
-    const tile = model.width + 1;
-    const decodeMean = (z) => decode(model, z).mean;
-    const paintTile = (canvas, mean, step) => paintImage(canvas, mean, shape, 1, { left: step * tile });
-    c.strips = createStrips(decodeMean, paintTile);
-    c.rows.forEach((row) => {
-      sizeCanvas(row.strip, c.strips.steps * tile - 1, model.height);
-      row.row.append(row.strip);
-    });
-  };
+  sendThrottled() {
+    const wait = SEND_EVERY_MS - (performance.now() - this.lastSentAt);
+    if (wait <= 0) this.flush();
+    else if (this.trailing === null) this.trailing = setTimeout(() => this.flush(), wait);
+  }
 
-  // Collapsed (muted) dimensions barely change the image; a model with many of them would push
-  // everything below the sliders off the screen, so they wait behind a toggle. Hidden rows stay
-  // in c.rows: they keep their values and z keeps its length.
-  c.arrange = () => {
-    const { sliders, toggle } = c.panel;
-    const muted = c.rows.filter((row) => row.muted).length;
-    const hide = !c.showCollapsed && muted > 0 && muted < c.rows.length;
-    const visible = c.rows.filter((row) => !(hide && row.muted));
-    const two = visible.length > 6; // column-major like st.columns: most used top left
-    sliders.className = two ? "latent-sliders two" : "latent-sliders";
-    sliders.style.gridTemplateRows = two ? `repeat(${Math.ceil(visible.length / 2)}, auto)` : "";
-    sliders.replaceChildren(...visible.map((row) => row.row));
-    toggle.hidden = muted === 0 || muted === c.rows.length;
-    toggle.textContent = hide ? `Show ${muted} collapsed dimensions` : `Hide ${muted} collapsed dimensions`;
-    toggle.setAttribute("aria-expanded", String(!hide));
-    const dimOf = (row) => c.control.order[c.rows.indexOf(row)];
-    c.strips?.reset(visible.map((row) => ({ canvas: row.strip, dim: dimOf(row) })));
-    if (c.strips && c.lastDrawn) c.strips.update(c.lastDrawn);
-  };
+  flush() {
+    clearTimeout(this.trailing);
+    this.trailing = null;
+    const values = this.sliderValues();
+    if (sameZ(values, this.lastSent)) return;
+    this.seq += 1;
+    this.lastSent = values;
+    this.lastSentAt = performance.now();
+    this.send("moved", { values, seq: this.seq, revision: this.revision });
+  }
 
-  c.build = () => {
-    const { control, entry } = c;
-    const inPage = Boolean(control.in_page && entry?.model);
-    const layout = JSON.stringify([control.labels, control.muted, control.limit, control.step,
-      control.order, inPage, control.version]);
-    if (layout === c.layout) return;
-    c.layout = layout;
-    c.strips?.stop();
-    c.strips = null;
-    c.pad = null;
-    c.parts = null;
-    c.lastDrawn = null;
-    const sliders = element("div", "latent-sliders");
-    const toggle = element("button", "toggle-collapsed");
-    toggle.type = "button";
-    toggle.addEventListener("click", () => {
-      c.showCollapsed = !c.showCollapsed;
-      c.arrange();
-    });
-    c.panel = { sliders, toggle };
-    c.rows = control.labels.map((label, i) => buildRow(label, control.muted[i], control, onMove));
-    const panel = element("div", "slider-panel");
-    panel.append(sliders, toggle);
-    root.className = inPage ? "latent-explorer in-page" : "latent-explorer";
-    root.replaceChildren(panel);
-    if (inPage) {
-      c.parts = buildFigure(entry, control);
-      if (control.labels.length >= 2) {
-        c.pad = createPad({ labels: control.labels, order: control.order, limit: control.limit,
-          scatter: entry.scatter, latentDim: control.order.length, onMove: onPad });
-        c.parts.figure.append(c.pad.element);
-      }
-      root.append(c.parts.figure);
-      c.buildStrips();
-    }
-    c.arrange();
-    c.revision = undefined; // fresh inputs take Python's values (or the user's, after a remount)
-  };
+  // The component's cleanup runs before each render as well as on unmount: the worker goes only
+  // when no render follows.
+  stop() {
+    clearTimeout(this.trailing);
+    this.closing = setTimeout(() => this.useEntry(undefined), CLOSE_AFTER_MS);
+  }
 
-  c.report = (send) => {
-    const status = decoderReport(c.control, c.entry);
-    const key = JSON.stringify(status);
-    if (status === null || key === c.reported) return;
-    c.reported = key;
-    send("decoder", status);
-  };
-
-  c.receive = (data, send) => {
-    const { control, blobs } = readEnvelope(data);
-    c.control = control;
-    c.send = send;
-    c.entry = control.version ? loadDecoder(control, blobs) : undefined;
-    c.build();
-    if (control.revision !== c.revision) {
-      c.revision = control.revision;
-      const mine = latestZ.get(control.key);
-      const values = mine?.revision === control.revision ? mine.values : control.values;
-      c.rows.forEach((row, i) => show(row, values[i]));
-      c.lastSent = sliderValues();
-    }
-    if (control.version) c.report(send);
-    c.requestFrame();
-  };
-  c.stop = () => {
-    clearTimeout(c.trailing);
-    c.strips?.stop();
-  };
-  // For browser tests and the benchmark: decode any z here, count and time the frames drawn.
-  root.latentLab = {
-    decode: (z) => {
-      const { mean, std } = decode(c.entry.model, z);
-      return { mean: Array.from(mean), std: std ? Array.from(std) : null };
-    },
-    frames: () => c.frames,
-    frameTimes: () => c.frameTimes.slice(),
-    lastFrame: () => ({ z: c.lastDrawn, mean: c.lastMean ? Array.from(c.lastMean) : null }),
-    status: () => ({ inPage: Boolean(c.parts), version: c.control?.version ?? null,
-      pending: c.trailing !== null, entry: c.entry && { error: c.entry.error ?? null,
-        loadMs: c.entry.loadMs ?? null, bytes: c.entry.bytes ?? null } }),
-  };
-  return c;
+  // For browser tests and the benchmark: decode any z where the page decodes, count and time the
+  // images drawn.
+  testHook() {
+    return {
+      decode: async (z) => {
+        const { mean, std } = await this.decodes.decode(z);
+        return { mean: Array.from(mean), std: std ? Array.from(std) : null };
+      },
+      frames: () => this.frames,
+      times: () => ({ decode: this.decodeTimes.slice(), draw: this.drawTimes.slice() }),
+      lastFrame: () => ({ z: this.lastDrawn, mean: this.lastMean ? Array.from(this.lastMean) : null }),
+      sliderZ: () => this.zByDimension(),
+      status: () => ({ inPage: Boolean(this.parts), version: this.control?.version ?? null,
+        pending: this.trailing !== null, decodesOn: this.decodes?.where ?? null,
+        entry: this.entry && { error: this.entry.error ?? null, loadMs: this.entry.loadMs ?? null,
+          bytes: this.entry.bytes ?? null } }),
+    };
+  }
 }
 
 export default function latentSliders({ data, parentElement, setStateValue }) {
-  let controller = controllers.get(parentElement);
-  if (!controller) {
-    controller = createController(parentElement);
-    controllers.set(parentElement, controller);
+  let explorer = explorers.get(parentElement);
+  if (!explorer) {
+    explorer = new Explorer(parentElement);
+    explorers.set(parentElement, explorer);
   }
-  controller.receive(data, setStateValue);
-  return () => controller.stop();
+  explorer.receive(data, setStateValue);
+  return () => explorer.stop();
 }

@@ -1,11 +1,13 @@
 // The latent explorer as an anywidget (vae_core/notebook.py): the host adapter over the shared
 // modules. The widget draws in a shadow root so the app's stylesheet (latent_sliders.css, sent as
-// a trait) styles it without leaking into the notebook. The image is decoded here every animation
+// a trait) styles it without leaking into the notebook. The image is decoded in the page, off the
+// main thread where a worker can start (decode_service.js), and the newest one drawn each animation
 // frame; the kernel's `z` is set on release (a slider's change, the pad's pointerup) only.
 import { decode, readDecoder } from "./decoder.js";
+import { openDecodes } from "./decode_service.js";
 import { paintImage, sizeCanvas } from "./image_canvas.js";
 import { createPad } from "./latent_pad.js";
-import { createStrips } from "./preview_strips.js";
+import { PreviewStrips } from "./preview_strips.js";
 
 // Binary traits arrive as a DataView (ipywidgets 8) or an ArrayBuffer, depending on the host.
 function bytesOf(value) {
@@ -52,7 +54,8 @@ function paintStd(canvas, caption, std, shape, scale) {
 }
 
 function render({ model, el }) {
-  const decoder = readDecoder(bytesOf(model.get("decoder")));
+  const packed = bytesOf(model.get("decoder"));
+  const decoder = readDecoder(packed);
   const shape = [decoder.channels, decoder.height, decoder.width];
   const [labels, order, limit, step, scale] =
     ["labels", "order", "limit", "step", "scale"].map((name) => model.get(name));
@@ -83,32 +86,44 @@ function render({ model, el }) {
   root.append(panel, figure);
 
   const tile = decoder.width + 1;
-  const strips = createStrips((point) => decode(decoder, point).mean,
+  const strips = new PreviewStrips(
     (canvas, image, k) => paintImage(canvas, image, shape, 1, { left: k * tile }));
   rows.forEach((r) => sizeCanvas(r.strip, strips.steps * tile - 1, decoder.height));
   strips.reset(rows.map((r, i) => ({ canvas: r.strip, dim: order[i] })));
 
-  const draw = () => {
+  let newest = null; // the newest image decoded for the sliders' z
+  const tiles = []; // strip tiles decoded, to draw
+  const drawFrame = () => {
     frameRequested = false;
-    if (drawn !== null && z.every((v, j) => v === drawn[j])) return;
-    const out = decode(decoder, z);
-    paintImage(mean, out.mean, shape, scale);
-    if (gaussian) paintStd(std, stdCaption, out.std, shape, scale);
-    drawn = z.slice();
-    frames += 1;
-    strips.update(drawn);
-    pad?.update(drawn);
+    if (newest && !(drawn && newest.z.every((v, j) => v === drawn[j]))) {
+      paintImage(mean, newest.mean, shape, scale);
+      if (gaussian) paintStd(std, stdCaption, newest.std, shape, scale);
+      drawn = newest.z;
+      frames += 1;
+    }
+    while (tiles.length) strips.paint(tiles.shift());
   };
   const requestDraw = () => {
-    if (!frameRequested) requestAnimationFrame(draw);
+    if (!frameRequested) requestAnimationFrame(drawFrame);
     frameRequested = true;
+  };
+  const decodes = openDecodes(decoder, packed, (image) => {
+    if (image.kind === "tile") tiles.push(image);
+    else if (!newest || image.id > newest.id) newest = image;
+    requestDraw();
+  });
+  const decodeZ = () => {
+    const point = z.slice();
+    decodes.show(point);
+    decodes.preview(strips.tiles(point));
+    pad?.update(point);
   };
   const show = () => {
     rows.forEach((r, i) => {
       r.input.value = String(z[order[i]]);
       r.shown.textContent = z[order[i]].toFixed(2);
     });
-    requestDraw();
+    decodeZ();
   };
   const release = () => {
     model.set("z", z.slice());
@@ -118,7 +133,7 @@ function render({ model, el }) {
     r.input.addEventListener("input", () => {
       z[order[i]] = snapTo(parseFloat(r.input.value), step);
       r.shown.textContent = z[order[i]].toFixed(2);
-      requestDraw();
+      decodeZ();
     });
     r.input.addEventListener("change", release);
   });
@@ -145,7 +160,8 @@ function render({ model, el }) {
   model.on("change:z", fromKernel);
   show();
 
-  // For browser tests, as the Streamlit component's: decode any z here; what was drawn last.
+  // For browser tests, as the Streamlit component's: decode any z here (at once, on this thread);
+  // what was drawn last.
   el.latentLab = {
     decode: (point) => {
       const out = decode(decoder, point);
@@ -155,7 +171,7 @@ function render({ model, el }) {
     lastFrame: () => ({ z: drawn, mean: drawn && Array.from(decode(decoder, drawn).mean) }),
   };
   return () => {
-    strips.stop();
+    decodes.close();
     model.off("change:z", fromKernel);
   };
 }

@@ -1,8 +1,9 @@
 // Shared by the components that decode in the page: the decoders they were sent in their bytes
-// data (an envelope, decoder.js readEnvelope), cached by model version while the page lives.
+// data (an envelope, decoder.js readEnvelope), cached by model version while the page lives. An
+// entry keeps the packed bytes too, for a worker to read its own copy (decode_service.js).
 import { decode, readDecoder } from "./decoder.js";
 
-const decoders = new Map(); // model version -> { model, scatter, loadMs, bytes } or { error }
+const decoders = new Map(); // version -> { model, packed, scatter, loadMs, bytes } or { error }
 const KEEP_VERSIONS = 4; // a training run makes a new version each epoch: keep only the latest
 
 // The decoder for control.version: cached, else read from the blobs (undefined if not sent).
@@ -14,7 +15,8 @@ export function loadDecoder(control, blobs) {
     const model = readDecoder(blobs.decoder);
     decode(model, new Array(model.latentDim).fill(0)); // fail now, not in the middle of a drag
     const scatter = blobs.scatter?.length ? new Float32Array(blobs.scatter.slice().buffer) : null;
-    entry = { model, scatter, loadMs: performance.now() - started, bytes: control.sent_bytes };
+    entry = { model, packed: blobs.decoder, scatter, loadMs: performance.now() - started,
+      bytes: control.sent_bytes };
   } catch (error) {
     entry = { error: String(error?.message ?? error) };
   }

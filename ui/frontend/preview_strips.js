@@ -1,7 +1,7 @@
 // Preview strips: under each slider, the decoder's mean along that dimension from -3 to 3 with
-// the other dimensions at the current z. Decoded one tile at a time in the browser's idle time
-// (requestIdleCallback), only while the frame has room for another decode, so a strip never
-// delays the main image; a strip is redone only when the rest of z has changed.
+// the other dimensions at the current z. tiles(z) lists the tiles to decode (at a lower priority
+// than the image being dragged: decode_service.js), paint() draws one as it comes back; a strip
+// is redone only when the rest of z has changed.
 
 const STRIP_STEPS = 7;
 
@@ -9,48 +9,46 @@ function stripKey(z, dim) {
   return z.map((v, j) => (j === dim ? "*" : v)).join(",");
 }
 
-export function createStrips(decodeMean, paint) {
-  const strips = []; // { canvas, dim, key }
-  let z = null;
-  let idle = null;
-  let tileMs = 1; // the last tile's decode + draw: another fits only if this much time is left
+export class PreviewStrips {
+  // paintTile(canvas, mean, step) draws one tile of a strip.
+  constructor(paintTile) {
+    this.paintTile = paintTile;
+    this.strips = new Map(); // dim -> { canvas, wanted: the key asked for, painted: its steps }
+  }
 
-  const work = (deadline) => {
-    idle = null;
-    for (const strip of strips) {
-      const key = stripKey(z, strip.dim);
-      if (strip.key === key) continue;
-      for (let step = strip.next ?? 0; step < STRIP_STEPS; step += 1) {
-        if (deadline.timeRemaining() <= tileMs) {
-          strip.next = step;
-          idle = requestIdleCallback(work);
-          return;
-        }
-        const started = performance.now();
+  get steps() {
+    return STRIP_STEPS;
+  }
+
+  // The visible strips, most used first: [{ canvas, dim }].
+  reset(entries) {
+    this.strips = new Map(entries.map(({ canvas, dim }) =>
+      [dim, { canvas, wanted: null, drawn: null, painted: new Set() }]));
+  }
+
+  // The tiles still to decode for z: [{ z, tag: { dim, key, step } }].
+  tiles(z) {
+    const tiles = [];
+    for (const [dim, strip] of this.strips) {
+      const key = stripKey(z, dim);
+      if (strip.drawn === key) continue;
+      if (strip.wanted !== key) Object.assign(strip, { wanted: key, painted: new Set() });
+      for (let step = 0; step < STRIP_STEPS; step += 1) {
+        if (strip.painted.has(step)) continue;
         const point = z.slice();
-        point[strip.dim] = -3 + (6 * step) / (STRIP_STEPS - 1);
-        paint(strip.canvas, decodeMean(point), step);
-        tileMs = performance.now() - started;
+        point[dim] = -3 + (6 * step) / (STRIP_STEPS - 1);
+        tiles.push({ z: point, tag: { dim, key, step } });
       }
-      strip.key = key;
-      strip.next = 0;
     }
-  };
+    return tiles;
+  }
 
-  return {
-    steps: STRIP_STEPS,
-    reset(entries) {
-      strips.length = 0;
-      strips.push(...entries.map(({ canvas, dim }) => ({ canvas, dim, key: null, next: 0 })));
-    },
-    update(nextZ) {
-      z = nextZ;
-      for (const strip of strips) if (strip.key !== stripKey(z, strip.dim)) strip.next = 0;
-      if (idle === null && strips.length) idle = requestIdleCallback(work);
-    },
-    stop() {
-      cancelIdleCallback(idle);
-      idle = null;
-    },
-  };
+  // A decoded tile: drawn if its strip still wants it.
+  paint({ tag, mean }) {
+    const strip = this.strips.get(tag.dim);
+    if (!strip || strip.wanted !== tag.key) return;
+    this.paintTile(strip.canvas, mean, tag.step);
+    strip.painted.add(tag.step);
+    if (strip.painted.size === STRIP_STEPS) strip.drawn = tag.key;
+  }
 }

@@ -1,0 +1,190 @@
+// Decoding for a page that draws: openDecodes(model, bytes, onImage) runs the decoder in a Web
+// Worker (decode_worker.js) so the main thread never waits for a decode, or, where a worker cannot
+// start (or `globalThis.latentLabDecodeOn = "main-thread"` asks for it, as tests do), on the main
+// thread: the image in an animation frame, preview tiles in idle time. Both order the work with a
+// DecodeQueue and hand each finished image to onImage({ kind, z, id | tag, mean, std, ms }).
+import { decode } from "./decoder.js";
+import { DecodeQueue } from "./decode_queue.js";
+import decodeWorkerSource from "./decode_worker.js?raw";
+
+let workerUrl = null; // one Blob URL for every worker of the page
+
+function startWorker() {
+  workerUrl ??= URL.createObjectURL(new Blob([decodeWorkerSource], { type: "text/javascript" }));
+  return new Worker(workerUrl, { type: "module", name: "latent-lab-decoder" });
+}
+
+function copyOf({ mean, std }) {
+  return { mean: mean.slice(), std: std ? std.slice() : null };
+}
+
+class WorkerDecodes {
+  constructor(bytes, onImage, onFail) {
+    this.backend = "worker";
+    this.answers = new Map(); // decode() id -> resolve
+    this.worker = startWorker();
+    this.worker.onmessage = ({ data }) => {
+      if (data.type === "image") onImage(data);
+      else if (data.type === "decoded") this.answer(data);
+      else if (data.type === "failed") onFail(data.error);
+    };
+    this.worker.onerror = (event) => {
+      event.preventDefault();
+      onFail(event.message || "the decoder's worker did not start");
+    };
+    const copy = bytes.slice(); // transferred: the caller keeps its bytes
+    this.worker.postMessage({ type: "load", bytes: copy }, [copy.buffer]);
+  }
+
+  show(z, id) {
+    this.worker.postMessage({ type: "show", z, id });
+  }
+
+  preview(tiles) {
+    this.worker.postMessage({ type: "preview", tiles });
+  }
+
+  decode(z, id) {
+    return new Promise((resolve) => {
+      this.answers.set(id, resolve);
+      this.worker.postMessage({ type: "decode", z, id });
+    });
+  }
+
+  answer({ id, mean, std }) {
+    this.answers.get(id)?.({ mean, std });
+    this.answers.delete(id);
+  }
+
+  close() {
+    this.worker.terminate();
+  }
+}
+
+class MainThreadDecodes {
+  constructor(model, onImage) {
+    this.backend = "main thread";
+    this.model = model;
+    this.onImage = onImage;
+    this.queue = new DecodeQueue();
+    this.frame = null;
+    this.idle = null;
+  }
+
+  show(z, id) {
+    this.queue.show(z, id, performance.now());
+    this.frame ??= requestAnimationFrame(() => this.decodeShown());
+  }
+
+  preview(tiles) {
+    this.queue.preview(tiles);
+    this.requestIdle();
+  }
+
+  requestIdle() {
+    if (this.queue.tiles.length) this.idle ??= requestIdleCallback((d) => this.decodeTiles(d));
+  }
+
+  decode(z) {
+    return Promise.resolve(copyOf(decode(this.model, z)));
+  }
+
+  // In the frame that draws it: the caller asked for that frame after show().
+  decodeShown() {
+    this.frame = null;
+    const job = this.queue.next(performance.now());
+    if (job) this.run(job);
+    this.requestIdle();
+  }
+
+  // One tile at a time while the frame has room for another.
+  decodeTiles(deadline) {
+    this.idle = null;
+    while (this.queue.tiles.length && deadline.timeRemaining() > this.queue.decodeMs) {
+      const job = this.queue.next(performance.now());
+      if (job === null) break; // a slow decoder mid-drag: the tiles wait
+      this.run(job);
+    }
+    this.requestIdle();
+  }
+
+  run(job) {
+    const started = performance.now();
+    const image = copyOf(decode(this.model, job.z));
+    this.queue.decodeMs = performance.now() - started;
+    this.onImage({ ...job, ...image, std: job.kind === "tile" ? null : image.std,
+      ms: this.queue.decodeMs });
+  }
+
+  close() {
+    cancelAnimationFrame(this.frame);
+    cancelIdleCallback(this.idle);
+  }
+}
+
+// The decoder behind one interface whichever thread runs it; a worker that fails hands its work
+// to the main thread.
+class Decodes {
+  constructor(model, bytes, onImage) {
+    this.model = model;
+    this.onImage = onImage;
+    this.lastShown = null;
+    this.lastTiles = [];
+    this.nextId = 0;
+    this.failure = null;
+    this.backend = this.start(bytes);
+  }
+
+  start(bytes) {
+    if (globalThis.latentLabDecodeOn === "main-thread" || typeof Worker === "undefined") {
+      return new MainThreadDecodes(this.model, this.onImage);
+    }
+    try {
+      return new WorkerDecodes(bytes, this.onImage, (error) => this.fallBack(error));
+    } catch (error) { // a page whose policy forbids workers from Blob URLs
+      this.failure = String(error?.message ?? error);
+      return new MainThreadDecodes(this.model, this.onImage);
+    }
+  }
+
+  fallBack(error) {
+    if (this.backend.backend !== "worker") return;
+    this.failure = error;
+    this.backend.close();
+    this.backend = new MainThreadDecodes(this.model, this.onImage);
+    if (this.lastShown) this.backend.show(...this.lastShown);
+    this.backend.preview(this.lastTiles);
+  }
+
+  // Decode z for the image on show; returns the id its image will carry.
+  show(z) {
+    this.nextId += 1;
+    this.lastShown = [z, this.nextId];
+    this.backend.show(z, this.nextId);
+    return this.nextId;
+  }
+
+  // Replace the preview tiles still to decode: [{ z, tag }].
+  preview(tiles) {
+    this.lastTiles = tiles;
+    this.backend.preview(tiles);
+  }
+
+  // One z now, apart from the queue: a promise of { mean, std } (tests compare it with torch).
+  decode(z) {
+    this.nextId += 1;
+    return this.backend.decode(z, this.nextId);
+  }
+
+  get where() {
+    return this.backend.backend;
+  }
+
+  close() {
+    this.backend.close();
+  }
+}
+
+export function openDecodes(model, bytes, onImage) {
+  return new Decodes(model, bytes, onImage);
+}
