@@ -17,8 +17,10 @@ from ui.deployment import ALLOW_VARIABLE, TRAINING, allowed
 from ui.model_registry import runs_dir
 from ui.page_guard import guarded
 from ui.sidebar import checkpoint_in_use, choose_model
+from ui.train_datasets import UPLOAD, download_progress, first_use_note, offered
 from ui.train_estimate import estimate_text
 from ui.train_figures import checkpoint_previews, latest_checkpoint, loss_curves
+from ui.train_presets import chosen_preset, preset_field
 from vae_core import devices
 from vae_core.checkpoint import CheckpointError
 from vae_core.config import (
@@ -34,7 +36,6 @@ from vae_core.data import DatasetError
 from vae_core.data.loading import planned_image_shape
 from vae_core.devices import available_devices
 from vae_core.model_kinds import NOT_FOR_AE
-from vae_core.recipes import TRAIN_PAGE_DEFAULT as DEFAULT
 from vae_core.run_uploads import save_uploaded_dataset, uploads_dir
 from vae_core.runs import (
     RunError,
@@ -45,17 +46,11 @@ from vae_core.runs import (
     list_runs,
     max_concurrent_runs,
     read_metrics,
+    read_status,
     resume_run,
     start_run,
 )
 
-UPLOAD = "upload"
-DATASETS = {
-    "mnist5k": "MNIST, 5,000 digits (28x28)",
-    "digits": "digits, 1,797 (8x8)",
-    "shapes": "shapes, synthetic (disentanglement)",
-    UPLOAD: "my images (zip upload)",
-}
 KINDS = {"vae": "VAE", "ae": "plain autoencoder (no KL, no prior)"}
 LIKELIHOODS = {
     "bernoulli": "Bernoulli",
@@ -79,29 +74,37 @@ LABELS = {"image_size": "Image size (pixels, square)", "hidden": "Hidden sizes",
 
 
 def _data_config(dataset: str, fields: dict) -> DataConfig:
-    """The DataConfig for the form; an upload is validated and stored first."""
+    """The DataConfig for the form (the preset's split); an upload is validated and stored
+    first."""
+    preset = chosen_preset().config.data
+    if fields["patience"] and not preset.val_fraction:  # early stopping needs held-out images
+        preset = dataclasses.replace(preset, val_fraction=DataConfig().val_fraction)
     if dataset != UPLOAD:
-        return DataConfig(name=dataset)
+        return dataclasses.replace(preset, name=dataset)
     upload = fields["upload"]
     if upload is None:
         raise DatasetError("Choose a .zip of images to train on, or pick a built-in dataset.")
     path = save_uploaded_dataset(upload.getvalue(), upload.name, uploads_dir(runs_dir()))
-    return DataConfig(name="images", path=str(path), image_size=fields["image_size"],
-                      grayscale=fields["grayscale"])
+    return dataclasses.replace(preset, name="images", path=str(path),
+                               image_size=fields["image_size"], grayscale=fields["grayscale"])
 
 
 def _model_config(fields: dict) -> ModelConfig:
-    return ModelConfig(arch=fields["arch"], hidden=parse_hidden(fields["hidden"]),
-                       dense=fields["dense"], latent_dim=fields["latent_dim"],
-                       likelihood=fields["likelihood"], kind=fields["kind"])
+    return dataclasses.replace(
+        chosen_preset().config.model, arch=fields["arch"], hidden=parse_hidden(fields["hidden"]),
+        dense=fields["dense"], latent_dim=fields["latent_dim"],
+        likelihood=fields["likelihood"], kind=fields["kind"])
 
 
 def _train_config(fields: dict) -> TrainConfig:
-    return TrainConfig(epochs=fields["epochs"], batch_size=fields["batch_size"],
-                       lr=fields["lr"], beta=fields["beta"],
-                       warmup_epochs=fields["warmup_epochs"], free_bits=fields["free_bits"],
-                       patience=fields["patience"], augment_shift=fields["augment_shift"],
-                       device=fields["device"])
+    """The form's settings over the preset's (which also holds what the form does not show,
+    such as Adam's fused kernel)."""
+    return dataclasses.replace(
+        chosen_preset().config.train, epochs=fields["epochs"],
+        batch_size=fields["batch_size"], lr=fields["lr"], beta=fields["beta"],
+        warmup_epochs=fields["warmup_epochs"], free_bits=fields["free_bits"],
+        patience=fields["patience"], augment_shift=fields["augment_shift"],
+        device=fields["device"])
 
 
 def _run_config(dataset: str, fields: dict) -> RunConfig:
@@ -111,7 +114,8 @@ def _run_config(dataset: str, fields: dict) -> RunConfig:
 
 def _estimate(dataset: str, fields: dict) -> str:
     """The time the form's recipe would take (an upload's zip is not read for it)."""
-    data = None if dataset == UPLOAD else DataConfig(name=dataset)
+    data = None if dataset == UPLOAD else dataclasses.replace(chosen_preset().config.data,
+                                                              name=dataset)
     try:
         shape = planned_image_shape(data) if data else (
             1 if fields["grayscale"] else 3, fields["image_size"], fields["image_size"])
@@ -137,7 +141,8 @@ def _colour_field(dataset: str) -> dict:
         return {}
     grayscale = st.radio("Colour", ["grayscale", "RGB"], horizontal=True,
                          key="train_colour") == "grayscale"
-    likelihood = st.session_state.get("train_likelihood", DEFAULT.model.likelihood)
+    likelihood = st.session_state.get("train_likelihood",
+                                      chosen_preset().config.model.likelihood)
     if not grayscale and likelihood == "bernoulli":
         st.info("Colour images: choose a Gaussian likelihood below. Bernoulli binarizes each "
                 "pixel of each channel, which throws the colours away.",
@@ -147,6 +152,7 @@ def _colour_field(dataset: str) -> dict:
 
 def _model_fields() -> dict:
     left, right = st.columns(2)
+    model = chosen_preset().config.model
     return {
         "kind": st.radio("Model", list(KINDS), format_func=KINDS.get, horizontal=True,
                          key="train_kind",
@@ -154,16 +160,16 @@ def _model_fields() -> dict:
                               "image and a reconstruction loss only: beta, warm-up and free "
                               "bits do not apply to it. Compare both on the AE vs VAE page."),
         "arch": left.selectbox("Architecture", ARCHITECTURES, key="train_arch",
-                               index=ARCHITECTURES.index(DEFAULT.model.arch)),
-        "hidden": right.text_input(LABELS["hidden"], ",".join(map(str, DEFAULT.model.hidden)),
+                               index=ARCHITECTURES.index(model.arch)),
+        "hidden": right.text_input(LABELS["hidden"], ",".join(map(str, model.hidden)),
                                    key="train_hidden",
                                    help="Comma-separated: layer widths (mlp) or channels "
                                         "per stride-2 layer (conv)."),
-        "dense": left.number_input(LABELS["dense"], value=DEFAULT.model.dense,
+        "dense": left.number_input(LABELS["dense"], value=model.dense,
                                    key="train_dense",
                                    help="Conv only: the fully connected layer between the "
                                         "convolutions and the latent. The MLP ignores it."),
-        "latent_dim": left.number_input(LABELS["latent_dim"], value=DEFAULT.model.latent_dim,
+        "latent_dim": left.number_input(LABELS["latent_dim"], value=model.latent_dim,
                                         key="train_latent"),
         "likelihood": right.selectbox("Likelihood p(x|z)", list(LIKELIHOODS),
                                       format_func=LIKELIHOODS.get, key="train_likelihood",
@@ -176,27 +182,28 @@ def _model_fields() -> dict:
 
 def _train_fields() -> dict:
     left, right = st.columns(2)
+    train = chosen_preset().config.train
     devices = ["auto", *available_devices()]
     return {
-        "beta": left.number_input(LABELS["beta"], value=DEFAULT.train.beta, key="train_beta"),
+        "beta": left.number_input(LABELS["beta"], value=train.beta, key="train_beta"),
         "warmup_epochs": right.number_input(LABELS["warmup_epochs"],
-                                            value=DEFAULT.train.warmup_epochs, key="train_warmup"),
-        "free_bits": left.number_input(LABELS["free_bits"], value=DEFAULT.train.free_bits,
+                                            value=train.warmup_epochs, key="train_warmup"),
+        "free_bits": left.number_input(LABELS["free_bits"], value=train.free_bits,
                                        key="train_free_bits"),
-        "epochs": right.number_input(LABELS["epochs"], value=DEFAULT.train.epochs,
+        "epochs": right.number_input(LABELS["epochs"], value=train.epochs,
                                      key="train_epochs"),
-        "batch_size": left.number_input(LABELS["batch_size"], value=DEFAULT.train.batch_size,
+        "batch_size": left.number_input(LABELS["batch_size"], value=train.batch_size,
                                         key="train_batch"),
-        "lr": right.number_input(LABELS["lr"], value=DEFAULT.train.lr, step=1e-4,
+        "lr": right.number_input(LABELS["lr"], value=train.lr, step=1e-4,
                                  format="%.1e", key="train_lr"),
         "patience": left.number_input(
-            LABELS["patience"], value=DEFAULT.train.patience,
+            LABELS["patience"], value=train.patience,
             key="train_patience", help="Stop when the validation -ELBO (10% of the training "
                                        "images, held out) has not improved for this many "
                                        "epochs; 0 trains every epoch. The best epoch is kept "
                                        "either way."),
         "augment_shift": right.number_input(
-            LABELS["augment_shift"], value=DEFAULT.train.augment_shift, key="train_shift",
+            LABELS["augment_shift"], value=train.augment_shift, key="train_shift",
             help="Each training image moves by up to this many pixels each way, drawn afresh "
                  "per batch: fewer images overfit less."),
         "device": left.selectbox("Device", devices, key="train_device",
@@ -222,13 +229,16 @@ def render_new_run_form() -> None:
         st.info("Training is turned off on this shared server: you can follow the runs and use "
                 f"their models. (The admin can allow it with {ALLOW_VARIABLE}={TRAINING}.)")
         return
-    dataset = st.selectbox("Dataset", list(DATASETS), format_func=DATASETS.get,
+    preset_field()
+    datasets = offered()
+    dataset = st.selectbox("Dataset", list(datasets), format_func=datasets.get,
                            key="train_dataset")
+    first_use_note(dataset)
     colour = _colour_field(dataset)
     refusal = st.container()  # above the form, where the button is
     with st.form("train_form"):
-        # The action first, so it is on screen at 1280x800; the settings below it default to
-        # the recipe the README measures.
+        # The action first, so it is on screen at 1280x800; the settings below it are the
+        # chosen preset's until changed.
         name_column, button_column = st.columns(2, vertical_alignment="bottom")
         name = name_column.text_input("Run name", key="train_name", placeholder="optional",
                                       help="Letters, digits, '-' and '_'.")
@@ -273,6 +283,15 @@ def _progress_text(info: RunInfo) -> str:
     elif info.train_seconds:
         text += f" · trained {_duration(info.train_seconds)}"
     return text
+
+
+def _progress(info: RunInfo) -> None:
+    """The epochs' progress, or a starting run's download of its data set."""
+    downloading = download_progress(read_status(info.path) or {}) if info.live else None
+    if downloading is not None:
+        st.progress(*downloading)
+    else:
+        st.progress(info.progress, text=_progress_text(info))
 
 
 @guarded("the Train page")
@@ -340,7 +359,7 @@ def render_run(info: RunInfo) -> None:
         st.caption(info.summary)
         for note in info.data_notes:
             st.warning(note, icon=":material/warning:")
-        st.progress(info.progress, text=_progress_text(info))
+        _progress(info)
         if active_key() == f"run:{info.name}" and (active := active_model()) is not None:
             st.caption(f"In use: {checkpoint_in_use(active)}")
         if info.message and info.state in (RunState.FAILED, RunState.CRASHED, RunState.CANCELLED):

@@ -14,7 +14,7 @@ import pytest
 from tests.app.conftest import submit_train_form, train_page, train_widget
 from tests.conftest import wait_until
 from vae_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from vae_core.recipes import TRAIN_PAGE_DEFAULT
+from vae_core.recipes import PRESETS, TRAIN_PAGE_DEFAULT, measurements
 from vae_core.runs import RUN_CONFIG_FILE, run_info, write_status
 
 
@@ -190,3 +190,27 @@ def test_the_untouched_form_starts_the_recipe_the_benchmark_measures(runs):
     assert started["model"] == expected["model"]
     # start_run fills in the trainer's thread count, which the recipe leaves to the machine.
     assert started["train"] == {**expected["train"], "num_threads": started["train"]["num_threads"]}
+
+
+def test_a_preset_shows_its_measured_figures_fills_the_form_and_its_run_is_the_recipe(runs):
+    """Choosing 'quick' puts its recipe in the form; the run it starts is exactly the preset,
+    with what the form does not show (no validation split, Adam's fused kernel)."""
+    at = train_page()
+    choice = at.radio(key="train_preset")
+    measured = measurements()
+    for name, label in zip(PRESETS, choice.options, strict=True):
+        assert label.startswith(f"{name}: {measured[name].neg_log_px:.1f} nats in ")
+    choice.set_value("quick").run()
+    quick = PRESETS["quick"].config
+    assert train_widget(at, "train_epochs").value == quick.train.epochs
+    assert train_widget(at, "train_hidden").value == "400"
+    assert train_widget(at, "train_arch").value == "mlp"
+    train_widget(at, "train_name").set_value("quick")
+    at.form_submit_button[0].click().run()
+    assert not at.exception and not at.error
+    started = json.loads((runs / "quick" / RUN_CONFIG_FILE).read_text())
+    expected = quick.to_dict()
+    assert started["data"] == expected["data"] and started["data"]["val_fraction"] == 0.0
+    assert started["model"] == expected["model"]
+    assert started["train"] == {**expected["train"], "num_threads": started["train"]["num_threads"]}
+    assert started["train"]["fused_adam"] is True

@@ -1,11 +1,16 @@
 """The full MNIST and Fashion-MNIST sets (70,000 images each), downloaded once into a cache.
 
-`--dataset mnist` / `fashion_mnist` fetch the four standard IDX files on first use, check each
-against its published SHA-256 before keeping it, and read them with the IDX loader (idx.py).
-Later runs, and runs with no network, use the cache. The cache folder is the config's `path`,
-else $LATENT_LAB_DATA_CACHE/<name>, else ~/.cache/latent-lab/<name>. This is the one place the
-tool reaches outside the machine, and only from `train` when the files are missing; the app
-never offers these sets.
+`mnist` / `fashion_mnist` fetch the four standard IDX files on first use, check each against
+its published SHA-256 before keeping it, and read them with the IDX loader (idx.py). Later runs,
+and runs with no network, use the cache. The cache folder is the config's `path`, else
+$LATENT_LAB_DATA_CACHE/<name>, else ~/.cache/latent-lab/<name>. This is the one place the tool
+reaches outside the machine, and only from a training process (the CLI's `train`, or the run
+the Train page starts) when the files are missing.
+
+A file is held in memory while it arrives and written (under a temporary name, then renamed)
+only once its sum is right: a broken connection, a wrong sum or a killed process leaves
+nothing half-written in the cache. An admin fills the cache ahead of time with
+`python -m vae_core.data.download mnist fashion_mnist`.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ import dataclasses
 import fcntl
 import hashlib
 import os
+import sys
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,15 +33,42 @@ from vae_core.data.errors import DatasetError
 from vae_core.data.idx import load_idx
 
 CACHE_ENV = "LATENT_LAB_DATA_CACHE"
-MAX_DOWNLOAD_BYTES = 64 * 2**20  # the largest file, MNIST's training images, is 9.9 MB
+MAX_DOWNLOAD_BYTES = 64 * 2**20  # the largest file, Fashion-MNIST's training images, is 26 MB
 TIMEOUT_SECONDS = 30
+CHUNK_BYTES = 256 * 2**10
+TRAINING_IMAGES = 60_000  # both sets: 60,000 training and 10,000 test images
+_PARTIAL = ".part-"  # a file being written: .<name>.part-<pid>, renamed when complete
 
 
 @dataclass(frozen=True)
 class Source:
     mirrors: tuple[str, ...]  # base URLs, tried in order
     sha256: dict[str, str]  # file name -> SHA-256 of the gzipped file
+    megabytes: float = 0.0  # the four files together, for what the Train page says
 
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a download has come: file `index` of `count`, `done` of `total` bytes (total
+    None when the server did not say)."""
+
+    file_name: str
+    index: int
+    count: int
+    done: int
+    total: int | None
+
+    @property
+    def fraction(self) -> float | None:
+        """Of the current file; None when its size is unknown."""
+        return min(1.0, self.done / self.total) if self.total else None
+
+    def __str__(self) -> str:
+        size = f"{_size(self.done)} of {_size(self.total)}" if self.total else _size(self.done)
+        return f"downloading {self.file_name} (file {self.index} of {self.count}): {size}"
+
+
+ProgressListener = Callable[[Progress], None]
 
 # Sums as published with these files (torchvision's mirror list, the Fashion-MNIST repository)
 # and found identical in several independent projects.
@@ -49,7 +83,8 @@ SOURCES = {
          "t10k-images-idx3-ubyte.gz":
              "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
          "t10k-labels-idx1-ubyte.gz":
-             "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"}),
+             "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"},
+        11.6),
     "fashion_mnist": Source(
         ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
         {"train-images-idx3-ubyte.gz":
@@ -59,7 +94,8 @@ SOURCES = {
          "t10k-images-idx3-ubyte.gz":
              "78dcbbfb5a27efaf1b6c1d616caca68560be8766c5bffcb2791df9273a534229",
          "t10k-labels-idx1-ubyte.gz":
-             "42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf"}),
+             "42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf"},
+        30.9),
 }  # fmt: skip
 
 
@@ -78,27 +114,47 @@ def load_downloaded(config: DataConfig) -> ImageDataset:
     return dataclasses.replace(data, name=config.name)
 
 
-def ensure_files(name: str, folder: Path) -> Path:
+def missing_files(name: str, folder: Path) -> list[str]:
+    """The files of SOURCES[name] that `folder` lacks or holds with the wrong SHA-256."""
+    return [file_name for file_name, expected in SOURCES[name].sha256.items()
+            if not _checked(folder / file_name, expected)]
+
+
+def ensure_files(name: str, folder: Path, progress: ProgressListener | None = None) -> Path:
     """Every file of SOURCES[name] in `folder` with the right SHA-256; one process downloads
-    while the others (torchrun's ranks) wait on the lock and then find the files."""
+    while the others (torchrun's ranks) wait on the lock and then find the files. `progress`
+    hears each chunk as it arrives."""
     source = SOURCES[name]
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        for file_name, expected in source.sha256.items():
-            target = folder / file_name
-            if target.is_file() and _sha256(target.read_bytes()) == expected:
-                continue
-            _download(source, file_name, expected, target)
+        _sweep_partials(folder)  # under the lock, any partial file is a killed writer's
+        missing = missing_files(name, folder)
+        for index, file_name in enumerate(missing, start=1):
+            def heard(done: int, total: int | None, file_name=file_name, index=index) -> None:
+                if progress is not None:
+                    progress(Progress(file_name, index, len(missing), done, total))
+
+            _download(source, file_name, folder / file_name, heard)
     return folder
 
 
-def _download(source: Source, file_name: str, expected: str, target: Path) -> None:
-    failures = []
+def _checked(path: Path, expected: str) -> bool:
+    return path.is_file() and _sha256(path.read_bytes()) == expected
+
+
+def _sweep_partials(folder: Path) -> None:
+    for partial in folder.glob(f".*{_PARTIAL}*"):
+        partial.unlink(missing_ok=True)
+
+
+def _download(source: Source, file_name: str, target: Path,
+              heard: Callable[[int, int | None], None]) -> None:
+    expected, failures = source.sha256[file_name], []
     for base in source.mirrors:
         url = base + file_name
         try:
-            data = _fetch(url)
+            data = _fetch(url, heard)
         except (urllib.error.URLError, OSError, ValueError) as error:
             failures.append(f"{url}: {getattr(error, 'reason', error)}")
             continue
@@ -107,7 +163,7 @@ def _download(source: Source, file_name: str, expected: str, target: Path) -> No
             failures.append(f"{url}: SHA-256 {found[:16]}... is not the published "
                             f"{expected[:16]}... (a damaged or altered file; not kept)")
             continue
-        partial = target.with_name(f".{file_name}.part-{os.getpid()}")
+        partial = target.with_name(f".{file_name}{_PARTIAL}{os.getpid()}")
         partial.write_bytes(data)
         os.replace(partial, target)
         return
@@ -117,13 +173,41 @@ def _download(source: Source, file_name: str, expected: str, target: Path) -> No
         "there yourself.")
 
 
-def _fetch(url: str) -> bytes:
+def _fetch(url: str, heard: Callable[[int, int | None], None]) -> bytes:
+    """The whole body, chunk by chunk; ValueError when it is too large or stops short."""
     with contextlib.closing(urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS)) as response:
-        data = response.read(MAX_DOWNLOAD_BYTES + 1)
-    if len(data) > MAX_DOWNLOAD_BYTES:
-        raise ValueError(f"larger than {MAX_DOWNLOAD_BYTES // 2**20} MB")
-    return data
+        length = response.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        if total is not None and total > MAX_DOWNLOAD_BYTES:
+            raise ValueError(f"larger than {MAX_DOWNLOAD_BYTES // 2**20} MB")
+        body = bytearray()
+        while chunk := response.read1(CHUNK_BYTES):  # what has come, for the progress
+            body += chunk
+            if len(body) > MAX_DOWNLOAD_BYTES:
+                raise ValueError(f"larger than {MAX_DOWNLOAD_BYTES // 2**20} MB")
+            heard(len(body), total)
+    if total is not None and len(body) < total:
+        raise ValueError(f"the connection closed after {_size(len(body))} of {_size(total)} "
+                         "(an interrupted download; not kept)")
+    return bytes(body)
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def main(names: list[str]) -> None:
+    """Fill the cache (an admin's step before a shared server offers these sets)."""
+    for name in names or list(SOURCES):
+        if name not in SOURCES:
+            sys.exit(f"Unknown set {name}: one of {', '.join(SOURCES)}")
+        folder = ensure_files(name, cache_folder(DataConfig(name=name)))
+        print(f"{name}: the four files are in {folder}, checked")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -8,9 +8,10 @@ import gc
 from pathlib import Path
 
 from .. import distributed
-from ..config import RunConfig
+from ..config import DOWNLOADED_DATASETS, DataConfig, RunConfig
+from ..data import download
 from ..devices import select_device
-from .reporting import report_setup_failure
+from .reporting import download_status, report_setup_failure
 from .trainer import Trainer, TrainingDiverged, TrainResult
 
 __all__ = ["TrainResult", "Trainer", "TrainingDiverged", "train"]
@@ -23,6 +24,7 @@ def train(
     data are raised before anything is written when the run is new."""
     cluster = distributed.Cluster()
     try:
+        _download_first(config.data, Path(run_dir))
         cluster, device = distributed.join(select_device(config.train.device))
         trainer = Trainer(config, Path(run_dir), resume, cluster, device, progress)
     except Exception as error:
@@ -38,3 +40,10 @@ def train(
         del trainer
         gc.collect()
         distributed.leave(cluster)
+
+
+def _download_first(data: DataConfig, run_dir: Path) -> None:
+    """A full set's first use downloads it, before the loop, with its progress in the status
+    of a run the app started (the data loader then finds the files in the cache)."""
+    if data.name in DOWNLOADED_DATASETS:
+        download.ensure_files(data.name, download.cache_folder(data), download_status(run_dir))

@@ -10,6 +10,8 @@ output.
   without the package fails the run before it starts, with the command that installs it.
 - ProgressBar (the CLI without --quiet): a tqdm bar per epoch and a line per finished epoch.
 
+Before the loop, DownloadStatus puts a first download of a full set into status.json.
+
 Under torchrun rank 0 alone reports; the other processes get an empty Reporters.
 """
 
@@ -24,6 +26,7 @@ import numpy as np
 import torch
 
 from ..config import ConfigError, RunConfig
+from ..data.download import Progress
 from ..images import make_grid
 from ..runs import MetricsLog, RunState, read_status, write_status
 
@@ -143,6 +146,36 @@ def report_setup_failure(run_dir: Path, config: RunConfig, error: Exception) -> 
         write_status(run_dir, RunState.FAILED, **{"epochs": config.train.epochs, "epoch": 0,
                                                   **kept, "pid": os.getpid(),
                                                   "message": f"{type(error).__name__}: {error}"})
+
+
+class DownloadStatus:
+    """A full set's first download, in the status.json of a run a launcher announced as
+    "starting" (the app's): still starting, with the download's progress (the Train page draws
+    it as a bar), at most one write a second and on each file's last chunk."""
+
+    def __init__(self, run_dir: Path, status: dict[str, Any]) -> None:
+        self.run_dir = run_dir
+        self.kept = {k: v for k, v in status.items() if k not in ("state", "updated", "message")}
+        self.last_write = 0.0
+
+    def __call__(self, progress: Progress) -> None:
+        finished = progress.total is not None and progress.done >= progress.total
+        if time.monotonic() - self.last_write < HEARTBEAT_SECONDS and not finished:
+            return
+        self.last_write = time.monotonic()
+        write_status(self.run_dir, RunState.STARTING, **self.kept, message=str(progress),
+                     download={"file": progress.file_name, "index": progress.index,
+                               "count": progress.count, "done": progress.done,
+                               "total": progress.total})
+
+
+def download_status(run_dir: Path) -> DownloadStatus | None:
+    """Rank 0's listener for a launched run; None for a CLI run (its directory may not exist
+    yet) and on the other ranks."""
+    status = read_status(run_dir)
+    if os.environ.get("RANK", "0") != "0" or status is None:
+        return None
+    return DownloadStatus(run_dir, status) if status.get("state") == RunState.STARTING else None
 
 
 # --- metrics.jsonl ----------------------------------------------------------------------------

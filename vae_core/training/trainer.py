@@ -49,6 +49,13 @@ class TrainResult:
     run_dir: Path
 
 
+def _adam(model: torch.nn.Module, cfg, device: torch.device) -> torch.optim.Adam:
+    """Adam, with its fused kernel when the config asks and the device has one (CPU, CUDA;
+    not MPS). A resumed run's optimizer state brings back the kernel it was saved with."""
+    fused = cfg.fused_adam and device.type in ("cpu", "cuda")
+    return torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=fused or None)
+
+
 class Trainer:
     def __init__(self, config: RunConfig, run_dir: Path, resume: bool,
                  cluster: distributed.Cluster, device: torch.device,
@@ -65,7 +72,7 @@ class Trainer:
         self.run_dir, self.cluster, self.device = run_dir, cluster, device
         torch.manual_seed(cfg.seed)
         self.model = devices.prepare_model(build_model(config.model).to(device), cfg)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        self.optimizer = _adam(self.model, cfg, device)
         self.scaler = devices.grad_scaler(cfg, device)  # fp16 only
         # The best validation objective so far (-ELBO; an autoencoder's reconstruction), its epoch.
         self.best_val, self.best_epoch = math.inf, 0
