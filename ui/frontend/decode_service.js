@@ -14,8 +14,8 @@ function startWorker() {
   return new Worker(workerUrl, { type: "module", name: "latent-lab-decoder" });
 }
 
-function copyOf({ mean, std }) {
-  return { mean: mean.slice(), std: std ? std.slice() : null };
+function copyOf({ mean, std, loc }) {
+  return { mean: mean.slice(), std: std ? std.slice() : null, loc: loc ? loc.slice() : null };
 }
 
 class WorkerDecodes {
@@ -112,7 +112,8 @@ class MainThreadDecodes {
     const started = performance.now();
     const image = copyOf(decode(this.model, job.z));
     this.queue.decodeMs = performance.now() - started;
-    this.onImage({ ...job, ...image, std: job.kind === "tile" ? null : image.std,
+    const tile = job.kind === "tile";
+    this.onImage({ ...job, ...image, std: tile ? null : image.std, loc: tile ? null : image.loc,
       ms: this.queue.decodeMs });
   }
 

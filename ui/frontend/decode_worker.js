@@ -17,13 +17,15 @@ let resumeTimer = null;
 
 function decodeCopy(z) {
   const started = performance.now();
-  const { mean, std } = decode(model, z);
-  return { mean: mean.slice(), std: std ? std.slice() : null, ms: performance.now() - started };
+  const { mean, std, loc } = decode(model, z);
+  return { mean: mean.slice(), std: std ? std.slice() : null, loc: loc ? loc.slice() : null,
+    ms: performance.now() - started };
 }
 
 function post(message) {
   const buffers = [message.mean.buffer];
   if (message.std) buffers.push(message.std.buffer);
+  if (message.loc) buffers.push(message.loc.buffer);
   self.postMessage(message, buffers);
 }
 
@@ -38,7 +40,7 @@ function runNext() {
   }
   const image = decodeCopy(job.z);
   queue.decodeMs = image.ms;
-  if (job.kind === "tile") image.std = null; // a tile shows the mean only
+  if (job.kind === "tile") Object.assign(image, { std: null, loc: null }); // tiles: the mean only
   post({ type: "image", ...job, ...image });
   schedule();
 }

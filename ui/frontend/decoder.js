@@ -158,10 +158,13 @@ export function readDecoder(bytes) {
     throw new Error(`the decoder gives ${raw} values for a ${header.image_shape} image`);
   }
   const withStd = kind === "gaussian" || kind === "gaussian_fixed";
+  const values = planValues(steps, header.latent_dim);
+  // An identity head's loc may leave [0, 1], where the mean is clamped: samples need the loc.
+  const loc = kind === "gaussian" && header.head.mean === "identity"
+    ? values[values.length - 1].subarray(0, pixels) : null;
   return {
-    header, steps, values: planValues(steps, header.latent_dim), channels, height, width,
-    latentDim: header.latent_dim, mean: new Float32Array(pixels),
-    std: withStd ? new Float32Array(pixels) : null,
+    header, steps, values, channels, height, width, latentDim: header.latent_dim,
+    mean: new Float32Array(pixels), std: withStd ? new Float32Array(pixels) : null, loc,
   };
 }
 
@@ -406,8 +409,8 @@ function applyHead(model, raw) {
   }
 }
 
-// z (numbers, latent_dim of them) -> { mean, std }: (C, H, W) arrays, std null for Bernoulli
-// and mean heads.
+// z (numbers, latent_dim of them) -> { mean, std, loc }: (C, H, W) arrays, std null for
+// Bernoulli and mean heads, loc (the Gaussian's, unclamped) null where it is the mean.
 export function decode(model, z) {
   const { steps, values } = model;
   if (z.length !== model.latentDim) throw new Error(`z has ${z.length} values, not ${model.latentDim}`);
@@ -417,5 +420,5 @@ export function decode(model, z) {
     step.op.run(step, values[step.inputs[0]], values[k + 1], values[step.inputs[1]]);
   }
   applyHead(model, values[values.length - 1]);
-  return { mean: model.mean, std: model.std };
+  return { mean: model.mean, std: model.std, loc: model.loc };
 }
