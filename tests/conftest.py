@@ -21,6 +21,15 @@ from vae_core.runs import LAUNCH_FILE, list_runs, run_info
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def generated_data_cache(tmp_path_factory) -> Path:
+    """Generated data sets (shapes, shapes3d) are cached on disk: in the session's own folder,
+    not the home's (the app servers the tests start inherit it)."""
+    folder = tmp_path_factory.mktemp("data-cache")
+    os.environ["LATENT_LAB_DATA_CACHE"] = str(folder)
+    return folder
+
+
 # A plain autoencoder and a VAE with the same networks (AE vs VAE), and the test figures their
 # checkpoints carry (an autoencoder has no ELBO).
 TINY_AE = ModelConfig(image_shape=(1, 28, 28), arch="mlp", hidden=(16,), latent_dim=3,

@@ -22,12 +22,13 @@ LIKELIHOODS = ("gaussian", "gaussian_fixed", "bernoulli")
 # saturates at the black background and the digit moves into the std map (the mean stays a
 # blob); the identity keeps a gradient everywhere. Configs from before the choice used sigmoid.
 GAUSSIAN_MEANS = ("identity", "sigmoid")
-DATASETS = ("mnist5k", "digits", "shapes", "images", "mnist_idx", "fashion_idx", "mnist",
-            "fashion_mnist")
+DATASETS = ("mnist5k", "digits", "shapes", "shapes3d", "images", "mnist_idx", "fashion_idx",
+            "mnist", "fashion_mnist")
 DOWNLOADED_DATASETS = ("mnist", "fashion_mnist")  # the full sets, fetched once into a cache
 PRECISIONS = ("fp32", "bf16", "fp16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
-BUILTIN_DATASETS = ("mnist5k", "digits", "shapes")  # no file path: nothing outside the package
+# No file path: nothing outside the package.
+BUILTIN_DATASETS = ("mnist5k", "digits", "shapes", "shapes3d")
 # Upper bounds far above any model or data set of this tool, low enough that a config read
 # from elsewhere (an uploaded checkpoint) cannot make the server allocate gigabytes.
 MAX_IMAGE_SIDE = 256
@@ -35,7 +36,9 @@ MAX_LAYERS = 8
 MAX_WIDTH = 4096  # hidden widths and conv channels
 MAX_DENSE = 8192
 MAX_LATENT = 512
-MAX_SHAPES = 50_000  # 'shapes' renders every image: 50k is ~200 MB as float32 and ~30 s
+# Generated sets render every image and hold them as float32: 50k shapes are ~200 MB, 20k
+# shapes3d (64x64 RGB) ~1 GB.
+MAX_GENERATED = {"shapes": 50_000, "shapes3d": 20_000}
 MAX_SEED = 2**32 - 1
 
 
@@ -70,7 +73,7 @@ def one_of(options: Any) -> str:
 class DataConfig:
     """Which images to train and test on.
 
-    name: mnist5k | digits | shapes | images (a folder or zip of the user's) |
+    name: mnist5k | digits | shapes | shapes3d | images (a folder or zip of the user's) |
           mnist_idx / fashion_idx (the standard IDX files in `path`) |
           mnist / fashion_mnist (the full 70k sets, downloaded once; `path` = cache folder).
     stream: 'images' only: decode from disk batch by batch in DataLoader workers instead of
@@ -84,7 +87,7 @@ class DataConfig:
     test_fraction: float = 0.2
     val_fraction: float = 0.1  # of the training split, held out for early stopping / model choice
     split_seed: int = 0
-    n_samples: int | None = None  # 'shapes': how many to generate; others: optional cap
+    n_samples: int | None = None  # shapes, shapes3d: how many to generate; others: a cap
     stream: bool = False
     loader_workers: int = 2  # DataLoader worker processes when streaming
 
@@ -97,8 +100,9 @@ class DataConfig:
         require(0.0 < self.test_fraction < 1.0, "test_fraction must be in (0, 1)")
         require(0.0 <= self.val_fraction < 1.0, "val_fraction must be in [0, 1)")
         require(self.n_samples is None or self.n_samples >= 10, "n_samples must be >= 10")
-        require(self.name != "shapes" or (self.n_samples or 0) <= MAX_SHAPES,
-                f"'shapes' n_samples must be at most {MAX_SHAPES}")
+        limit = MAX_GENERATED.get(self.name)
+        require(limit is None or (self.n_samples or 0) <= limit,
+                f"'{self.name}' n_samples must be at most {limit}")
         require(0 <= self.split_seed <= MAX_SEED, f"split_seed must be in 0..{MAX_SEED}")
         require(not self.stream or self.name == "images",
                 "stream is for 'images' (a folder or zip); the other sets fit in memory")

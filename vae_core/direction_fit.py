@@ -17,7 +17,8 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from .data import ImageDataset, render_shapes, sample_factors
+from .data import ImageDataset
+from .data.generated import GENERATORS, as_float
 from .directions import CLASS, VALUE, Direction, Probe, Target, directions_for, fit_probe
 from .latent import decode_mean, encode_images
 from .models import VAE
@@ -25,7 +26,6 @@ from .models import VAE
 FIT_LIMIT = 10_000  # training codes used at most: a linear probe on a few dims needs no more
 CHECK_CODES = 300  # held-out codes moved, decoded and read again for the decoded check
 FRESH_SHAPES_SEED = 1_000_003  # not a split seed: fresh shapes are other images
-SHAPE_FACTORS = ("scale", "rotation", "x", "y")
 
 
 @dataclass(frozen=True)
@@ -37,17 +37,19 @@ class AttributeDirections:
 
 
 def has_factors(data: ImageDataset) -> bool:
-    """The data is the synthetic shapes set with its known factors."""
-    return data.name == "shapes" and set(SHAPE_FACTORS) <= set(data.test_factors)
+    """The data is a generated set (shapes, shapes3d) with its known factors."""
+    generator = GENERATORS.get(data.name)
+    return generator is not None and set(generator.value_factors) <= set(data.test_factors)
 
 
 def _shape_fit_set(model: VAE, data: ImageDataset, n: int):
-    factors = sample_factors(n, FRESH_SHAPES_SEED)
-    codes = encode_images(model, render_shapes(factors)).mean
+    generator = GENERATORS[data.name]
+    factors, images = generator.factors_and_images(n, FRESH_SHAPES_SEED)
+    codes = encode_images(model, as_float(images)).mean
     held = {name: values.numpy() for name, values in data.test_factors.items()}
     targets = [Target("shape", CLASS, factors["shape"], data.test_y.numpy(), data.label_names)]
     targets += [Target(name, VALUE, factors[name].astype(np.float64), held[name].astype(np.float64))
-                for name in SHAPE_FACTORS]
+                for name in generator.value_factors]
     return codes, targets, f"{n} fresh shapes from the generator"
 
 

@@ -9,13 +9,14 @@ from vae_core.data.builtin import load_digits, load_mnist5k
 from vae_core.data.dataset import ImageDataset
 from vae_core.data.download import load_downloaded
 from vae_core.data.folder import load_image_folder
+from vae_core.data.generated import GENERATORS, load_generated
 from vae_core.data.idx import load_idx
-from vae_core.data.shapes import load_shapes
 
 _LOADERS: dict[str, Callable[[DataConfig], ImageDataset]] = {
     "mnist5k": load_mnist5k,
     "digits": load_digits,
-    "shapes": load_shapes,
+    "shapes": load_generated,
+    "shapes3d": load_generated,
     "images": load_image_folder,
     "mnist_idx": lambda config: load_idx(config, fashion=False),
     "fashion_idx": lambda config: load_idx(config, fashion=True),
@@ -27,8 +28,9 @@ _LOADERS: dict[str, Callable[[DataConfig], ImageDataset]] = {
 def load_dataset(config: DataConfig) -> ImageDataset:
     """Load, shuffle and split the dataset config describes.
 
-    n_samples: how many to generate for 'shapes'; a cap on the total for mnist5k, digits and
-    images; a cap on the training set for the IDX datasets. Raises DatasetError for bad files.
+    n_samples: how many to generate for 'shapes' and 'shapes3d'; a cap on the total for
+    mnist5k, digits and images; a cap on the training set for the IDX datasets. Raises
+    DatasetError for bad files.
     """
     return _LOADERS[config.name](config)
 
@@ -44,7 +46,8 @@ def input_style(dataset_name: str) -> str:
 
 # The image shape each data set gives, known before it loads. IDX files say their own size.
 _SHAPES = {"mnist5k": (1, 28, 28), "mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28),
-           "digits": (1, 8, 8), "shapes": (1, 32, 32)}
+           "digits": (1, 8, 8),
+           **{name: generator.image_shape for name, generator in GENERATORS.items()}}
 
 
 def planned_image_shape(config: DataConfig) -> tuple[int, int, int] | None:

@@ -12,9 +12,6 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from vae_core.config import DataConfig
-from vae_core.data.dataset import ImageDataset, split
-
 SHAPE_NAMES = ("square", "ellipse", "heart")
 SCALES = tuple(float(s) for s in np.linspace(0.5, 1.0, 6))
 SIZE = 32  # image side in pixels
@@ -23,6 +20,7 @@ SIZE = 32  # image side in pixels
 # blobs. The price is a shorter path for x and y (SIZE - 2 * (RADIUS + margin) pixels).
 RADIUS = 11.0
 DEFAULT_N = 6000
+VERSION = 1  # bump when the pictures change: the disk cache is keyed by it
 # Rotation stays below the square's quarter-turn period. Over a full turn (as in dSprites) each
 # shape's codes close into a loop around the same centre, and no linear probe can tell the shapes
 # apart; an eighth of a turn keeps every shape's rotations an open arc.
@@ -77,7 +75,12 @@ def position_range() -> tuple[float, float]:
 
 
 def render_shapes(factors: dict[str, np.ndarray]) -> torch.Tensor:
-    """Draw one image per factor row -> (N, 1, 32, 32) float32 in [0, 1].
+    """Draw one image per factor row -> (N, 1, 32, 32) float32 in [0, 1]."""
+    return torch.from_numpy(draw_shapes(factors)).float().div_(255.0)
+
+
+def draw_shapes(factors: dict[str, np.ndarray]) -> np.ndarray:
+    """Draw one image per factor row -> (N, 1, 32, 32) uint8.
 
     x and y in [0, 1] span the centre positions that keep the largest shape inside the image,
     so position is independent of scale (as in dSprites).
@@ -103,15 +106,4 @@ def render_shapes(factors: dict[str, np.ndarray]) -> torch.Tensor:
         canvas = Image.new("L", (big, big), 0)
         ImageDraw.Draw(canvas).polygon([tuple(p) for p in points], fill=255)
         out[i] = np.asarray(canvas.resize((SIZE, SIZE), Image.Resampling.BOX))
-    return torch.from_numpy(out).unsqueeze(1).float().div_(255.0)
-
-
-def load_shapes(config: DataConfig) -> ImageDataset:
-    """config.n_samples (default 6000) shapes from config.split_seed, split by test_fraction."""
-    n = config.n_samples or DEFAULT_N
-    factors = sample_factors(n, config.split_seed)
-    x = render_shapes(factors)
-    y = torch.from_numpy(factors["shape"].astype(np.int64))
-    as_tensors = {k: torch.from_numpy(v.astype(np.float32)) for k, v in factors.items()}
-    parts = split(x, y, as_tensors, config.test_fraction, config.split_seed)
-    return ImageDataset("shapes", *parts[:4], label_names=SHAPE_NAMES, test_factors=parts[4])
+    return out[:, None]
