@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates .venv (or $LATENT_LAB_VENV) and installs what the app needs; --dev adds the test tools
-# and Debian's Chromium for the browser tests. Re-running is quick: it skips what is done.
+# and Debian's Chromium and haproxy for the tests. Re-running is quick: it skips what is done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${LATENT_LAB_VENV:-.venv}"
@@ -21,8 +21,8 @@ if [ ! -f "$stamp" ] && [ ! -f "$stamps-requirements-dev" ]; then
   touch "$stamp"
 fi
 
-if [ "${1:-}" = "--dev" ] && [ ! -x /usr/bin/chromium ]; then
+if [ "${1:-}" = "--dev" ] && { [ ! -x /usr/bin/chromium ] || ! command -v haproxy >/dev/null; }; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
-  $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+  $sudo apt-get install -y -qq chromium chromium-driver haproxy >/dev/null
 fi

@@ -20,6 +20,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 from streamlit.proto.Alert_pb2 import Alert
@@ -27,7 +28,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
-from tornado.httpclient import AsyncHTTPClient
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.websocket import websocket_connect
 
 RUN_ENDED = ForwardMsg.ScriptFinishedStatus.Name  # status number -> name
@@ -77,17 +78,20 @@ def _widget_of(element: Element) -> tuple[str, str] | None:
 class StreamlitSession:
     """One visitor's session: one websocket, one script run at a time."""
 
-    def __init__(self, url: str, connection, fetch_images: bool, timeout: float) -> None:
+    def __init__(self, url: str, connection, http: AsyncHTTPClient, headers: dict[str, str],
+                 fetch_images: bool, timeout: float) -> None:
         self.url = url.rstrip("/")
         self.fetch_images = fetch_images
         self.timeout = timeout
         self.widgets: dict[str, Widget] = {}  # id -> the widget as last drawn
         self.pages: dict[str, tuple[str, str]] = {}  # title -> (script hash, url path)
         self.page_hash = ""  # the page the session is on, once the server has said
+        self.elements: dict[tuple[int, ...], tuple[Element, str]] = {}  # delta path -> (element,
+        # fragment id): what the page shows now
         self._connection = connection
         self._states: dict[str, WidgetState] = {}  # what this visitor has set, sent every rerun
         self._components: dict[str, dict] = {}  # component id -> its whole state, as the page
-        self._http = AsyncHTTPClient(force_instance=True, max_clients=6)  # as a browser, per host
+        self._http, self._headers = http, headers
         self._run: _Run | None = None
         self.first: Answer | None = None  # the run that opened the session
         self._reader = asyncio.create_task(self._read())
@@ -95,14 +99,22 @@ class StreamlitSession:
     @classmethod
     async def open(cls, url: str, page: str = "", fetch_images: bool = True,
                    timeout: float = 120) -> StreamlitSession:
-        """Connect and run `page` (its URL path; "" for the default page) as a new tab does.
-        The first run's Answer is `session.first`."""
+        """Load `page` (its URL path; "" for the default page) as a new tab does: the HTML (its
+        cookies are kept, so a proxy's sticky cookie holds), then the websocket and the first
+        script run, whose Answer is `session.first`."""
         parts = urlsplit(url)
-        stream = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}/_stcore/stream"
+        http = AsyncHTTPClient(force_instance=True, max_clients=6)  # as a browser, per host
+        html = await http.fetch(f"{url.rstrip('/')}/{page}", request_timeout=timeout)
+        cookies = SimpleCookie()
+        for header in html.headers.get_list("Set-Cookie"):
+            cookies.load(header)
+        headers = {"Cookie": "; ".join(f"{k}={m.value}" for k, m in cookies.items())}
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        stream = HTTPRequest(f"{scheme}://{parts.netloc}/_stcore/stream", headers=headers)
         connection = await asyncio.wait_for(
             websocket_connect(stream, subprotocols=["streamlit"], max_message_size=1 << 30),
             timeout)
-        session = cls(url, connection, fetch_images, timeout)
+        session = cls(url, connection, http, headers, fetch_images, timeout)
         session.first = await session._request(page_name=page)
         return session
 
@@ -112,25 +124,39 @@ class StreamlitSession:
         self._reader.cancel()
         await asyncio.gather(self._reader, return_exceptions=True)
 
-    def widget(self, key_prefix: str) -> Widget:
+    def widget(self, key_prefix: str = "", label: str | None = None) -> Widget:
         """The widget last drawn whose user key starts with `key_prefix` (keys may end with a
-        model version)."""
-        found = [w for w in self.widgets.values() if w.key.startswith(key_prefix)]
+        model version) and, if given, whose label is `label`."""
+        found = [w for w in self.widgets.values() if w.key.startswith(key_prefix)
+                 and (label is None or getattr(getattr(w.element, w.kind), "label", None) == label)]
         if not found:
-            raise KeyError(f"no widget with a key starting {key_prefix!r} has been drawn")
+            raise KeyError(f"no widget with a key starting {key_prefix!r} and label {label!r} "
+                           "has been drawn")
         return found[-1]
+
+    def texts(self) -> list[str]:
+        """What the page shows in words now: markdown, headings, alerts, progress texts."""
+        return [text for element, _ in self.elements.values() if (text := _text_of(element))]
 
     async def rerun(self, fragment_id: str = "") -> Answer:
         """Rerun the current page (or one fragment) with the widget states set so far."""
         return await self._request(page_hash=self.page_hash, fragment_id=fragment_id)
 
-    async def set_widget(self, key_prefix: str, value_field: str, value) -> Answer:
-        """Set a widget's value as the page does and rerun; `value_field` is a WidgetState
-        field: "double_value", "int_value", "string_value", "trigger_value", "json_value"..."""
-        widget = self.widget(key_prefix)
+    def stage(self, key_prefix: str, value_field: str, value, label: str | None = None) -> Widget:
+        """Set a widget's value as the page does, without a rerun (a form field before its
+        submit button); `value_field` is a WidgetState field: "double_value", "int_value",
+        "string_value", "trigger_value", "json_value"..."""
+        widget = self.widget(key_prefix, label)
         state = WidgetState(id=widget.id)
         setattr(state, value_field, value)
         self._states[widget.id] = state
+        return widget
+
+    async def set_widget(self, key_prefix: str, value_field: str, value,
+                         label: str | None = None) -> Answer:
+        """Set a widget's value (see `stage`) and rerun what the page would: its fragment, if
+        it is in one. A button is `set_widget(key, "trigger_value", True)`."""
+        widget = self.stage(key_prefix, value_field, value, label)
         return await self.rerun(widget.fragment_id)
 
     async def set_component_state(self, key_prefix: str, name: str, value) -> Answer:
@@ -153,6 +179,8 @@ class StreamlitSession:
         request.page_script_hash, request.page_name = page_hash, page_name
         request.fragment_id = fragment_id
         request.widget_states.widgets.extend(self._states.values())
+        self.elements = {path: shown for path, shown in self.elements.items()
+                         if fragment_id and shown[1] != fragment_id}  # what this run redraws
         run = self._run = _Run(time.monotonic())
         await self._connection.write_message(message.SerializeToString(), binary=True)
         self._states = {k: s for k, s in self._states.items() if not _is_trigger(s)}
@@ -185,6 +213,8 @@ class StreamlitSession:
                           for p in message.navigation.app_pages}
             self.page_hash = message.navigation.page_script_hash
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+            path = tuple(message.metadata.delta_path)
+            self.elements[path] = (message.delta.new_element, message.delta.fragment_id)
             self._element(message.delta.new_element, message.delta.fragment_id)
         elif kind == "script_finished" and run is not None:
             status = message.script_finished  # a run a newer request took over is not the end
@@ -209,7 +239,16 @@ class StreamlitSession:
 
     async def _fetch(self, path: str) -> None:
         url = path if path.startswith("http") else f"{self.url}{path}"
-        await self._http.fetch(url, request_timeout=self.timeout)
+        await self._http.fetch(url, headers=self._headers, request_timeout=self.timeout)
+
+
+def _text_of(element: Element) -> str:
+    kind = element.WhichOneof("type")
+    if kind in ("markdown", "heading", "alert", "text"):
+        return getattr(element, kind).body
+    if kind == "progress":
+        return element.progress.text
+    return element.exception.message if kind == "exception" else ""
 
 
 def _is_trigger(state: WidgetState) -> bool:

@@ -1,0 +1,175 @@
+"""Two Streamlit processes behind haproxy (deploy/serve.sh, deploy/haproxy.cfg) on loopback,
+sharing one runs folder: a run started through one process is listed, followed and cancelled
+through the other, and a browser stays on one process across reruns, page changes and a reload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import kill_live_runs
+from tests.e2e.conftest import in_ci
+from tools.browser import PAGE_PATHS, PROJECT_DIR, free_port, navigate, open_page, rerun_and_wait
+from tools.streamlit_client import StreamlitSession
+from vae_core.runs import read_status
+
+RUN = "two-processes"
+COOKIE = "LATENT_LAB_PROCESS"  # deploy/haproxy.cfg
+# haproxy's httplog line: ... backend/server timers status bytes ... "METHOD path HTTP/1.1"
+LOG_LINE = re.compile(r' streamlit/(?P<server>\w+) \S+ (?P<status>\d{3}) .*"\w+ (?P<path>\S+) ')
+
+
+@dataclass(frozen=True)
+class Deployment:
+    proxy: str
+    a: str
+    b: str
+    runs: Path
+    log: Path
+
+    def served(self, since: int) -> list[tuple[str, int, str]]:
+        """(server, status, path) of each request the proxy logged after byte `since`."""
+        text = self.log.read_bytes()[since:].decode(errors="replace")
+        return [(m["server"], int(m["status"]), m["path"]) for m in LOG_LINE.finditer(text)]
+
+
+def _wait_healthy(urls: list[str], process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    for url in urls:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"deploy/serve.sh exited with code {process.returncode}")
+            with contextlib.suppress(OSError), urllib.request.urlopen(
+                    f"{url}/_stcore/health", timeout=1) as response:
+                if response.status == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer within {timeout} s")
+            time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def deployment(tiny_assets, tmp_path_factory):
+    if shutil.which("haproxy") is None:
+        reason = "haproxy is missing: apt-get install -y haproxy (scripts/setup.sh --dev does it)"
+        if in_ci():
+            pytest.fail(f"CI is set and {reason}")
+        pytest.skip(reason)
+    work = tmp_path_factory.mktemp("two-processes")
+    ports = [free_port() for _ in range(3)]
+    env = {**os.environ, "LATENT_LAB_RUNS": str(work / "runs"),
+           "LATENT_LAB_ASSETS": str(tiny_assets), "LATENT_LAB_VENV": sys.prefix,
+           "LATENT_LAB_BIND": f"127.0.0.1:{ports[0]}", "LATENT_LAB_PORT_A": str(ports[1]),
+           "LATENT_LAB_PORT_B": str(ports[2])}
+    log = work / "serve.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(["bash", "deploy/serve.sh"], cwd=PROJECT_DIR, env=env,
+                                   stdout=output, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        _wait_healthy(urls[1:] + urls[:1], process)
+        yield Deployment(*urls, work / "runs", log)
+    finally:
+        process.terminate()  # the script stops its three processes
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        kill_live_runs(work / "runs")
+
+
+async def _until_shown(session: StreamlitSession, fragment_id: str, text: str,
+                       timeout: float = 120) -> None:
+    """Rerun the runs list (the browser does it every 2 s) until it shows `text`."""
+    deadline = time.monotonic() + timeout
+    while not any(text in shown for shown in session.texts()):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{text!r} not shown within {timeout} s: {session.texts()}")
+        await asyncio.sleep(1)
+        await session.rerun(fragment_id)
+
+
+async def _start_on_a_cancel_on_b(deployment: Deployment) -> None:
+    a = await StreamlitSession.open(deployment.a, page="train")
+    b = None
+    try:
+        a.stage("train_name", "string_value", RUN)
+        started = await a.set_widget("", "trigger_value", True, label="Start training")
+        assert not started.errors, started.errors
+        assert (deployment.runs / RUN).is_dir()
+        b = await StreamlitSession.open(deployment.b, page="train")
+        cancel = b.widget(f"cancel-{RUN}")  # listed as live on B, with its Cancel button
+        await _until_shown(b, cancel.fragment_id, "-badge[running]")  # B follows its progress
+        cancelled = await b.set_widget(f"cancel-{RUN}", "trigger_value", True)
+        assert not cancelled.errors, cancelled.errors
+        await _until_shown(b, cancel.fragment_id, "-badge[cancelled]")
+        await _until_shown(a, a.widget(f"cancel-{RUN}").fragment_id, "-badge[cancelled]")
+    finally:
+        for session in (a, b):
+            if session is not None:
+                await session.close()
+
+
+def test_a_run_started_through_one_process_is_followed_and_cancelled_through_the_other(
+        deployment):
+    asyncio.run(asyncio.wait_for(_start_on_a_cancel_on_b(deployment), 300))
+    assert read_status(deployment.runs / RUN)["state"] == "cancelled"
+
+
+def _visit(context, deployment: Deployment) -> set[str]:
+    """Explore through the proxy, three reruns, another page, a reload; returns the servers
+    that answered its requests (websockets are logged when they close)."""
+    since = deployment.log.stat().st_size
+    page = context.new_page()
+    try:
+        open_page(page, _ProxyApp(deployment.proxy))
+        for _ in range(3):
+            rerun_and_wait(page, lambda: page.get_by_role("button", name="Random z").click())
+        navigate(page, "Sampling")
+        page.reload()
+        page.wait_for_selector("[data-testid=stSidebarNav]")
+    finally:
+        page.close()
+    deadline = time.monotonic() + 10
+    while not any(path == "/_stcore/stream" for *_, path in deployment.served(since)):
+        assert time.monotonic() < deadline, "the proxy logged no websocket for the visit"
+        time.sleep(0.2)
+    served = deployment.served(since)
+    media = [(server, status) for server, status, path in served if path.startswith("/media/")]
+    assert media and all(status == 200 for _, status in media), media
+    return {server for server, _, _ in served}
+
+
+@dataclass(frozen=True)
+class _ProxyApp:
+    """What open_page needs of a served app: the proxy's URL of each page."""
+
+    url: str
+
+    def page_url(self, title: str) -> str:
+        return f"{self.url}/{PAGE_PATHS[title]}"
+
+
+def test_a_browser_stays_on_one_process_and_the_next_goes_to_the_other(
+        deployment, browser_context):
+    browser_context.clear_cookies(name=COOKIE)
+    first = _visit(browser_context, deployment)
+    assert len(first) == 1, f"one browser session was served by {sorted(first)}"
+    browser_context.clear_cookies(name=COOKIE)  # a new visitor
+    second = _visit(browser_context, deployment)
+    assert len(second) == 1 and second != first, (first, second)
