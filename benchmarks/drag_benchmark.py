@@ -2,13 +2,16 @@
 
 Per model: bytes sent to the page when it becomes active (decoder weights + the 2-D pad's
 scatter); first load (a fresh browser, the server already warm: from opening Explore or picking
-the model to the page drawing it; and of that the in-page parse + first decode); frame time while
-a slider is dragged (decode + draw, timed in the page); images drawn per second of drag (one input
-event per animation frame, as Chromium delivers a mouse drag); and, in the same run, the server
-round trip every slider move cost before (ArrowRight -> the server's new image loaded, as
-slider_latency.py measures it; with in-page decoding that image is the samples).
+the model to the page drawing it; and of that the in-page parse + first decode); while a slider
+is dragged (one input event per animation frame, as Chromium delivers a mouse drag): the decode
+time (in the worker, or on the main thread), the main thread's draw time, the animation-frame
+interval (a main thread busy past a frame lengthens it) and new images drawn per second; and, in
+the same run, the server round trip every slider move cost before (ArrowRight -> the server's new
+image loaded, as slider_latency.py measures it; with in-page decoding that image is the samples).
 
-    python benchmarks/drag_benchmark.py [--seconds 3] [--n 20]
+    python benchmarks/drag_benchmark.py [--seconds 3] [--n 20] [--main-thread] [--models mnist32]
+
+--main-thread decodes on the page's main thread (the fallback without a worker) for comparison.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 
 from benchmarks.slider_latency import measure
 from tools.browser import PROJECT_DIR, launch_browser, open_page, serve_app
-from tools.explorer import hook, pick_model, sweep_slider, wait_in_page
+from tools.explorer import hook, pick_model, timed_sweep, wait_in_page
 
 MODELS = ["mnist32", "mnist16-gaussian", "mnist2d", "shapes"]
 
@@ -38,6 +41,8 @@ def percentile(values: list[float], q: float) -> float:
 def measure_model(playwright, app, work: Path, name: str, args) -> str:
     context = launch_browser(playwright, work / f"profile-{name}")  # a fresh browser cache
     page = context.new_page()
+    if args.main_thread:
+        page.add_init_script("globalThis.latentLabDecodeOn = 'main-thread'")
     started = time.monotonic()
     open_page(page, app, "Explore")
     if name != "mnist32":  # the default; the others are picked in the sidebar
@@ -45,19 +50,29 @@ def measure_model(playwright, app, work: Path, name: str, args) -> str:
         pick_model(page, f"{name} (shipped)")
     wait_in_page(page)
     first_load = time.monotonic() - started
-    status = hook(page, "status()")["entry"]
+    status = hook(page, "status()")
     page.wait_for_timeout(500)
-    frames_before, times_before = hook(page, "frames()"), len(hook(page, "frameTimes()"))
-    sweep_slider(page, 0, args.seconds)
+    frames_before = hook(page, "frames()")
+    kept = hook(page, "times()")  # fewer than the page keeps (600): the drag's times follow them
+    sweep = timed_sweep(page, 0, args.seconds)
+    page.wait_for_timeout(300)  # the last image comes back
     drawn = hook(page, "frames()") - frames_before
-    times = hook(page, "frameTimes()")[times_before:]
+    times = hook(page, "times()")
+    decode_ms = times["decode"][len(kept["decode"]):]
+    draw_ms = times["draw"][len(kept["draw"]):]
     page.wait_for_timeout(500)
     server = measure(page, args.n)
     context.close()
-    return (f"| {name:<16} | {status['bytes'] / 1e3:>8.0f} | {first_load:>6.2f} | "
-            f"{status['loadMs']:>6.0f} | {statistics.median(times):>6.1f} | "
-            f"{percentile(times, 0.95):>6.1f} | {drawn / args.seconds:>6.1f} | "
-            f"{statistics.median(server):>6.0f} | {percentile(server, 0.95):>6.0f} |")
+    entry = status["entry"]
+    return (f"| {name:<16} | {status['decodesOn']:<11} | {entry['bytes'] / 1e3:>7.0f} | "
+            f"{first_load:>6.2f} | {entry['loadMs']:>8.0f} | {median_p95(decode_ms, 1)} | "
+            f"{statistics.median(draw_ms):>5.1f} | {median_p95(sweep.frame_ms, 1)} | "
+            f"{drawn / args.seconds:>6.1f} | {median_p95(server, 0)} |")
+
+
+def median_p95(values: list[float], digits: int) -> str:
+    """Two table cells: the median and the 95th percentile."""
+    return f"{statistics.median(values):>6.{digits}f} | {percentile(values, 0.95):>6.{digits}f}"
 
 
 def warm_up(playwright, app, work: Path) -> None:
@@ -75,6 +90,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="drag time per model")
     parser.add_argument("--n", type=int, default=20, help="server round trips per model")
+    parser.add_argument("--main-thread", action="store_true",
+                        help="decode on the page's main thread, not in a worker")
+    parser.add_argument("--models", nargs="+", default=MODELS, choices=MODELS)
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -83,14 +101,14 @@ def main() -> None:
         (Path(work) / "runs").mkdir()
         with serve_app(Path(work) / "runs", assets=PROJECT_DIR / "assets") as app:
             warm_up(pw, app, Path(work))
-            rows = [measure_model(pw, app, Path(work), name, args) for name in MODELS]
+            rows = [measure_model(pw, app, Path(work), name, args) for name in args.models]
     print(f"cores: {os.cpu_count()} (usable {len(os.sched_getaffinity(0))}); load average "
           "(1, 5, 15 min): {:.2f} {:.2f} {:.2f}; drag {} s per model, {} server steps".format(
               *os.getloadavg(), args.seconds, args.n))
-    print("| model            | KB sent  | load s | parse ms | frame median ms | frame p95 ms | "
+    print("| model            | decodes on  | KB sent | load s | parse ms | decode median ms | "
+          "decode p95 ms | draw median ms | frame interval median ms | frame interval p95 ms | "
           "images/s | server median ms | server p95 ms |")
-    print("|------------------|----------|--------|----------|--------|--------|--------|--------|"
-          "--------|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     print("\n".join(rows))
 
 

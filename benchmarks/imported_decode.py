@@ -1,22 +1,26 @@
 """What importing a VAE and decoding one z cost: the import, in the page (ui/frontend/decoder.js)
 and on the server (onnxruntime).
 
-    python benchmarks/imported_decode.py [--n 50] [--no-browser]
+    python benchmarks/imported_decode.py [--n 50] [--no-browser] [--full-width] [--main-thread]
 
 For each foreign VAE of examples/foreign_vaes.py (untrained, the tests' widths): `import-onnx`
 (without a data set: the checks, both sessions and the card) is timed; its decoder.onnx is
 translated by vae_core.onnx_decoder and packed (the bytes the page is sent); Node 20 times
-decode() for n random z (after a warm-up); Chromium times the same in the served app's Explore
-page (its test hook's decode, which also copies the image into a JS array); onnxruntime (one
-thread, batch of one) times the same graph. Prints median / p95 milliseconds. The two models
-with latents over 64 dimensions are explored through their principal view (64 sliders on a
-linear layer in front of the decoder), the page's z is then that view's.
+decode() for n random z (after a warm-up); onnxruntime (one thread, batch of one) times the same
+graph. In Chromium, the served app's Explore page drags the model's first slider for --seconds
+(one input event per animation frame, tools/explorer.py): the page's decode times (in its worker,
+or with --main-thread on the main thread), the animation-frame intervals meanwhile, and the new
+images drawn per second. Prints median / p95 milliseconds. The two models with latents over 64
+dimensions are explored through their principal view (64 sliders on a linear layer in front of
+the decoder), the page's z is then that view's.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import shutil
 import statistics
 import subprocess
@@ -34,7 +38,7 @@ import torch
 
 from examples.foreign_vaes import FOREIGN_VAES, PyTorchVAEStyle, build, export_onnx
 from tools.browser import launch_browser, open_page, serve_app
-from tools.explorer import EXPLORER, pick_model, wait_in_page
+from tools.explorer import hook, pick_model, timed_sweep, wait_in_page
 from vae_core.decoder_export import pack
 from vae_core.model_import import import_onnx
 from vae_core.onnx_decoder import decoder_spec_from_onnx
@@ -90,42 +94,41 @@ def onnxruntime_ms(path: Path, z: np.ndarray) -> list[float]:
     return ms
 
 
-BROWSER_JS = """
-(el, zs) => {
-  for (const z of zs.slice(0, 5)) el.latentLab.decode(z); // warm-up
-  return zs.map((z) => {
-    const started = performance.now();
-    el.latentLab.decode(z);
-    return performance.now() - started;
-  });
-}
-"""
-
-
-def browser_ms(assets: Path, names: list[str], n: int) -> dict[str, list[float]]:
-    """Per imported model in `assets`: the page's decode times for n random z of its sliders."""
+def browser_drags(assets: Path, names: list[str], seconds: float, main_thread: bool) -> dict:
+    """Per imported model in `assets`: (where the page decodes, its decode ms, the frame
+    intervals in ms, new images per second) over a `seconds` drag of its first slider."""
     from playwright.sync_api import sync_playwright
 
-    times = {}
+    drags = {}
     with tempfile.TemporaryDirectory() as temp, serve_app(Path(temp), assets=assets) as app, \
             sync_playwright() as playwright:
         context = launch_browser(playwright, Path(temp) / "profile")
         page = context.new_page()
+        if main_thread:
+            page.add_init_script("globalThis.latentLabDecodeOn = 'main-thread'")
         open_page(page, app, "Explore")
         for name in names:
             pick_model(page, f"{name} (imported)")
             wait_in_page(page, f"asset:{name}")
-            sliders = page.locator(f"{EXPLORER} input[type=range]").count()
-            z = np.random.default_rng(1).standard_normal((n, sliders)).round(2).tolist()
-            times[name] = page.locator(EXPLORER).evaluate(BROWSER_JS, z)
+            page.wait_for_timeout(500)
+            frames, kept = hook(page, "frames()"), len(hook(page, "times()")["decode"])
+            sweep = timed_sweep(page, 0, seconds)
+            page.wait_for_timeout(500)  # the last image comes back
+            drawn = hook(page, "frames()") - frames
+            decode_ms = hook(page, "times()")["decode"][kept:]
+            drags[name] = (hook(page, "status()")["decodesOn"], decode_ms, sweep.frame_ms,
+                           drawn / seconds)
         context.close()
-    return times
+    return drags
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=50, help="z per model")
-    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium column")
+    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium columns")
+    parser.add_argument("--seconds", type=float, default=3.0, help="drag time per model")
+    parser.add_argument("--main-thread", action="store_true",
+                        help="decode on the page's main thread, not in a worker")
     parser.add_argument("--full-width", action="store_true",
                         help="add PyTorch-VAE's own widths (32-512 channels, ~100 M multiply-adds)")
     args = parser.parse_args()
@@ -153,14 +156,21 @@ def main() -> None:
             rows[name] = (import_s, len(blob), len(spec.layers),
                           median_p95(node_ms(node, folder, blob, z)),
                           median_p95(onnxruntime_ms(decoder_path, z.astype(np.float32))))
-        browser = {} if args.no_browser else browser_ms(Path(temp) / "assets", list(rows), args.n)
-    print(f"{'model':<16} {'import s':>8} {'blob KB':>8} {'layers':>6}  "
-          f"{'Chromium ms med/p95':>19}  {'Node ms med/p95':>16}  {'onnxruntime ms med/p95':>23}")
+        browser = {} if args.no_browser else browser_drags(
+            Path(temp) / "assets", list(rows), args.seconds, args.main_thread)
+    print(f"load average (1, 5, 15 min): {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print("| model | import s | blob KB | layers | Chromium decodes on | Chromium decode ms | "
+          "frame interval ms | images/s | Node ms | onnxruntime ms |")
+    print("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|")
     for name, (import_s, size, layers, node_times, server) in rows.items():
-        chromium = median_p95(browser[name]) if name in browser else (float("nan"),) * 2
-        print(f"{name:<16} {import_s:>8.2f} {size / 1024:>8.1f} {layers:>6}  "
-              f"{chromium[0]:>9.2f} / {chromium[1]:<7.2f}  {node_times[0]:>7.2f} / "
-              f"{node_times[1]:<6.2f}  {server[0]:>11.3f} / {server[1]:<7.3f}")
+        where, decode_ms, frame_ms, images = browser.get(name, ("-", [math.nan], [math.nan], 0))
+        print(f"| {name} | {import_s:.2f} | {size / 1024:.1f} | {layers} | {where} | "
+              f"{cells(median_p95(decode_ms))} | {cells(median_p95(frame_ms))} | {images:.1f} | "
+              f"{cells(node_times)} | {cells(server, 3)} |")
+
+
+def cells(median_and_p95: tuple[float, float], digits: int = 1) -> str:
+    return f"{median_and_p95[0]:.{digits}f} / {median_and_p95[1]:.{digits}f}"
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from dataclasses import dataclass
 
 from playwright.sync_api import Error as PlaywrightError
 
@@ -73,16 +74,22 @@ def thumb_center(page, index: int = 0) -> tuple[float, float, float]:
 # A drag as Chromium delivers it: one `input` event per animation frame (pointer moves are
 # coalesced per frame), the thumb sweeping between -2.5 and 2.5 by 0.1 a frame, then `change`
 # on release. Driven inside the page: under load each Playwright mouse.move is a
-# round trip of 40-400 ms, which would measure the test driver, not the page.
+# round trip of 40-400 ms, which would measure the test driver, not the page. The animation
+# frames' timestamps give the intervals between frames: a main thread busy past a frame shows.
 SWEEP_JS = """
 (el, [index, ms]) => new Promise((resolve) => {
   const input = el.querySelectorAll('input[type=range]')[index];
-  const start = performance.now();
+  const intervals = [];
+  let start = null;
+  let last = null;
   let events = 0;
   const tick = (now) => {
+    start ??= now;
+    if (last !== null) intervals.push(now - last);
+    last = now;
     if (now - start >= ms) {
       input.dispatchEvent(new Event('change', { bubbles: true }));
-      resolve(events);
+      resolve({ events, intervals });
       return;
     }
     const phase = (events % 100) / 50;  // 0..2: up then down
@@ -97,10 +104,21 @@ SWEEP_JS = """
 """
 
 
+@dataclass(frozen=True)
+class Sweep:
+    events: int  # input events, one per animation frame
+    frame_ms: list[float]  # the intervals between those frames
+
+
+def timed_sweep(page, index: int, seconds: float) -> Sweep:
+    """Drag slider `index` back and forth for `seconds`, one input event per frame."""
+    result = page.locator(EXPLORER).evaluate(SWEEP_JS, [index, seconds * 1000])
+    return Sweep(result["events"], result["intervals"])
+
+
 def sweep_slider(page, index: int, seconds: float) -> int:
-    """Drag slider `index` back and forth for `seconds`, one input event per frame; returns
-    the number of input events."""
-    return page.locator(EXPLORER).evaluate(SWEEP_JS, [index, seconds * 1000])
+    """timed_sweep's number of input events."""
+    return timed_sweep(page, index, seconds).events
 
 
 def drag_first_slider(page) -> None:
