@@ -46,7 +46,7 @@ def _label(name: str, measured: dict[str, Measurement]) -> str:
     figure = measured.get(name)
     if figure is None:
         return f"{name}: not measured yet"
-    return (f"{name}: {figure.neg_log_px:.1f} nats in {_duration(figure.wall_seconds)}")
+    return f"{name}: {figure.neg_log_px:.1f} nats in {_duration(figure.seconds)}"
 
 
 def preset_field() -> None:
@@ -59,8 +59,10 @@ def preset_field() -> None:
     if measured:
         some = next(iter(measured.values()))
         st.caption(
-            "Measured on mnist5k here: IWAE -log p(x) of its 1,000 test images in nats per "
-            "binarized image (lower is better; pytorch/examples' VAE gets about 105), and the "
-            f"whole run's time on {some.threads} CPU threads, the machine shared (load "
-            f"{some.load:.1f}; {some.date}). Other data sets take other times: the estimate "
-            "below is for the form as it is. Choosing a preset fills the form.")
+            f"Measured on mnist5k here: IWAE -log p(x) (k = {some.iw_samples}) of its 1,000 "
+            "test images in nats per binarized image (lower is better), and the whole run's "
+            f"time with {some.threads} thread(s), as a Train-page run has "
+            "(LATENT_LAB_TRAIN_THREADS): loading, training, each epoch's validation and "
+            f"checkpoint ({some.date}, benchmarks/train_presets.py). Other data sets take "
+            "other times: the estimate below is for the form as it is. Choosing a preset "
+            "fills the form.")

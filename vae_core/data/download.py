@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import functools
 import hashlib
 import os
 import sys
@@ -131,12 +132,15 @@ def ensure_files(name: str, folder: Path, progress: ProgressListener | None = No
         _sweep_partials(folder)  # under the lock, any partial file is a killed writer's
         missing = missing_files(name, folder)
         for index, file_name in enumerate(missing, start=1):
-            def heard(done: int, total: int | None, file_name=file_name, index=index) -> None:
-                if progress is not None:
-                    progress(Progress(file_name, index, len(missing), done, total))
-
+            heard = functools.partial(_tell, progress, file_name, index, len(missing))
             _download(source, file_name, folder / file_name, heard)
     return folder
+
+
+def _tell(listener: ProgressListener | None, file_name: str, index: int, count: int,
+          done: int, total: int | None) -> None:
+    if listener is not None:
+        listener(Progress(file_name, index, count, done, total))
 
 
 def _checked(path: Path, expected: str) -> bool:
