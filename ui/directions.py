@@ -22,8 +22,7 @@ import numpy as np
 import streamlit as st
 
 from vae_core.data import ImageDataset
-from vae_core.direction_fit import AttributeDirections, fit_attribute_directions
-from vae_core.directions import CLASS, Direction
+from vae_core.directions import CLASS, FROM_HERE, Direction, DirectionFit, fit_directions
 
 from .active_model import ActiveModel
 from .explore_state import choose_z, snap
@@ -33,16 +32,18 @@ FACTOR_LABELS = {"scale": "bigger", "rotation": "rotate", "x": "move right", "y"
 FACTOR_UNITS = {"scale": "scale units", "rotation": "radians", "x": "widths of the x range",
                 "y": "heights of the y range"}
 CLASS_RANGE = (-1.0, 2.0)  # in class-mean differences
+PULL_RANGE = (0.0, 1.0)  # the share of the way to the class's mean code
+DIFFERENCE, PULL = "the class-mean difference", "from here to its mean code"
 VALUE_SPREADS = 3.0  # a factor's slider spans +/- this many of its standard deviations
 WEAK_R2 = 0.5  # below this held-out R^2, a linear read-out barely finds the factor in z
 
 
 @st.cache_data(max_entries=8, show_spinner="Fitting attribute directions (once per model)...")
-def _fit(version: str, _active: ActiveModel, _data: ImageDataset) -> AttributeDirections | None:
-    return fit_attribute_directions(_active.model, _data)
+def _fit(version: str, _active: ActiveModel, _data: ImageDataset) -> DirectionFit | None:
+    return fit_directions(_active.model, _data)
 
 
-def fitted_directions(active: ActiveModel, data: ImageDataset | None):
+def fitted_directions(active: ActiveModel, data: ImageDataset | None) -> DirectionFit | None:
     """The model's directions (cached per model version), or None without labels or factors."""
     return None if data is None else _fit(active.version, active, data)
 
@@ -56,8 +57,8 @@ def factor_label(direction: Direction) -> str:
 
 
 def class_name(direction: Direction) -> str:
-    """'8' for the direction 'towards 8'."""
-    return direction.name.removeprefix("towards ")
+    """'8' for the directions 'towards 8' and 'towards 8 from here'."""
+    return direction.name.removeprefix("towards ").removesuffix(FROM_HERE)
 
 
 def how_well(direction: Direction) -> str:
@@ -66,7 +67,8 @@ def how_well(direction: Direction) -> str:
         name = class_name(direction)
         text = f"probe names {direction.probe_score:.0%} of held-out '{name}' images right"
         if direction.effect is not None:
-            text += (f"; one step turns {direction.effect:.0%} of other held-out images into "
+            step = f"{direction.spread:.0%} of the way" if direction.pulls else "one step"
+            text += (f"; {step} turns {direction.effect:.0%} of other held-out images into "
                      f"'{name}' (decoded and read again)")
         return text
     text = f"probe R² {direction.probe_score:.2f} on held-out data"
@@ -80,9 +82,9 @@ def how_well(direction: Direction) -> str:
 
 @dataclass(frozen=True)
 class DirectionMove:
-    """What the direction sliders ask for: z + offset."""
+    """Where the direction sliders take a base z, and how, in words."""
 
-    offset: np.ndarray  # (D,)
+    z: np.ndarray  # (D,)
     words: str  # e.g. "towards 8 +1.0, bigger +0.10"; empty for no move
 
     @property
@@ -90,26 +92,28 @@ class DirectionMove:
         return bool(self.words)
 
 
-def reset_controls(prefix: str, version: str, result: AttributeDirections) -> None:
+def reset_controls(prefix: str, version: str, fit: DirectionFit) -> None:
     """Put every slider back to 0 (call before they are drawn in this run)."""
-    for name in _slider_names(result):
+    for name in _slider_names(fit):
         st.session_state[widget_key(prefix, name, version)] = 0.0
 
 
-def _slider_names(result: AttributeDirections) -> list[str]:
-    values = [d.name for d in result.directions if d.kind != CLASS]
-    return (["class"] if any(d.kind == CLASS for d in result.directions) else []) + values
+def _slider_names(fit: DirectionFit) -> list[str]:
+    classes = [d for d in fit.directions if d.kind == CLASS]
+    names = ["class"] if classes else []
+    names += ["class_pull"] if any(d.pulls for d in classes) else []
+    return names + [d.name for d in fit.directions if d.kind != CLASS]
 
 
-def direction_controls(prefix: str, version: str, result: AttributeDirections,
+def direction_controls(prefix: str, version: str, fit: DirectionFit, base,
                        columns: int = 1) -> DirectionMove:
     """One slider for the chosen class and one per factor (in `columns` columns), each with how
-    well it works."""
-    offset, words = np.zeros_like(result.directions[0].vector), []
-    classes = [d for d in result.directions if d.kind == CLASS]
+    well it works; the class's move comes first (a pull is measured from `base`)."""
+    z, words = np.asarray(base, dtype=np.float64), []
+    classes = [d for d in fit.directions if d.kind == CLASS]
     if classes:
-        offset, words = _class_control(prefix, version, classes, offset, words)
-    factors = [d for d in result.directions if d.kind != CLASS]
+        z, words = _class_control(prefix, version, classes, z)
+    factors = [d for d in fit.directions if d.kind != CLASS]
     grid = st.columns(columns, gap="medium") if factors else []
     for i, direction in enumerate(factors):
         key, spread = widget_key(prefix, direction.name, version), VALUE_SPREADS * direction.spread
@@ -119,26 +123,39 @@ def direction_controls(prefix: str, version: str, result: AttributeDirections,
             help=f"In {FACTOR_UNITS.get(direction.name, 'units')}, as read by a linear probe.")
         grid[i % columns].caption(how_well(direction))
         if t:
-            offset = offset + t * direction.vector
+            z = direction.moved(z, t)
             words.append(f"{factor_label(direction)} {t:+.2f}")
-    return DirectionMove(offset, ", ".join(words))
+    return DirectionMove(z, ", ".join(words))
 
 
-def _class_control(prefix, version, classes: list[Direction], offset, words):
-    left, right = st.columns([1, 2], vertical_alignment="bottom")
-    by_class = {class_name(d): d for d in classes}
-    chosen = by_class[left.selectbox("Towards", list(by_class),
-                                     key=widget_key(prefix, "class_choice", version))]
-    key = widget_key(prefix, "class", version)
+# The class slider for each way to move: (key, range, step, format, help).
+CLASS_SLIDERS = {
+    DIFFERENCE: ("class", CLASS_RANGE, 0.1, "%+.1f",
+                 "In class-mean differences: 1 moves z by the mean code of the class minus the "
+                 "mean code of the others."),
+    PULL: ("class_pull", PULL_RANGE, 0.05, "%.2f",
+           "The share of the way from this z to the mean code of the class: 1 lands on it, "
+           "whatever the image was."),
+}
+
+
+def _class_control(prefix: str, version: str, classes: list[Direction], z: np.ndarray):
+    """The class picker, the way to move (when pulls exist) and its slider: (z moved, words)."""
+    left, middle, right = st.columns([1, 1.4, 2], vertical_alignment="bottom")
+    names = list(dict.fromkeys(class_name(d) for d in classes))
+    picked = left.selectbox("Towards", names, key=widget_key(prefix, "class_choice", version))
+    way = middle.radio("By", [DIFFERENCE, PULL], key=widget_key(prefix, "class_way", version),
+                       help="The class-mean difference moves every z alike; from here, z moves "
+                            "part of the way to the class's mean code, wherever z is.",
+                       ) if any(d.pulls for d in classes) else DIFFERENCE
+    matching = [d for d in classes if class_name(d) == picked]  # the difference first
+    chosen = next((d for d in matching if d.pulls == (way == PULL)), matching[0])
+    name, value_range, step, number, help_text = CLASS_SLIDERS[PULL if chosen.pulls else DIFFERENCE]
+    key = widget_key(prefix, name, version)
     st.session_state.setdefault(key, 0.0)
-    t = right.slider(chosen.name, *CLASS_RANGE, step=0.1, format="%+.1f", key=key,
-                     help="In class-mean differences: 1 moves z by the mean code of the class "
-                          "minus the mean code of the others.")
+    t = right.slider(chosen.name, *value_range, step=step, format=number, key=key, help=help_text)
     st.caption(how_well(chosen))
-    if t:
-        offset = offset + t * chosen.vector
-        words.append(f"{chosen.name} {t:+.1f}")
-    return offset, words
+    return (chosen.moved(z, t), [f"{chosen.name} {number % t}"]) if t else (z, [])
 
 
 def no_directions_note(data: ImageDataset | None) -> str:
@@ -163,16 +180,16 @@ def directions_drawn(version: str) -> bool:
 
 def direction_z(active: ActiveModel, data: ImageDataset | None, z: list[float]) -> list[float]:
     """Draw the direction sliders; returns z, moved (and set for Explore) when they ask."""
-    result = fitted_directions(active, data)
-    if result is None:
+    fit = fitted_directions(active, data)
+    if fit is None:
         st.caption(no_directions_note(data))
         return z
     version, base, shown = st.session_state.get(STATE_KEY, (None, None, None))
     if version != active.version or shown != tuple(z):  # z was set some other way
         base = tuple(z)
-        reset_controls(EXPLORE_PREFIX, active.version, result)
-    move = direction_controls(EXPLORE_PREFIX, active.version, result, columns=2)
-    target = snap(np.asarray(base) + move.offset)
+        reset_controls(EXPLORE_PREFIX, active.version, fit)
+    move = direction_controls(EXPLORE_PREFIX, active.version, fit, base, columns=2)
+    target = snap(move.z)
     if target != z:
         words = move.words or "back to where they started"
         choose_z(target, f"the attribute sliders ({words})")

@@ -6,8 +6,7 @@ import numpy as np
 import streamlit as st
 
 from vae_core.data import ImageDataset
-from vae_core.directions import nearest_codes
-from vae_core.latent import encode_images
+from vae_core.latent import encode_images, nearest_codes
 
 from .active_model import ActiveModel
 from .render import display_scale, grid_image, png_bytes

@@ -10,7 +10,6 @@ import numpy as np
 import streamlit as st
 
 from vae_core.data import ImageDataset
-from vae_core.directions import vector_arithmetic
 from vae_core.latent import decode_mean, encode_images
 
 from .active_model import ActiveModel
@@ -41,8 +40,8 @@ def edit_section(active: ActiveModel, data: ImageDataset | None, x: np.ndarray, 
                  caption: str) -> None:
     """Attribute sliders applied to μ, the posterior mean of x; the edit beside the input."""
     st.header("Change this image")
-    result = fitted_directions(active, data)
-    if result is None:
+    fit = fitted_directions(active, data)
+    if fit is None:
         st.caption(no_directions_note(data))
         return
     st.caption("Moves the posterior mean μ of this image along directions fitted to the data's "
@@ -50,8 +49,8 @@ def edit_section(active: ActiveModel, data: ImageDataset | None, x: np.ndarray, 
                "works on held-out data.")
     controls, images = st.columns([1.2, 1], gap="medium")
     with controls:
-        move = direction_controls(PREFIX, active.version, result)
-    edited = np.asarray(mu, dtype=np.float64) + move.offset
+        move = direction_controls(PREFIX, active.version, fit, mu)
+    edited = move.z
     left, right = images.columns(2)
     left.image(input_png(active, x), output_format="PNG", caption=f"model input ({caption})")
     right.image(decoded_png(active, edited), output_format="PNG",
@@ -66,5 +65,6 @@ def posterior_mean(active: ActiveModel, x: np.ndarray) -> np.ndarray:
 
 def arithmetic_result(active: ActiveModel, images: list[np.ndarray]) -> tuple[np.ndarray, bytes]:
     """z(A) - z(B) + z(C) for three model inputs, and its decoded mean as PNG."""
-    z = vector_arithmetic(*(posterior_mean(active, x) for x in images))
+    z_a, z_b, z_c = (posterior_mean(active, x) for x in images)
+    z = z_a - z_b + z_c
     return z, decoded_png(active, z)

@@ -91,6 +91,14 @@ def dimension_order(kl_per_dim: np.ndarray | None, latent_dim: int) -> list[int]
     return [int(j) for j in np.argsort(-np.asarray(kl_per_dim), kind="stable")]
 
 
+def nearest_codes(codes: np.ndarray, z: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k codes (N, D) closest to z (D,) in Euclidean distance, nearest first."""
+    distances = np.linalg.norm(np.asarray(codes) - np.asarray(z)[None, :], axis=1)
+    k = min(k, len(distances))
+    nearest = np.argpartition(distances, k - 1)[:k] if k else np.empty(0, dtype=int)
+    return nearest[np.argsort(distances[nearest], kind="stable")]
+
+
 def traversal_latents(z: np.ndarray, dim: int, values: np.ndarray) -> np.ndarray:
     """Copies of z (D,) with dimension `dim` set to each value: (len(values), D)."""
     grid = np.repeat(np.asarray(z, dtype=np.float32)[None, :], len(values), axis=0)

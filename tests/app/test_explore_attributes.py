@@ -1,20 +1,20 @@
-"""Explore's attribute sliders and nearest-neighbour strip (AppTest, tiny models).
+"""Explore's direction sliders and nearest-neighbour strip (AppTest, tiny models).
 
 The expected z is computed here from vae_core on the same tiny checkpoint, independently of the
-page: base z plus t times the direction, snapped to the latent sliders' grid.
+page: base z plus t times the direction (or t of the way to a class's mean code), snapped to the
+latent sliders' grid.
 """
 
 import numpy as np
 import pytest
 
 from tests.app.conftest import move_slider, open_explore, sliders_data, z_by_dim
-from ui.directions import factor_label, how_well
+from ui.directions import PULL, factor_label, how_well
 from ui.explore_state import snap
 from vae_core.checkpoint import load_checkpoint
 from vae_core.data import load_dataset
-from vae_core.direction_fit import fit_attribute_directions
-from vae_core.directions import CLASS, VALUE, Direction, nearest_codes
-from vae_core.latent import encode_images
+from vae_core.directions import CLASS, VALUE, Direction, fit_directions
+from vae_core.latent import encode_images, nearest_codes
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def tiny_fits(trained_assets):
     for name in ("mnist32", "shapes"):
         checkpoint = load_checkpoint(trained_assets / name)
         data = load_dataset(checkpoint.data_config)
-        result = fit_attribute_directions(checkpoint.model, data)
+        result = fit_directions(checkpoint.model, data)
         codes = encode_images(checkpoint.model, data.test_x).mean
         fits[name] = ({d.name: d for d in result.directions}, data, codes)
     return fits
@@ -60,7 +60,7 @@ def test_towards_a_class_moves_z_and_the_latent_sliders_follow(trained_env, tiny
 
 def _longest_class(directions) -> str:
     """The class whose direction moves z most: its move shows best on the sliders' grid."""
-    longest = max((d for d in directions.values() if d.kind == "class"),
+    longest = max((d for d in directions.values() if d.kind == "class" and not d.pulls),
                   key=lambda d: np.abs(d.vector).max())
     return longest.name.removeprefix("towards ")
 
@@ -87,6 +87,24 @@ def test_moving_a_latent_slider_starts_the_attribute_sliders_again_at_zero(train
 
 def _dim_of_row(at, row: int) -> int:
     return sliders_data(at)["order"][row]
+
+
+def test_towards_a_class_from_here_moves_z_part_of_the_way_to_the_class_mean(trained_env,
+                                                                             tiny_fits):
+    directions, _, _ = tiny_fits["mnist32"]
+    pull = directions["towards 3 from here"]
+    at = open_explore()
+    move_slider(at, 0, -2.5)  # a base away from the origin: the pull's move depends on it
+    base = np.asarray(at.session_state["explore_z"])
+    at.selectbox(key=next(k for k in _keys(at) if "class_choice" in k)).set_value("3").run()
+    at.radio(key=next(r.key for r in at.radio if "class_way" in r.key)).set_value(PULL).run()
+    _slider(at, "towards 3 from here").set_value(0.5).run()
+    assert not at.exception
+    assert at.session_state["explore_z"] == snap(base + 0.5 * (pull.vector - base))
+    assert "the attribute sliders (towards 3 from here 0.50)" in _captions(at)
+    assert "75% of the way turns" in _captions(at)
+    _slider(at, "towards 3 from here").set_value(1.0).run()  # all the way: the class's mean
+    assert at.session_state["explore_z"] == snap(pull.vector)
 
 
 def test_the_nearest_test_images_to_z_are_shown_as_a_strip(trained_env, tiny_fits):
@@ -124,4 +142,9 @@ def test_each_direction_says_how_well_it_works():
     towards = Direction("towards 8", "class", CLASS, np.ones(2), 0.87, class_index=8, effect=0.24)
     assert how_well(towards) == ("probe names 87% of held-out '8' images right; one step turns "
                                  "24% of other held-out images into '8' (decoded and read again)")
+    pull = Direction("towards 8 from here", "class", CLASS, np.ones(2), 0.87, class_index=8,
+                     effect=0.96, spread=0.75, pulls=True)
+    assert how_well(pull) == ("probe names 87% of held-out '8' images right; 75% of the way "
+                              "turns 96% of other held-out images into '8' (decoded and read "
+                              "again)")
     assert factor_label(strong) == "move right" and factor_label(towards) == "towards 8"

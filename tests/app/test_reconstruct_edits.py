@@ -1,4 +1,4 @@
-"""Reconstruct's attribute sliders and vector arithmetic (AppTest, the briefly trained tiny
+"""Reconstruct's direction sliders and vector arithmetic (AppTest, the briefly trained tiny
 mnist32), and the decode they show (a plain unit test)."""
 
 import io
@@ -7,11 +7,11 @@ import numpy as np
 from PIL import Image
 
 from tests.app.conftest import choose_image_source, handwritten_one_png, open_reconstruct
+from ui.directions import PULL
 from ui.explore_state import Z_KEY, Z_LIMIT
 from ui.reconstruct_edits import IMAGE_PX, decoded_png
 from vae_core.checkpoint import load_checkpoint
 from vae_core.data import load_dataset
-from vae_core.directions import vector_arithmetic
 from vae_core.latent import decode_mean, encode_images
 
 
@@ -22,6 +22,24 @@ def _image(at, caption_start: str):
 def _class_slider(at):
     return next(s for s in at.slider if s.label.startswith("towards ") and s.key.startswith(
         "recon_directions"))
+
+
+def test_all_the_way_from_here_decodes_every_image_as_the_class_mean(trained_env):
+    at = open_reconstruct()
+    at.radio(key=next(r.key for r in at.radio if r.key.startswith("recon_directions_class_way"))
+             ).set_value(PULL).run()
+    assert _class_slider(at).label == "towards 0 from here"
+    _class_slider(at).set_value(0.5).run()
+    half_way = _image(at, "decoded μ + move").value
+    _class_slider(at).set_value(1.0).run()
+    assert not at.exception
+    assert _image(at, "decoded μ + move").captions[0] == (
+        "decoded μ + move (towards 0 from here 1.00)")
+    landed = _image(at, "decoded μ + move").value
+    assert landed != half_way
+    at.number_input(key="recon_index").set_value(5).run()  # another image, the same landing
+    assert _image(at, "model input (test image #5)")
+    assert _image(at, "decoded μ + move").value == landed
 
 
 def test_an_attribute_slider_changes_the_decoded_test_image(trained_env):
@@ -59,7 +77,7 @@ def test_vector_arithmetic_decodes_a_minus_b_plus_c_and_opens_it_in_explore(trai
     test_x = load_dataset(checkpoint.data_config).test_x
     means = encode_images(checkpoint.model, test_x[[2, 3, 7]]).mean
     # Explore holds z on its sliders' grid and range: coordinates beyond ±3 are clipped.
-    expected = np.clip(vector_arithmetic(*means), -Z_LIMIT, Z_LIMIT)
+    expected = np.clip(means[0] - means[1] + means[2], -Z_LIMIT, Z_LIMIT)
     np.testing.assert_allclose(at.session_state[Z_KEY], expected, atol=0.026)
 
 

@@ -1,5 +1,5 @@
-"""vae_core.directions and direction_fit: probes, directions and nearest neighbours on codes
-where the answer is known, and the whole fit on a tiny model."""
+"""vae_core.directions: probes, directions and the decoded check on codes where the answer is
+known, and the whole fit on a tiny model."""
 
 import numpy as np
 import pytest
@@ -8,18 +8,19 @@ import torch
 from tests.conftest import TINY_MODELS
 from vae_core.config import ModelConfig
 from vae_core.data import ImageDataset, load_dataset
-from vae_core.direction_fit import decoded_effect, fit_attribute_directions, has_factors
 from vae_core.directions import (
     CLASS,
+    PULL_CHECK,
     VALUE,
     Direction,
     Target,
     class_mean_directions,
+    decoded_effect,
     directions_for,
+    fit_directions,
     fit_probe,
-    nearest_codes,
+    has_factors,
     value_direction,
-    vector_arithmetic,
 )
 from vae_core.distributions import DiagonalGaussian
 from vae_core.models import VAE
@@ -91,7 +92,9 @@ def test_a_class_probe_scores_accuracy_and_recall_per_class():
     wrong = fit_probe(fit, held, Target("letter", CLASS, y_fit, (y_held + 1) % 3, names))
     assert wrong.score == pytest.approx(0.0)  # held-out labels permuted: every reading wrong
     directions = directions_for(fit, target, probe)
-    assert [d.name for d in directions] == ["towards a", "towards b", "towards c"]
+    assert [d.name for d in directions] == ["towards a", "towards b", "towards c",
+                                            "towards a from here", "towards b from here",
+                                            "towards c from here"]
     # Moving a 'c' code by one class-mean difference towards 'a' makes the probe read 'a'.
     c_code = held[y_held == 2][:1]
     assert probe.predict(c_code + directions[0].vector)[0] == 0
@@ -106,16 +109,45 @@ def test_a_two_class_probe_reads_both_classes():
     np.testing.assert_array_equal(probe.predict(codes[keep]), labels[keep])
 
 
-def test_nearest_codes_are_the_closest_in_order():
-    codes = np.array([[0.0, 0.0], [5.0, 5.0], [1.0, 0.0], [0.0, -2.0], [3.0, 0.0]])
-    assert nearest_codes(codes, np.array([0.9, 0.0]), 3).tolist() == [2, 0, 4]  # 2.1 < 2.19
-    assert nearest_codes(codes, np.array([5.0, 5.0]), 1).tolist() == [1]
-    assert nearest_codes(codes, np.zeros(2), 10).tolist() == [0, 2, 3, 4, 1]
+def test_a_pull_goes_the_share_t_of_the_way_to_the_class_mean_from_any_z():
+    codes, labels, _ = _class_codes(900, 10)
+    target = Target("t", CLASS, labels, labels, ("a", "b", "c"))
+    pull = directions_for(codes, target, fit_probe(codes, codes, target))[3]  # towards a, here
+    assert pull.pulls and pull.class_index == 0
+    np.testing.assert_allclose(pull.vector, codes[labels == 0].mean(axis=0))
+    for z in (np.array([-3.0, -3.0]), np.array([10.0, 2.0])):
+        np.testing.assert_allclose(pull.moved(z, 1.0), pull.vector)
+        np.testing.assert_allclose(pull.moved(z, 0.25), z + 0.25 * (pull.vector - z))
 
 
-def test_vector_arithmetic_adds_a_difference():
-    a, b, c = np.array([1.0, 2.0]), np.array([0.5, 0.5]), np.array([-1.0, 0.0])
-    np.testing.assert_allclose(vector_arithmetic(a, b, c), [-0.5, 1.5])
+def test_no_pull_towards_a_class_the_fit_codes_lack():
+    codes, labels, _ = _class_codes(100, 11)
+    target = Target("t", CLASS, labels, labels, ("a", "b", "c", "d"))  # 'd' never occurs
+    names = [d.name for d in directions_for(codes, target, fit_probe(codes, codes, target))]
+    assert "towards d" in names and "towards d from here" not in names
+
+
+def _middle_class_codes(n: int, seed: int):
+    """Classes 0, 1, 2 centred at -3, 0 and 3 on dimension 0 (1 is in the middle), alike on
+    dimension 1: the middle class's mean differs from the others' mean by about 0."""
+    labels = np.arange(n) % 3  # as many of each: the others' mean sits on the middle's
+    codes = np.c_[3.0 * (labels - 1), np.zeros(n)] + 0.2 * _rng(seed).standard_normal((n, 2))
+    return codes, labels
+
+
+def test_towards_a_middle_class_the_difference_fails_and_the_pull_works():
+    """The heart on `shapes`, in two dimensions, through the decoded check's whole trip."""
+    (fit, y_fit), (held, y_held) = _middle_class_codes(900, 12), _middle_class_codes(300, 13)
+    target = Target("t", CLASS, y_fit, y_held, ("left", "middle", "right"))
+    probe = fit_probe(fit, held, target)
+    assert probe.score > 0.99
+    by_name = {d.name: d for d in directions_for(fit, target, probe)}
+    difference, pull = by_name["towards middle"], by_name["towards middle from here"]
+    assert np.abs(difference.vector).max() < 0.1  # the others' mean is the middle's mean
+    model = _LinearCodec()
+    assert decoded_effect(model, probe, difference, held, 1.0) == 0.0
+    assert decoded_effect(model, probe, pull, held, PULL_CHECK) == 1.0
+    assert decoded_effect(model, probe, pull, held, 0.25) == 0.0  # not there yet: 3 -> 2.25
 
 
 class _LinearCodec(torch.nn.Module):
@@ -157,13 +189,16 @@ def tiny_shapes():
 def test_the_fit_on_a_tiny_shapes_model_gives_every_factor_a_scored_direction(tiny_shapes):
     model, data = tiny_shapes
     assert has_factors(data)
-    result = fit_attribute_directions(model, data, limit=200, check_codes=20)
+    result = fit_directions(model, data, limit=200, check_codes=20)
     assert [p.target for p in result.probes] == ["shape", "scale", "rotation", "x", "y"]
     assert [d.name for d in result.directions] == [
-        "towards square", "towards ellipse", "towards heart", "scale", "rotation", "x", "y"]
+        "towards square", "towards ellipse", "towards heart", "towards square from here",
+        "towards ellipse from here", "towards heart from here", "scale", "rotation", "x", "y"]
     for direction in result.directions:
         assert direction.vector.shape == (model.latent_dim,)
         assert np.isfinite(direction.vector).all() and direction.effect is not None
+    assert [d.spread for d in result.directions if d.kind == CLASS] == [1.0] * 3 + [PULL_CHECK] * 3
+    assert result.check_codes.shape == (20, model.latent_dim)
     assert result.fit_source == "200 fresh shapes from the generator"
     assert result.n_held_out == len(data.test_x)
 
@@ -173,10 +208,10 @@ def test_data_without_labels_or_factors_gives_no_directions():
                             likelihood="bernoulli")).eval()
     x = torch.rand(6, 1, 8, 8)
     unlabelled = ImageDataset("own", x[:4], torch.full((4,), -1), x[4:], torch.full((2,), -1))
-    assert fit_attribute_directions(model, unlabelled) is None
+    assert fit_directions(model, unlabelled) is None
     one_class = ImageDataset("own", x[:4], torch.zeros(4, dtype=torch.int64), x[4:],
                              torch.zeros(2, dtype=torch.int64), label_names=("cat",))
-    assert fit_attribute_directions(model, one_class) is None  # a probe needs two classes
+    assert fit_directions(model, one_class) is None  # a probe needs two classes
 
 
 def test_labelled_data_gives_one_direction_per_class():
@@ -185,8 +220,9 @@ def test_labelled_data_gives_one_direction_per_class():
     x = torch.rand(40, 1, 8, 8, generator=torch.Generator().manual_seed(0))
     y = torch.arange(40) % 2
     data = ImageDataset("own", x[:30], y[:30], x[30:], y[30:], label_names=("cat", "dog"))
-    result = fit_attribute_directions(model, data)
-    assert [d.name for d in result.directions] == ["towards cat", "towards dog"]
+    result = fit_directions(model, data)
+    assert [d.name for d in result.directions] == ["towards cat", "towards dog",
+                                                   "towards cat from here", "towards dog from here"]
     assert result.fit_source == "30 training images"
     assert 0.0 <= result.probes[0].score <= 1.0
 
@@ -198,5 +234,5 @@ def test_unlabelled_test_images_are_not_scored():
     y = torch.arange(40) % 2
     y[[31, 35]] = -1  # two test images without a label
     data = ImageDataset("own", x[:30], y[:30], x[30:], y[30:], label_names=("cat", "dog"))
-    result = fit_attribute_directions(model, data)
+    result = fit_directions(model, data)
     assert result.n_held_out == 8

@@ -11,6 +11,7 @@ from vae_core.latent import (
     encode_images,
     interpolate,
     kl_per_dim,
+    nearest_codes,
     traversal_latents,
 )
 from vae_core.models import VAE
@@ -104,3 +105,10 @@ def test_interpolate_spherical_between_parallel_vectors_falls_back_to_linear():
 def test_interpolate_rejects_an_unknown_mode():
     with pytest.raises(ValueError, match="spherical"):
         interpolate(np.zeros(2), np.ones(2), 3, "cubic")
+
+
+def test_nearest_codes_are_the_closest_in_order():
+    codes = np.array([[0.0, 0.0], [5.0, 5.0], [1.0, 0.0], [0.0, -2.0], [3.0, 0.0]])
+    assert nearest_codes(codes, np.array([0.9, 0.0]), 3).tolist() == [2, 0, 4]  # 2.1 < 2.19
+    assert nearest_codes(codes, np.array([5.0, 5.0]), 1).tolist() == [1]
+    assert nearest_codes(codes, np.zeros(2), 10).tolist() == [0, 2, 3, 4, 1]
