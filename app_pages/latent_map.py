@@ -1,8 +1,9 @@
 """Latent map: the test set's posterior means in 2-D, their uncertainty, and the decoded plane.
 
-Plotly hover labels cannot show images, so hovering gives the example's index and label, a click
-shows the example and its reconstruction beside the chart, and a toggle places thumbnails of a
-few examples on the map itself as layout images.
+Two maps of the same points: Plotly's (hover gives the example's index and label; sigma ellipses,
+the decoded grid behind) and, with "Images on the map", the page's picture map (ui/picture_map.py:
+each point its own image once zoomed in, hover enlarges it, box or lasso selects). A click on
+either shows the example and its reconstruction beside the map.
 """
 
 import hashlib
@@ -18,6 +19,7 @@ from ui.latent_helpers import (
     LINE,
     PCA,
     TSNE,
+    UMAP,
     colourings,
     encoded_test_set,
     manifold_extent,
@@ -28,12 +30,14 @@ from ui.latent_helpers import (
 )
 from ui.latent_plane import latent_plane
 from ui.page_decoder import page_decoder
+from ui.picture_map import MapPoints, atlas_id, picture_map
 from ui.render import display_scale, png_data_uri, to_image
-from ui.thumbnails import thumbnail_uris
+from ui.thumbnails import cached_atlas
 from vae_core.latent import dimension_order
 
 SELECTED = "latent_map_selected"  # test-example index of the last clicked point
-N_ELLIPSES, N_THUMBNAILS = 50, 60
+PICTURES = "map_thumbnails"  # the "Images on the map" toggle: the picture map
+N_ELLIPSES = 50
 
 
 def choose_dims(latent_dim: int, usage: np.ndarray | None) -> tuple[int, int] | None:
@@ -106,52 +110,82 @@ def controls(active, data, usage):
     """Projection, dimensions, colouring and toggles -> (method, dims, colouring, flags)."""
     method, dims = (LINE, (0,)) if active.latent_dim == 1 else (DIMS, (0, 1))
     if active.latent_dim > 2:
-        method = st.radio("Projection", [PCA, TSNE, DIMS], horizontal=True, key="map_method")
+        method = st.radio("Projection", [PCA, TSNE, UMAP, DIMS], horizontal=True,
+                          key="map_method")
         if method == DIMS:
             dims = choose_dims(active.latent_dim, usage)
     options = colourings(data, len(data.test_y))
     left, middle, right = st.columns([2, 1, 1])
     colour = left.selectbox("Colour by", list(options), key="map_colour")
+    pictures = bool(st.session_state.get(PICTURES))  # drawn below; the toggles above follow it
+    plotly_only = "Drawn on the dot map: turn off 'Images on the map'." if pictures else None
     no_sigma = "Does not apply: a plain autoencoder has one code per image (σ = 0)."
     flags = {"ellipses": middle.toggle("1σ ellipses", key="map_ellipses",
-                                       disabled=not active.is_variational,
-                                       help=None if active.is_variational else no_sigma)
-             and active.is_variational,
-             "thumbnails": right.toggle("Images on the map", key="map_thumbnails"),
+                                       disabled=pictures or not active.is_variational,
+                                       help=plotly_only or (None if active.is_variational
+                                                            else no_sigma))
+             and active.is_variational and not pictures,
+             "pictures": right.toggle("Images on the map", key=PICTURES, help=(
+                 "Each point drawn as its own image once zoomed in (wheel), dots while crowded; "
+                 "hover enlarges one, a box or lasso selection shows them as a grid.")),
              "grid": method == DIMS and dims is not None
-             and right.toggle("Decoded grid behind", key="map_grid_behind")}
+             and right.toggle("Decoded grid behind", key="map_grid_behind", disabled=pictures,
+                              help=plotly_only)
+             and not pictures}
     return method, dims, options[colour], flags
 
 
-def placed_thumbnails(active, data, view) -> list[PlacedImage]:
-    rows = view.rows[:N_THUMBNAILS]
-    uris = thumbnail_uris(active.version, tuple(int(r) for r in rows), data.test_x.numpy())
-    size = float(np.ptp(view.coords, axis=0).max()) / 25
-    return [PlacedImage(u, *view.coords[i], size) for i, u in enumerate(uris)]
+def projection_caption(method: str, view) -> None:
+    """What a nonlinear view cost: it is computed once per model and kept."""
+    if view.seconds is None:
+        return
+    first = (" The first UMAP after the server starts includes numba compiling its code "
+             "(about 6 s here).") if method == UMAP else ""
+    st.caption(f"{method} of {len(view.rows):,} posterior means took {view.seconds:.1f} s on "
+               f"this server, once for this model; it is kept for later visits.{first}")
 
 
-def draw_map(active, data, encoded, method, dims, colouring, flags) -> None:
-    view = map_view(active.version, method, dims or (0, 1), encoded)
+def dot_map(active, view, encoded, colouring, flags, dims) -> None:
+    """Plotly's scatter, its ellipses and decoded grid; a click selects the example."""
     ellipses = None
     if flags["ellipses"] and view.components is None:
-        st.caption("No ellipses for t-SNE: it is nonlinear, so a posterior's covariance has no "
-                   "shape in its plane. Use PCA or two dimensions to see them.")
+        st.caption("No ellipses for t-SNE or UMAP: they are nonlinear, so a posterior's "
+                   "covariance has no shape in their plane. Use PCA or two dimensions to see "
+                   "them.")
     elif flags["ellipses"]:
         ellipses = sigma_ellipses(view, encoded, N_ELLIPSES)
     background = None
     if flags["grid"]:
         uri = png_data_uri(manifold_image(active.version, dims, active))
         background = PlacedImage(uri, 0.0, 0.0, manifold_extent())
-    images = placed_thumbnails(active, data, view) if flags["thumbnails"] else []
     # The click arrives in the chart's state before this run draws it: ring it in this figure.
     clicked = selected_example(st.session_state.get("latent_scatter"))
     if clicked is not None:
         st.session_state[SELECTED] = clicked
     fig = latent_scatter(view.coords, view.rows, colouring.subset(view.rows), view.axis_titles,
-                         ellipses, images, background, selected=st.session_state.get(SELECTED))
+                         ellipses, [], background, selected=st.session_state.get(SELECTED))
+    st.plotly_chart(fig, on_select="rerun", selection_mode=("points",), key="latent_scatter")
+
+
+def image_map(active, data, encoded, view, colouring) -> None:
+    """The picture map: its atlas holds the encoded test images, tile k = test example k."""
+    atlas = cached_atlas(active.version, len(encoded.mean), data.test_x.numpy())
+    points = MapPoints(view.coords, view.rows, colouring.subset(view.rows), view.axis_titles)
+    clicked = picture_map("latent_picture_map", points, atlas, atlas_id(active.version, atlas))
+    if clicked is not None and clicked != st.session_state.get("latent_picture_clicked"):
+        st.session_state["latent_picture_clicked"] = clicked
+        st.session_state[SELECTED] = clicked
+
+
+def draw_map(active, data, encoded, method, dims, colouring, flags) -> None:
+    view = map_view(active.version, method, dims or (0, 1), encoded)
+    projection_caption(method, view)
     chart, side = st.columns([3, 1])
     with chart:
-        st.plotly_chart(fig, on_select="rerun", selection_mode=("points",), key="latent_scatter")
+        if flags["pictures"]:
+            image_map(active, data, encoded, view, colouring)
+        else:
+            dot_map(active, view, encoded, colouring, flags, dims)
     with side:
         index = st.session_state.get(SELECTED)
         if index is None or index >= len(encoded.mean):
@@ -175,7 +209,8 @@ def main() -> None:
     what = ("posterior mean" if active.is_variational
             else "code (a plain autoencoder: one point per image, no posterior spread)")
     st.caption(f"Each point is one test image's {what}. Hover for its label; click it to "
-               "see it decoded and to open it in Explore.")
+               "see it decoded and to open it in Explore. 'Images on the map' draws each point "
+               "as its image.")
     encoded = encoded_test_set(active.version, active, data)
     method, dims, colouring, flags = controls(active, data, kl_per_dim(active, data))
     if method == DIMS and dims is None:

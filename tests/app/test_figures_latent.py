@@ -1,6 +1,5 @@
 """Latent-map figure builders and helpers, as plain unit tests (no Streamlit runtime)."""
 
-import base64
 import io
 
 import numpy as np
@@ -8,6 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
+import ui.picture_map
 from ui.figures_latent import (
     CATEGORY_COLOURS,
     Colouring,
@@ -16,8 +16,10 @@ from ui.figures_latent import (
     selected_example,
 )
 from ui.latent_helpers import MapView, colourings, manifold_extent, sigma_ellipses
-from ui.thumbnails import thumbnail_uri
+from ui.picture_map import SCALE_COLOURS, MapPoints, clicked_example, map_payload, palette_of
+from ui.thumbnails import Atlas, atlas_layout, thumbnail_atlas
 from vae_core.data import ImageDataset
+from vae_core.decoder_export import read_envelope
 from vae_core.latent import Encoded
 
 COORDS = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0], [6.0, 7.0]])
@@ -117,14 +119,72 @@ def test_colourings_prefer_factors_and_name_the_one_equal_to_the_labels():
     assert list(colourings(_dataset({}, label_names=()), 4)) == ["nothing"]
 
 
-def test_thumbnail_uri_is_a_png_of_the_image():
-    image = np.zeros((1, 4, 4), np.float32)
-    image[0, 1, 2] = 1.0
-    uri = thumbnail_uri(image, scale=2)
-    assert uri.startswith("data:image/png;base64,")
-    decoded = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
-    pixels = np.asarray(decoded)
-    assert pixels.shape == (8, 8) and pixels[2:4, 4:6].min() == 255 and pixels.sum() == 4 * 255
+def _tiles(atlas: Atlas) -> np.ndarray:
+    """The atlas PNG cut back into its tiles: (count, tile_height, tile_width[, 3]) uint8."""
+    pixels = np.asarray(Image.open(io.BytesIO(atlas.png)))
+    h, w = atlas.tile_height, atlas.tile_width
+    return np.stack([pixels[(k // atlas.columns) * h:(k // atlas.columns + 1) * h,
+                            (k % atlas.columns) * w:(k % atlas.columns + 1) * w]
+                     for k in range(atlas.count)])
+
+
+def test_the_atlas_holds_each_image_in_its_tile_as_uint8():
+    images = np.random.default_rng(0).random((7, 1, 5, 4)).astype(np.float32)
+    atlas = thumbnail_atlas(images)
+    assert (atlas.count, atlas.columns, atlas.tile_height, atlas.tile_width) == (7, 3, 5, 4)
+    assert np.array_equal(_tiles(atlas), np.round(images[:, 0] * 255).astype(np.uint8))
+    rgb = thumbnail_atlas(images.repeat(3, axis=1) * np.array([1, 0.5, 0], "f4")[:, None, None])
+    assert _tiles(rgb).shape == (7, 5, 4, 3) and _tiles(rgb)[..., 2].max() == 0
+
+
+def test_a_large_atlas_shrinks_its_tiles_to_fit_the_side_limit():
+    assert atlas_layout(2000, 28, 28) == (45, 28, 28)  # 1,260 px: unshrunk
+    assert atlas_layout(10_000, 64, 64) == (100, 40, 40)  # 6,400 px would pass 4,096
+    columns, height, width = atlas_layout(10, 8, 8, max_side=12)
+    assert columns * width <= 12 and -(-10 // columns) * height <= 12
+    images = np.ones((10, 1, 8, 8), np.float32)
+    images[:, :, :4] = 0.0  # top half black: a 4-row black band survives the shrink
+    tiles = _tiles(thumbnail_atlas(images, max_side=12))
+    assert tiles.shape[1:] == (height, width) and (tiles[:, : height // 2] == 0).all()
+    with pytest.raises(ValueError, match="at least one image"):
+        atlas_layout(0, 8, 8)
+
+
+def test_categories_keep_their_colours_and_a_scale_gets_viridis_steps():
+    labels = Colouring("label", np.array([2, 0, 2]), ("a", "b", "c"))
+    indices, palette, legend = palette_of(labels)
+    assert list(indices) == [2, 0, 2] and palette == list(CATEGORY_COLOURS[:3])
+    assert legend == {"kind": "categories", "names": ["a", "b", "c"]}
+    indices, palette, legend = palette_of(Colouring("scale", np.array([1.0, 2.0, 3.0])))
+    assert list(indices) == [0, SCALE_COLOURS // 2, SCALE_COLOURS - 1]
+    assert len(palette) == SCALE_COLOURS and palette[0] == "rgb(68, 1, 84)"  # Viridis' ends
+    assert legend == {"kind": "scale", "name": "scale", "low": 1.0, "high": 3.0}
+
+
+def test_the_map_payload_sends_the_atlas_until_the_page_reports_holding_it(monkeypatch):
+    state = {}
+    monkeypatch.setattr(ui.picture_map.st, "session_state", state)
+    atlas = thumbnail_atlas(np.zeros((4, 1, 2, 2), np.float32))
+    points = MapPoints(COORDS, EXAMPLES, Colouring("x", np.arange(4.0)), ("a", "b"))
+    control, blobs = read_envelope(map_payload("map", points, atlas, "id1"))
+    assert blobs["atlas"] == atlas.png and control["atlas"]["in_page"] is False
+    assert np.array_equal(np.frombuffer(blobs["coords"], np.float32).reshape(-1, 2), COORDS)
+    assert np.array_equal(np.frombuffer(blobs["examples"], np.int32), EXAMPLES)
+    state["map"] = {"atlas": {"id": "id1", "ok": True, "error": None}}
+    control, blobs = read_envelope(map_payload("map", points, atlas, "id1"))
+    assert "atlas" not in blobs and control["atlas"]["in_page"] is True
+    assert "atlas" in read_envelope(map_payload("map", points, atlas, "id2"))[1]  # a new one
+    state["map"] = {"atlas": {"id": "id1", "ok": False, "error": "bad PNG"}}
+    assert "atlas" not in read_envelope(map_payload("map", points, atlas, "id1"))[1]
+    state["map"] = {"atlas": {"id": "id1", "ok": False, "error": None}}  # the page lost it
+    assert "atlas" in read_envelope(map_payload("map", points, atlas, "id1"))[1]
+
+
+def test_a_click_reads_back_as_an_example_index(monkeypatch):
+    monkeypatch.setattr(ui.picture_map.st, "session_state", {"map": {"clicked": {"example": 7}}})
+    assert clicked_example("map") == 7 and clicked_example("other") is None
+    monkeypatch.setattr(ui.picture_map.st, "session_state", {"map": {"clicked": {"example": "7"}}})
+    assert clicked_example("map") is None
 
 
 def test_manifold_extent_covers_the_grid_plus_half_a_cell_each_side():

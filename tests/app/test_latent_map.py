@@ -6,15 +6,20 @@ example in session state) is set directly.
 """
 
 import base64
+import io
 import json
+import re
 
 import numpy as np
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import ui.active_model
 import ui.latent_helpers
 from tests.conftest import PROJECT_DIR, open_app_page
+from vae_core.config import DataConfig
+from vae_core.data import load_dataset
 from vae_core.decoder_export import read_envelope
 
 PAGE = "app_pages/latent_map.py"
@@ -67,6 +72,13 @@ def test_projections_and_ellipses(app_env, monkeypatch):
     assert all(t["mode"] == "markers" for t in figure["data"])  # no ellipses for t-SNE
     assert any("No ellipses for t-SNE" in c.value for c in at.caption)
 
+    monkeypatch.setattr(ui.latent_helpers, "UMAP_POINTS", 80)
+    at.radio(key="map_method").set_value("UMAP").run()
+    assert not at.exception
+    assert _n_points(_figure(at)) == 80
+    assert _figure(at)["layout"]["xaxis"]["title"]["text"] == "UMAP 1"
+    assert any(re.match(r"UMAP of 80 posterior means took \d+\.\d s", c.value) for c in at.caption)
+
     at.radio(key="map_method").set_value("Two chosen dimensions").run()
     assert not at.exception
     x_dim, y_dim = at.selectbox(key="map_dim_x").value, at.selectbox(key="map_dim_y").value
@@ -101,11 +113,34 @@ def test_a_2d_model_plots_z_and_shows_the_manifold_grid(app_env):
     assert background["sizex"] == pytest.approx(6 * 15 / 14)
 
 
-def test_thumbnails_on_the_map(app_env):
+def _picture_map(at: AppTest):
+    (component,) = [c for c in at.get("bidi_component") if c.key == "latent_picture_map"]
+    return component
+
+
+def test_images_on_the_map_send_the_test_images_once_and_a_click_shows_one(app_env):
     at = _page("asset:mnist2d")
     at.toggle(key="map_thumbnails").set_value(True).run()
-    images = _figure(at)["layout"]["images"]
-    assert len(images) == 60 and all(i["layer"] == "above" for i in images)
+    assert not at.exception and not at.get("plotly_chart")
+    control, blobs = read_envelope(_picture_map(at).proto.bytes)
+    coords = np.frombuffer(blobs["coords"], np.float32).reshape(-1, 2)
+    examples = np.frombuffer(blobs["examples"], np.int32)
+    assert len(coords) == len(examples) == 1000 and np.array_equal(examples, np.arange(1000))
+    assert control["axes"] == ["z0", "z1"] and control["legend"]["kind"] == "categories"
+    test_x = load_dataset(DataConfig(name="mnist5k")).test_x.numpy()
+    atlas = np.asarray(Image.open(io.BytesIO(blobs["atlas"])))
+    side, columns = control["atlas"]["tile_width"], control["atlas"]["columns"]
+    row, column = divmod(123, columns)
+    tile = atlas[row * side:(row + 1) * side, column * side:(column + 1) * side]
+    assert np.array_equal(tile, np.round(test_x[123, 0] * 255).astype(np.uint8))
+
+    at.session_state["latent_picture_map"] = {
+        "atlas": {"id": control["atlas"]["id"], "ok": True, "error": None},
+        "clicked": {"example": 42}}
+    at.run()
+    assert "atlas" not in read_envelope(_picture_map(at).proto.bytes)[1]  # sent once
+    assert any("Example #42" in m.value for m in at.markdown)
+    assert at.toggle(key="map_grid_behind").disabled
 
 
 def test_selected_example_opens_in_explore_with_its_posterior_mean(app_env):
@@ -138,10 +173,10 @@ def test_a_2d_model_gets_its_decoder_in_the_page_to_scrub_the_plane(app_env):
     assert not at.exception
     (plane,) = at.get("bidi_component")
     control, blobs = read_envelope(plane.proto.bytes)
-    assert control["dims"] == [0, 1] and control["latent_dim"] == 2
-    assert blobs["decoder"][4:200].find(b"latent-lab-decoder/3") > 0
+    assert control["dims"] == [0, 1] and control["latent_dim"] == 2 and blobs == {}
+    assert control["weights"]["url"].endswith(f"/{control['weights']['sha256']}.bin")
     at.session_state[plane.key] = {"decoder": {"version": control["version"], "ok": True,
                                                "error": None}}
     at.run()
     (plane,) = at.get("bidi_component")
-    assert read_envelope(plane.proto.bytes)[1] == {}  # sent once per model version
+    assert read_envelope(plane.proto.bytes)[0]["in_page"]

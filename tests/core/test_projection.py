@@ -14,6 +14,7 @@ from vae_core.projection import (
     project_covariance,
     subset_indices,
     tsne,
+    umap,
 )
 
 
@@ -62,6 +63,19 @@ def test_tsne_is_deterministic_for_a_seed_and_keeps_clusters_apart():
     assert np.linalg.norm(first[:30].mean(0) - first[30:].mean(0)) > 3 * spread
     with pytest.raises(ValueError, match="at least 5"):
         tsne(points[:4])
+
+
+def test_umap_is_deterministic_for_a_seed_and_keeps_clusters_apart():
+    rng = np.random.default_rng(0)
+    points = np.concatenate([rng.normal(0, 0.1, (30, 5)), rng.normal(5, 0.1, (30, 5))])
+    first, again = umap(points, seed=3), umap(points, seed=3)
+    assert first.shape == (60, 2) and first.dtype == np.float64
+    assert np.array_equal(first, again)
+    centres = np.stack([first[:30].mean(0), first[30:].mean(0)])
+    nearer = np.linalg.norm(first[:, None] - centres[None], axis=2).argmin(1)
+    assert np.array_equal(nearer, np.repeat([0, 1], 30))  # each point nearer its own cluster
+    with pytest.raises(ValueError, match="at least 5"):
+        umap(points[:4])
 
 
 def test_subset_indices_are_sorted_unique_and_repeatable():

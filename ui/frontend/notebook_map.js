@@ -4,6 +4,7 @@
 // a click sends that point's row and z to the kernel, which passes z on to a linked Explorer.
 import { decode, readDecoder } from "./decoder.js";
 import { paintImage, sizeCanvas } from "./image_canvas.js";
+import { dataBounds, legend, nearest, tag } from "./scatter_points.js";
 
 const MAP_PX = 240; // latent_plane.css's .plane
 const MARGIN = 6; // canvas pixels between the outermost points and the edge
@@ -16,40 +17,19 @@ function bytesOf(value) {
   return new Uint8Array(value);
 }
 
-function tag(name, className) {
-  const node = document.createElement(name);
-  if (className) node.className = className;
-  return node;
-}
-
 // The view's coordinates (N, 2) -> canvas pixels (N, 2), each axis fitted to the canvas; up is
 // larger, as in the app's plots.
 function toPixels(coords) {
   const px = new Float32Array(coords.length);
+  const [low, high] = dataBounds(coords);
   for (const axis of [0, 1]) {
-    let low = Infinity;
-    let high = -Infinity;
+    const unit = (MAP_PX - 2 * MARGIN) / (high[axis] - low[axis]);
     for (let i = axis; i < coords.length; i += 2) {
-      low = Math.min(low, coords[i]);
-      high = Math.max(high, coords[i]);
-    }
-    const unit = (MAP_PX - 2 * MARGIN) / Math.max(high - low, 1e-9);
-    for (let i = axis; i < coords.length; i += 2) {
-      const offset = MARGIN + (coords[i] - low) * unit;
+      const offset = MARGIN + (coords[i] - low[axis]) * unit;
       px[i] = axis === 0 ? offset : MAP_PX - offset;
     }
   }
   return px;
-}
-
-function nearest(px, x, y) {
-  let best = -1;
-  let bestDistance = Infinity;
-  for (let i = 0; i < px.length; i += 2) {
-    const distance = (px[i] - x) ** 2 + (px[i + 1] - y) ** 2;
-    if (distance < bestDistance) [best, bestDistance] = [i / 2, distance];
-  }
-  return best;
 }
 
 // The points, drawn once; a frame copies this and rings the hovered point.
@@ -64,17 +44,6 @@ function drawPoints(px, categories, colours) {
     context.fillRect(px[2 * i] - 1, px[2 * i + 1] - 1, POINT_PX, POINT_PX);
   }
   return canvas;
-}
-
-function legend(names, colours) {
-  const box = tag("div", "caption");
-  names.forEach((name, k) => {
-    const swatch = tag("span");
-    swatch.textContent = "■ ";
-    swatch.style.color = colours[k % colours.length];
-    box.append(swatch, `${name}  `);
-  });
-  return box;
 }
 
 // The map, its axes and legend on the left; the decoded image and its caption on the right.
