@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from ui.active_model import ActiveModel, active_dataset, active_model
+from ui.explore_state import choose_z
 from ui.familiarity import familiarity_note, test_neg_elbos
 from ui.page_guard import guarded
 from ui.random_picks import next_pick_rng
@@ -194,7 +195,7 @@ def arithmetic_section(active: ActiveModel, data: ImageDataset | None) -> None:
     left, right = st.columns([1, 2], vertical_alignment="center")
     left.image(png, output_format="PNG", caption="decoded z(A) - z(B) + z(C)")
     if right.button("Open this z in Explore", key="arith_explore"):
-        st.session_state["explore_z"] = [float(v) for v in z]
+        choose_z(z, "z(A) - z(B) + z(C) from Reconstruct")
         st.switch_page("app_pages/explore.py")
 
 
