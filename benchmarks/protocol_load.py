@@ -1,16 +1,19 @@
 """Protocol load test: N simulated visitors at human pace against one server, no browser.
 
-    python benchmarks/protocol_load.py [--visitors 1,10,25,50,100] [--seconds 60] [--timeout 1800]
+    python benchmarks/protocol_load.py [--visitors 1,10,25,50,100] [--seconds 60]
+        [--baseline-seconds 240] [--processes 1|2] [--timeout 1800]
 
 Each visitor is a tools/streamlit_client.StreamlitSession (Streamlit's websocket protocol), so
 the 2 cores serve the server, not Chromium. Per N, a fresh `streamlit run app.py` in shared mode
-on 127.0.0.1 (runs in a temp folder), warmed by one visitor through every page, then N visitors
-open Explore (10 a second) and, once all are in, act for --seconds while the server's CPU is read
-from /proc. A visitor does what Explore's page sends (ui/frontend/latent_sliders.js): it reports
-that it decodes the model in the page, then repeats: drag a slider (z is sent when the drag
-pauses 300 ms and on release), or step one with the arrow keys (each press sent), or, one time in
-eight, read another page for a while and come back; between actions it reads for 2-6 s. It waits
-for each answer before its next move (a closed loop: a slower server gets fewer requests).
+on 127.0.0.1 (runs in a temp folder), or with --processes 2 two of them behind haproxy
+(deploy/serve.sh; CPU and RSS are their sums), warmed by one visitor per process through every
+page; then N visitors open Explore (10 a second) and, once all are in, act for --seconds while
+the server's CPU is read from /proc. A visitor does what Explore's page sends
+(ui/frontend/latent_sliders.js): it reports that it decodes the model in the page, then repeats:
+drag a slider (z is sent when the drag pauses 300 ms and on release), or step one with the arrow
+keys (each press sent), or, one time in eight, read another page for a while and come back;
+between actions it reads for 2-6 s. It waits for each answer before its next move (a closed
+loop: a slower server gets fewer requests).
 Answer: from the request to the end of the script run and its images fetched over HTTP.
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import sys
@@ -25,6 +29,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 from benchmarks.server_probe import cpu_seconds, peak_rss_mb, rss_mb
 from tools.browser import serve_app
 from tools.streamlit_client import Answer, StreamlitSession
+from tools.two_processes import serve_two_processes
 from vae_core.decoder_export import read_envelope
 
 SLIDERS = "explore_sliders_"  # the latent sliders' key, before its model version
@@ -42,7 +48,6 @@ READ_SECONDS = (2.0, 6.0)  # between actions
 PAGE_READ_SECONDS = (3.0, 8.0)  # on another page
 PAGE_SHARE = 1 / 8  # of actions
 KEYS_SHARE = 1 / 3  # of the slider actions; the rest are drags
-DRAG_PAUSE = 0.3  # a drag that rests this long sends z (the page's rule)
 DRAG_SECONDS = (0.5, 2.5)
 KEY_PRESSES = (1, 6)
 KEY_GAP_SECONDS = (0.15, 0.5)
@@ -91,14 +96,15 @@ def _moved(values: list[float], row: int, delta: float, limit: float) -> list[fl
 
 
 async def _drag(session: StreamlitSession, visitor: Visitor, values: list[float]) -> list[float]:
-    """One drag: z is sent at a rest of DRAG_PAUSE (sometimes, halfway) and on release."""
+    """One drag: z is sent when it rests for the page's pause_ms (sometimes, halfway) and on
+    release."""
     rng, control = visitor.rng, _control(session)
     row = rng.randrange(min(8, len(values)))  # the most used rows, at the top
     seconds = rng.uniform(*DRAG_SECONDS)
     if rng.random() < 0.4:
         await asyncio.sleep(seconds / 2)
         values = _moved(values, row, rng.uniform(-1, 1), control["limit"])
-        await asyncio.sleep(DRAG_PAUSE)
+        await asyncio.sleep(control.get("pause_ms", 300) / 1000)
         await _send_z(session, visitor, values)
         seconds /= 2
     await asyncio.sleep(seconds)
@@ -178,7 +184,7 @@ class Phase:
     peak_rss: float
 
 
-async def measure(url: str, pid: int, count: int, seconds: float, seed: int) -> Phase:
+async def measure(url: str, pids: list[int], count: int, seconds: float, seed: int) -> Phase:
     stop, measuring = asyncio.Event(), asyncio.Event()
     visitors = [Visitor(i, random.Random(seed * 100_003 + i), measuring) for i in range(count)]
     openings = []
@@ -194,14 +200,19 @@ async def measure(url: str, pid: int, count: int, seconds: float, seed: int) -> 
         task.result()  # a visitor failed before all were in: its error
     await waiting
     measuring.set()
-    server, client, started = cpu_seconds(pid), time.process_time(), time.monotonic()
+    server, client, started = _cpu(pids), time.process_time(), time.monotonic()
     await asyncio.sleep(seconds)
-    phase = Phase(visitors, time.monotonic() - started, cpu_seconds(pid) - server,
-                  time.process_time() - client, rss_mb(pid), peak_rss_mb(pid))
+    phase = Phase(visitors, time.monotonic() - started, _cpu(pids) - server,
+                  time.process_time() - client, sum(rss_mb(pid) for pid in pids),
+                  sum(peak_rss_mb(pid) for pid in pids))
     measuring.clear()
     stop.set()
     await asyncio.gather(*tasks)
     return phase
+
+
+def _cpu(pids: list[int]) -> float:
+    return sum(cpu_seconds(pid) for pid in pids)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -237,13 +248,27 @@ def _drain(stream) -> None:
         pass
 
 
+@contextlib.contextmanager
+def served(processes: int, runs: Path) -> Iterator[tuple[str, list[int]]]:
+    """(the URL visitors open, the server processes' pids): one `streamlit run`, or two behind
+    haproxy (deploy/serve.sh)."""
+    if processes == 2:
+        with serve_two_processes(runs, runs.parent / f"{runs.name}.log") as two:
+            yield two.proxy, two.server_pids()
+        return
+    with serve_app(runs) as app:
+        threading.Thread(target=_drain, args=(app.process.stderr,), daemon=True).start()
+        yield app.url, [app.process.pid]
+
+
 async def one_count(count: int, args: argparse.Namespace, work: Path) -> tuple[str, float]:
     runs = work / f"runs-{count}"
     runs.mkdir()
-    with serve_app(runs) as app:
-        threading.Thread(target=_drain, args=(app.process.stderr,), daemon=True).start()
-        await warm_up(app.url)
-        phase = await measure(app.url, app.process.pid, count, args.seconds, args.seed)
+    with served(args.processes, runs) as (url, pids):
+        for _ in range(args.processes):  # new visitors go round the processes: one each
+            await warm_up(url)
+        seconds = args.baseline_seconds if count == args.visitors[0] else args.seconds
+        phase = await measure(url, pids, count, seconds, args.seed)
     return row(phase)
 
 
@@ -267,13 +292,18 @@ def main() -> None:
     parser.add_argument("--visitors", default="1,10,25,50,100",
                         help="visitor counts, comma-separated; the first is the baseline")
     parser.add_argument("--seconds", type=float, default=60, help="measured time per count")
+    parser.add_argument("--baseline-seconds", type=float, default=240,
+                        help="measured time for the first count (one visitor answers rarely)")
+    parser.add_argument("--processes", type=int, choices=(1, 2), default=1,
+                        help="2: two Streamlit processes behind haproxy (deploy/serve.sh)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=1800, help="give up after this (s)")
     args = parser.parse_args()
     args.visitors = [int(v) for v in args.visitors.split(",")]
     os.environ.update(LATENT_LAB_MODE="shared", STREAMLIT_SERVER_ADDRESS="127.0.0.1")
-    print(f"cores: {os.cpu_count()}; load average: {os.getloadavg()[0]:.2f}; "
-          f"{args.seconds:.0f} s per row")
+    print(f"server processes: {args.processes}; cores: {os.cpu_count()}; "
+          f"load average: {os.getloadavg()[0]:.2f}; "
+          f"{args.baseline_seconds:.0f} s for the first row, {args.seconds:.0f} s for the others")
     lines = asyncio.run(asyncio.wait_for(run(args), args.timeout))
     print("\n".join(lines))
 

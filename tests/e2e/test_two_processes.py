@@ -6,59 +6,21 @@ through the other, and a browser stays on one process across reruns, page change
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import re
 import shutil
-import signal
-import subprocess
-import sys
 import time
-import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import kill_live_runs
 from tests.e2e.conftest import in_ci
-from tools.browser import PAGE_PATHS, PROJECT_DIR, free_port, navigate, open_page, rerun_and_wait
+from tools.browser import PAGE_PATHS, navigate, open_page, rerun_and_wait
 from tools.streamlit_client import StreamlitSession
+from tools.two_processes import TwoProcesses, serve_two_processes
 from vae_core.runs import read_status
 
 RUN = "two-processes"
 COOKIE = "LATENT_LAB_PROCESS"  # deploy/haproxy.cfg
-# haproxy's httplog line: ... backend/server timers status bytes ... "METHOD path HTTP/1.1"
-LOG_LINE = re.compile(r' streamlit/(?P<server>\w+) \S+ (?P<status>\d{3}) .*"\w+ (?P<path>\S+) ')
-
-
-@dataclass(frozen=True)
-class Deployment:
-    proxy: str
-    a: str
-    b: str
-    runs: Path
-    log: Path
-
-    def served(self, since: int) -> list[tuple[str, int, str]]:
-        """(server, status, path) of each request the proxy logged after byte `since`."""
-        text = self.log.read_bytes()[since:].decode(errors="replace")
-        return [(m["server"], int(m["status"]), m["path"]) for m in LOG_LINE.finditer(text)]
-
-
-def _wait_healthy(urls: list[str], process: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    for url in urls:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"deploy/serve.sh exited with code {process.returncode}")
-            with contextlib.suppress(OSError), urllib.request.urlopen(
-                    f"{url}/_stcore/health", timeout=1) as response:
-                if response.status == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{url} did not answer within {timeout} s")
-            time.sleep(0.3)
 
 
 @pytest.fixture(scope="module")
@@ -69,27 +31,10 @@ def deployment(tiny_assets, tmp_path_factory):
             pytest.fail(f"CI is set and {reason}")
         pytest.skip(reason)
     work = tmp_path_factory.mktemp("two-processes")
-    ports = [free_port() for _ in range(3)]
-    env = {**os.environ, "LATENT_LAB_RUNS": str(work / "runs"),
-           "LATENT_LAB_ASSETS": str(tiny_assets), "LATENT_LAB_VENV": sys.prefix,
-           "LATENT_LAB_BIND": f"127.0.0.1:{ports[0]}", "LATENT_LAB_PORT_A": str(ports[1]),
-           "LATENT_LAB_PORT_B": str(ports[2])}
-    log = work / "serve.log"
-    with open(log, "wb") as output:
-        process = subprocess.Popen(["bash", "deploy/serve.sh"], cwd=PROJECT_DIR, env=env,
-                                   stdout=output, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        _wait_healthy(urls[1:] + urls[:1], process)
-        yield Deployment(*urls, work / "runs", log)
+        with serve_two_processes(work / "runs", work / "serve.log", tiny_assets) as served:
+            yield served
     finally:
-        process.terminate()  # the script stops its three processes
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
         kill_live_runs(work / "runs")
 
 
@@ -104,7 +49,7 @@ async def _until_shown(session: StreamlitSession, fragment_id: str, text: str,
         await session.rerun(fragment_id)
 
 
-async def _start_on_a_cancel_on_b(deployment: Deployment) -> None:
+async def _start_on_a_cancel_on_b(deployment: TwoProcesses) -> None:
     a = await StreamlitSession.open(deployment.a, page="train")
     b = None
     try:
@@ -131,7 +76,7 @@ def test_a_run_started_through_one_process_is_followed_and_cancelled_through_the
     assert read_status(deployment.runs / RUN)["state"] == "cancelled"
 
 
-def _visit(context, deployment: Deployment) -> set[str]:
+def _visit(context, deployment: TwoProcesses) -> set[str]:
     """Explore through the proxy, three reruns, another page, a reload; returns the servers
     that answered its requests (websockets are logged when they close)."""
     since = deployment.log.stat().st_size
