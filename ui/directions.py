@@ -33,9 +33,18 @@ FACTOR_UNITS = {"scale": "scale units", "rotation": "radians", "x": "widths of t
                 "y": "heights of the y range"}
 CLASS_RANGE = (-1.0, 2.0)  # in class-mean differences
 PULL_RANGE = (0.0, 1.0)  # the share of the way to the class's mean code
-DIFFERENCE, PULL = "the class-mean difference", "from here to its mean code"
+DIFFERENCE, PULL = "class-mean difference", "from here to its mean"
 VALUE_SPREADS = 3.0  # a factor's slider spans +/- this many of its standard deviations
 WEAK_R2 = 0.5  # below this held-out R^2, a linear read-out barely finds the factor in z
+# The class slider for each way to move: (key, range, step, format, help).
+CLASS_SLIDERS = {
+    DIFFERENCE: ("class", CLASS_RANGE, 0.1, "%+.1f",
+                 "In class-mean differences: 1 moves z by the mean code of the class minus the "
+                 "mean code of the others."),
+    PULL: ("class_pull", PULL_RANGE, 0.05, "%.2f",
+           "The share of the way from this z to the mean code of the class: 1 lands on it, "
+           "whatever the image was."),
+}
 
 
 @st.cache_data(max_entries=8, show_spinner="Fitting attribute directions (once per model)...")
@@ -100,8 +109,8 @@ def reset_controls(prefix: str, version: str, fit: DirectionFit) -> None:
 
 def _slider_names(fit: DirectionFit) -> list[str]:
     classes = [d for d in fit.directions if d.kind == CLASS]
-    names = ["class"] if classes else []
-    names += ["class_pull"] if any(d.pulls for d in classes) else []
+    names = [CLASS_SLIDERS[DIFFERENCE][0]] if classes else []
+    names += [CLASS_SLIDERS[PULL][0]] if any(d.pulls for d in classes) else []
     return names + [d.name for d in fit.directions if d.kind != CLASS]
 
 
@@ -126,17 +135,6 @@ def direction_controls(prefix: str, version: str, fit: DirectionFit, base,
             z = direction.moved(z, t)
             words.append(f"{factor_label(direction)} {t:+.2f}")
     return DirectionMove(z, ", ".join(words))
-
-
-# The class slider for each way to move: (key, range, step, format, help).
-CLASS_SLIDERS = {
-    DIFFERENCE: ("class", CLASS_RANGE, 0.1, "%+.1f",
-                 "In class-mean differences: 1 moves z by the mean code of the class minus the "
-                 "mean code of the others."),
-    PULL: ("class_pull", PULL_RANGE, 0.05, "%.2f",
-           "The share of the way from this z to the mean code of the class: 1 lands on it, "
-           "whatever the image was."),
-}
 
 
 def _class_control(prefix: str, version: str, classes: list[Direction], z: np.ndarray):

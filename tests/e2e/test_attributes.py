@@ -1,6 +1,7 @@
 """Attribute directions in a real browser, on the shipped mnist32: an uploaded image changes when
-an attribute slider moves (its decoded pixels differ), and Explore's latent sliders follow an
-attribute slider. Saves screenshots of both views at 1280x800 (ATTRIBUTE_SHOTS, else a tmp dir)."""
+a direction slider moves (its decoded pixels differ), and Explore's latent sliders follow a
+direction slider, the class-mean difference's and the pull's from where z is. Saves screenshots
+at 1280x800 (ATTRIBUTE_SHOTS, else a tmp dir)."""
 
 import os
 from pathlib import Path
@@ -12,12 +13,15 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import drawn_seven_png, upload_to_reconstruct
 from tools.browser import VIEWPORT, open_page, wait_for_idle
 from tools.explorer import RANGES, wait_in_page
+from ui.directions import PULL
 
 pytestmark = pytest.mark.e2e
 
 EDITED = "[data-testid=stMain] [data-testid=stImage]:has-text('decoded μ')"
 INPUT = "[data-testid=stMain] [data-testid=stImage]"
 CLASS_SLIDER = "[class*='st-key-{prefix}_class_'] [data-testid=stSlider] input[type=range]"
+PULL_SLIDER = "[class*='st-key-{prefix}_class_pull_'] [data-testid=stSlider] input[type=range]"
+WAY = "[class*='st-key-{prefix}_class_way_']"
 
 
 @pytest.fixture
@@ -88,3 +92,19 @@ def test_explore_latent_sliders_follow_an_attribute_slider(served_real_app, page
     page.locator("[data-testid=stMain] [data-testid=stHeading]",
                  has_text="Attribute directions").scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "explore-attributes.png"))
+
+
+def test_explore_latent_sliders_follow_a_pull_towards_a_class(served_real_app, page, shots):
+    page.set_viewport_size(VIEWPORT)
+    open_page(page, served_real_app, "Explore")
+    wait_in_page(page)
+    before = page.locator(RANGES).evaluate_all("inputs => inputs.map(i => Number(i.value))")
+    page.locator(WAY.format(prefix="explore_directions")).get_by_text(PULL).click()
+    wait_for_idle(page)
+    _move_slider(page, PULL_SLIDER.format(prefix="explore_directions"), 10)  # step 0.05
+    expect(page.get_by_text("the attribute sliders (towards 0 from here 0.50)")).to_be_visible()
+    after = page.locator(RANGES).evaluate_all("inputs => inputs.map(i => Number(i.value))")
+    assert after != before
+    page.locator("[data-testid=stMain] [data-testid=stHeading]",
+                 has_text="Attribute directions").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "explore-pull.png"))
