@@ -21,7 +21,9 @@ from ui.explore_state import (
     dimension_label,
     example_z,
     is_collapsed,
+    next_sample_seed,
     record_sliders,
+    sample_seed,
     scoped_key,
     sliders_key,
     sync_z,
@@ -29,12 +31,12 @@ from ui.explore_state import (
     z_revision,
     z_source,
 )
-from ui.latent_sliders import latent_sliders
+from ui.latent_sliders import PageSamples, latent_sliders
 from ui.neighbours import show_neighbours
 from ui.page_decoder import page_decoder
 from ui.page_guard import guarded
 from ui.random_picks import next_pick_rng
-from ui.render import decoder_view, traversal_png
+from ui.render import decoder_view, samples_scale, traversal_png
 from vae_core.data import ImageDataset, ImageInputError
 from vae_core.latent import dimension_order
 from vae_core.model_kinds import NO_LIKELIHOOD, NOT_FOR_AE, names_likelihood
@@ -42,7 +44,6 @@ from vae_core.principal import MAX_SLIDERS, PrincipalView
 
 N_SAMPLES = 4
 TRAVERSAL_STEPS = 9
-SAMPLE_SEED_KEY = "explore_sample_seed"
 UPLOAD_KEY = "explore_upload_applied"  # (model version, file id): an upload sets z only once
 GAUSSIAN = ("gaussian", "gaussian_fixed")
 
@@ -101,12 +102,14 @@ def _label(active: ActiveModel, dim: int, usage) -> str:
 
 
 def _sliders(active: ActiveModel, usage, order: list[int], z: list[float],
-             decoder: PageDecoder | None) -> None:
-    """One element for all dimensions, in usage order; it sends z while the user drags."""
+             decoder: PageDecoder | None, seed: int) -> None:
+    """One element for all dimensions, in usage order; it sends z when a move ends or pauses.
+    Where it decodes, it also draws the samples and the traversal."""
     latent_sliders(
         [_label(active, dim, usage) for dim in order], [z[dim] for dim in order],
         sliders_key(active.version), Z_LIMIT, Z_STEP, revision=z_revision(),
         muted=[is_collapsed(dim, usage) for dim in order], order=order, decoder=decoder,
+        samples=_page_samples(active, seed), traversal_steps=TRAVERSAL_STEPS,
     )
     source = z_source(z)
     st.caption(f"z: {source}" if source else "z: set with the sliders")
@@ -120,37 +123,46 @@ def _mean_caption(likelihood: str) -> str:
     return "Decoder mean: each pixel's probability p(x=1|z)"
 
 
-def _decoder_images(active: ActiveModel, z: list[float], mean_column, side_column,
-                    in_page: bool) -> None:
-    """The decoder's mean, its std map (Gaussian decoders) and samples x ~ p(x|z).
+def _samples_kind(active: ActiveModel) -> str:
+    config = active.checkpoint.model_config
+    if config.likelihood == "gaussian_fixed":
+        return f"mean + std · noise (std {config.fixed_std:g} at every pixel), clipped to [0, 1]"
+    if config.likelihood in GAUSSIAN:
+        return "mean + std · noise, clipped to [0, 1]"
+    return "binary (Bernoulli)"
 
-    When the page decodes (`in_page`), it draws the mean and a learned std itself.
-    """
+
+def _page_samples(active: ActiveModel, seed: int) -> PageSamples | None:
+    """The samples the page draws where it decodes; None for a decoder with no p(x|z)."""
+    if not names_likelihood(active.checkpoint.model_config.likelihood):
+        return None
+    height = active.image_shape[-2]
+    return PageSamples(seed, N_SAMPLES, samples_scale(height), _samples_kind(active))
+
+
+def _decoder_images(active: ActiveModel, z: list[float], seed: int, mean_column,
+                    side_column) -> None:
+    """The server's images, where the page does not decode: the decoder's mean, its std map
+    (Gaussian decoders) and samples x ~ p(x|z), the ones the page would draw."""
     likelihood = active.checkpoint.model_config.likelihood
     gaussian = likelihood in GAUSSIAN
-    seed = st.session_state.get(SAMPLE_SEED_KEY, 0)
-    view = decoder_view(active.version, tuple(z), N_SAMPLES, seed, active.model, gaussian)
+    n_samples = N_SAMPLES if names_likelihood(likelihood) else 0
+    view = decoder_view(active.version, tuple(z), n_samples, seed, active.model, gaussian)
     # At their own width: a browser rescale by a non-integer factor would blur the pixels.
-    if not in_page:
-        mean_column.image(view.mean_png, output_format="PNG", width=view.width,
-                          caption=_mean_caption(likelihood))
-    if gaussian and not (in_page and likelihood == "gaussian"):
+    mean_column.image(view.mean_png, output_format="PNG", width=view.width,
+                      caption=_mean_caption(likelihood))
+    if gaussian:
         low, high = view.std_range
         side_column.image(view.std_png, output_format="PNG", width=view.width,
                           caption=f"Decoder std per pixel: {low:.3f} (black) to {high:.3f} (white)")
-    if not names_likelihood(likelihood):
+    if view.samples_png is None:
         side_column.caption(f"No samples x ~ p(x|z): {NO_LIKELIHOOD}.")
         return
     side_column.image(view.samples_png, output_format="PNG",
                       caption=f"{N_SAMPLES} draws x ~ p(x|z)")
-    kind = "binary (Bernoulli)" if not gaussian else "mean + std · noise, clipped to [0, 1]"
-    side_column.caption(f"Samples from the decoder distribution p(x|z), {kind}; seed {seed}.")
-    side_column.button("New samples", on_click=_next_sample_seed)
-
-
-@guarded("the Explore page")
-def _next_sample_seed() -> None:
-    st.session_state[SAMPLE_SEED_KEY] = st.session_state.get(SAMPLE_SEED_KEY, 0) + 1
+    side_column.caption(f"Samples from the decoder distribution p(x|z), {_samples_kind(active)}; "
+                        f"seed {seed}.")
+    side_column.button("New samples", on_click=guarded("the Explore page")(next_sample_seed))
 
 
 def _traversal(active: ActiveModel, z: list[float], order: list[int], usage) -> None:
@@ -180,11 +192,10 @@ def _attributes(active: ActiveModel, data: ImageDataset | None, z: list[float]) 
 
 
 def _columns(in_page: bool) -> tuple:
-    """(slider panel, mean column, side column); no mean column when the page draws the mean."""
+    """(slider panel, mean column, side column); the page draws all the images where it decodes,
+    the server until then."""
     if in_page:
-        panel, side_column = st.columns([2.2, 1], gap="medium")
-        return panel, None, side_column
-    # The server draws the mean until the page says it decodes this model.
+        return st.container(), None, None
     return tuple(st.columns([1.2, 1, 1], gap="medium"))
 
 
@@ -194,6 +205,7 @@ def _explorer(active: ActiveModel, usage, data: ImageDataset | None) -> None:
     """Sliders and images: a slider move reruns only this, not the data or the KL."""
     order = dimension_order(usage, active.latent_dim)
     z = record_sliders(active.version, order)
+    seed = sample_seed(active.version)
     test_x = None if data is None else data.test_x
     decoder, problem = _page_decoder(active, test_x)
     in_page = decoder is not None and decodes_in_page(sliders_key(active.version), active.version)
@@ -203,18 +215,21 @@ def _explorer(active: ActiveModel, usage, data: ImageDataset | None) -> None:
     if early:  # drawn below the sliders, but run first: the attribute sliders may move z
         with below:
             z = _attributes(active, data, z)
-    # Images before sliders: the browser fetches them while the slider deltas still arrive.
-    _decoder_images(active, z, mean_column, side_column, in_page=in_page)
+    if not in_page:  # images before sliders: fetched while the slider deltas still arrive
+        _decoder_images(active, z, seed, mean_column, side_column)
     with panel:
-        _sliders(active, usage, order, z, decoder)
+        _sliders(active, usage, order, z, decoder, seed)
         if problem and not in_page:
-            st.warning(f"The decoder does not run in this page ({problem}), so the image "
-                       "follows the sliders from the server, a few times a second.")
+            st.warning(f"The decoder does not run in this page ({problem}), so the images "
+                       "follow the sliders from the server when a move ends or pauses.")
+        if in_page and _page_samples(active, seed) is None:
+            st.caption(f"No samples x ~ p(x|z): {NO_LIKELIHOOD}.")
     with below:
         if not early:  # first run for this model: at 0, they leave z as it is
             _attributes(active, data, z)
         show_neighbours(active, data, z, "the current z")
-    _traversal(active, z, order, usage)
+    if not in_page:  # else the page draws it, for the dimension chosen there
+        _traversal(active, z, order, usage)
 
 
 def _view_caption(view: PrincipalView, full_dim: int) -> None:

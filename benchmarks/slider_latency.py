@@ -1,8 +1,13 @@
-"""Slider latency on the Explore page, measured in the browser.
+"""Slider latency on the Explore page, measured in the browser: the page's picture and the
+server's catch-up after a key press, beside a bare one-slider page served in the same run.
 
-For each slider step: from the ArrowRight keydown (a capture listener stamps performance.now()) to
-the moment the new image is loaded (a MutationObserver sees a new <img> src, then waits for its
-`load` event / `complete`). Python-side timing is not used.
+For each slider step (ArrowRight on a focused slider; a capture listener stamps the keydown with
+performance.now()):
+- page: to the first animation frame after the explorer drew a new image (its test hook's
+  frame count grew), where the page decodes;
+- server: to the end of the rerun the key press caused (the app's script state back to
+  notRunning) with every image in the main area loaded. The bare page is timed the same way.
+Python-side timing is not used.
 
     python benchmarks/slider_latency.py [--n 40] [--tiny] [--with-training]
 """
@@ -28,66 +33,124 @@ from tools.browser import (
     stop_process,
     wait_for_idle,
 )
+from tools.explorer import EXPLORER, sweep_slider, wait_in_page
 
 # Explore's latent sliders are range inputs in one component's open shadow root (Playwright's CSS
 # selectors pierce it, and their keydown reaches the document); the bare page has one st.slider.
 EXPLORE_SLIDERS = "[data-testid=stMain] .latent-sliders input[type=range]"
 BARE_SLIDERS = "[data-testid=stMain] [data-testid=stSlider] input[type=range]"
 
-# Installs the keydown stamp once, and window.__arm() which resolves to the latency in ms of the
-# next image change anywhere in the main area.
+# Installs the keydown stamp once, and window.__arm(), after which window.__result resolves to the
+# ms from the next keydown to the end of the rerun it causes, the main area's images loaded.
 MEASURE_JS = """
 () => {
   document.addEventListener('keydown', () => { window.__t0 = performance.now(); }, true);
+  const app = document.querySelector('[data-testid=stApp]');
+  const loaded = () => Promise.all([...document.querySelectorAll('[data-testid=stMain] img')]
+    .filter((image) => !image.complete)
+    .map((image) => new Promise((done) => {
+      image.addEventListener('load', done, {once: true});
+      image.addEventListener('error', done, {once: true});
+    })));
   window.__arm = () => {
-    const images = () => [...document.querySelectorAll('[data-testid=stMain] img')];
-    const before = new Set(images().map(i => i.src));
     window.__result = new Promise((resolve, reject) => {
-      let fired = false;
-      const check = () => {
-        const fresh = images().find(i => !before.has(i.src));
-        if (!fresh || fired) return;
-        fired = true;
+      const observer = new MutationObserver(() => {
+        if (app.getAttribute('data-test-script-state') !== 'notRunning') return;
         observer.disconnect();
-        const finish = () => resolve(performance.now() - window.__t0);
-        if (fresh.complete && fresh.naturalWidth > 0) finish();
-        else fresh.addEventListener('load', finish, {once: true});
+        loaded().then(() => resolve(performance.now() - window.__t0));
+      });
+      observer.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+      setTimeout(() => reject(new Error('no rerun ended within 10 s')), 10000);
+    });
+  };
+}
+"""
+
+# window.__armPage(explorer): window.__pageResult resolves to the ms from the next keydown to the
+# first animation frame after the explorer drew a new image.
+PAGE_JS = """
+() => {
+  window.__armPage = (explorer) => {
+    const before = explorer.latentLab.frames();
+    window.__pageResult = new Promise((resolve) => {
+      const check = () => {
+        if (explorer.latentLab.frames() > before) resolve(performance.now() - window.__t0);
+        else requestAnimationFrame(check);
       };
-      const observer = new MutationObserver(check);
-      observer.observe(document.querySelector('[data-testid=stMain]'),
-                       {subtree: true, childList: true, attributes: true,
-                        attributeFilter: ['src']});
-      setTimeout(() => reject(new Error('no new image within 10 s')), 10000);
+      requestAnimationFrame(check);
     });
   };
 }
 """
 
 
-def measure(page, n: int, selector: str = EXPLORE_SLIDERS, warmup: int = 3) -> list[float]:
-    """Latencies (ms) of n slider steps, cycling over the sliders so no z repeats (no cache hit)."""
+# Counts the script runs that start from now on (the script state turning to running).
+COUNT_RUNS_JS = """
+() => {
+  const app = document.querySelector('[data-testid=stApp]');
+  window.__runs = 0;
+  new MutationObserver(() => {
+    if (app.getAttribute('data-test-script-state') === 'running') window.__runs += 1;
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}
+"""
+
+
+def drag_reruns(page, seconds: float = 2.0) -> tuple[int, int, int]:
+    """(input events, messages to the server, reruns) of a `seconds` drag of the first slider,
+    one input event per animation frame (tools/explorer.py sweep_slider), counted until 1 s
+    after the release."""
+    sent = [0]
+    page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.__setitem__(0, sent[0] + 1)))
+    page.reload()  # the listener sees the page's new websocket
+    page.wait_for_selector("[data-testid=stSidebarNav]", timeout=60_000)
+    wait_in_page(page)
+    page.wait_for_timeout(1000)
+    wait_for_idle(page)
+    page.evaluate(COUNT_RUNS_JS)
+    before = sent[0]
+    events = sweep_slider(page, 0, seconds)
+    page.wait_for_timeout(1000)
+    wait_for_idle(page)
+    return events, sent[0] - before, page.evaluate("() => window.__runs")
+
+
+def measure_steps(page, n: int, selector: str = EXPLORE_SLIDERS, warmup: int = 3,
+                  in_page: bool = False) -> tuple[list[float], list[float]]:
+    """(server, page) latencies in ms of n slider steps, cycling over the sliders so no z
+    repeats (no cache hit); page ones only with `in_page`."""
     sliders = page.locator(selector)
     # The first script run may still be loading the model when the page first looks idle.
     page.wait_for_selector(selector, state="attached", timeout=60_000)
     count = sliders.count()
     page.evaluate(MEASURE_JS)
-    latencies = []
+    page.evaluate(PAGE_JS)
+    server, drawn = [], []
     for step in range(warmup + n):
         slider = sliders.nth(step % count)
         slider.focus()
         page.evaluate("() => window.__arm()")
+        if in_page:
+            page.locator(EXPLORER).evaluate("(el) => window.__armPage(el)")
         page.keyboard.press("ArrowRight")
         latency = page.evaluate("() => window.__result")
         if step >= warmup:
-            latencies.append(latency)
+            server.append(latency)
+            if in_page:
+                drawn.append(page.evaluate("() => window.__pageResult"))
         wait_for_idle(page)
-    return latencies
+    return server, drawn
+
+
+def measure(page, n: int, selector: str = EXPLORE_SLIDERS, warmup: int = 3) -> list[float]:
+    """The server's catch-up (ms) of n slider steps."""
+    return measure_steps(page, n, selector, warmup)[0]
 
 
 def summary(condition: str, latencies: list[float]) -> str:
     ordered = sorted(latencies)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return (f"| {condition:<24} | {len(ordered):>3} | {statistics.median(ordered):>9.1f} | "
+    return (f"| {condition:<29} | {len(ordered):>3} | {statistics.median(ordered):>9.1f} | "
             f"{p95:>6.1f} | {ordered[0]:>6.1f} | {ordered[-1]:>6.1f} |")
 
 
@@ -118,7 +181,7 @@ def measure_bare_reference(playwright, work: Path, n: int) -> str:
         context = launch_browser(playwright, work / "profile-bare")
         page = context.new_page()
         page.goto(app.url)
-        row = summary("bare reference page", measure(page, n, BARE_SLIDERS))
+        row = summary("bare reference page, server", measure(page, n, BARE_SLIDERS))
         context.close()
     return row
 
@@ -141,15 +204,25 @@ def measure_app(args: argparse.Namespace, work: Path, assets: Path | None, playw
         context = launch_browser(playwright, work / "profile")
         page = context.new_page()
         open_page(page, app, "Explore")
-        rows.append(summary("Explore, idle", measure(page, args.n)))
+        wait_in_page(page)
+        rows += _explore_rows("idle", page, args.n)
+        events, sent, reruns = drag_reruns(page)
+        print(f"A 2 s drag: {events} input events, {sent} messages to the server, "
+              f"{reruns} reruns")
         for threads in (1, 2) if args.with_training else ():
             training = start_training(work / f"train-{threads}", threads)
             try:
-                rows.append(summary(f"Explore, training {threads} thr", measure(page, args.n)))
+                rows += _explore_rows(f"training {threads} thr", page, args.n)
             finally:
                 stop_process(training)
         context.close()
     return rows
+
+
+def _explore_rows(condition: str, page, n: int) -> list[str]:
+    server, drawn = measure_steps(page, n, in_page=True)
+    return [summary(f"Explore {condition}, page", drawn),
+            summary(f"Explore {condition}, server", server)]
 
 
 def main() -> None:
@@ -165,8 +238,8 @@ def main() -> None:
     print(f"model: {'tiny (tests/conftest.py)' if args.tiny else 'assets/mnist32 (shipped)'}; "
           f"cores: {os.cpu_count()} (usable {len(os.sched_getaffinity(0))}); "
           "load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    print("| condition                |   n | median ms | p95 ms |    min |    max |")
-    print("|--------------------------|-----|-----------|--------|--------|--------|")
+    print("| condition                     |   n | median ms | p95 ms |    min |    max |")
+    print("|-------------------------------|-----|-----------|--------|--------|--------|")
     print("\n".join(rows))
 
 

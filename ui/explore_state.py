@@ -16,13 +16,15 @@ from vae_core.data import preprocess_image
 from vae_core.latent import encode_images
 
 from .active_model import ActiveModel
-from .latent_sliders import moved_values
+from .latent_sliders import asked_seed, moved_values
 
 Z_KEY = "explore_z"
 SYNCED_KEY = "explore_synced"  # (model version, z) that the sliders were last drawn with
 REVISION_KEY = "explore_z_revision"  # bumped when z is set other than by the sliders
 SOURCE_KEY = "explore_z_source"  # (where z came from, that z): shown while z is unchanged
 RANDOM_DRAWS_KEY = "explore_random_draws"  # seeds random picks: the n-th click, the n-th draw
+SAMPLE_SEED_KEY = "explore_sample_seed"  # the seed of the samples x ~ p(x|z) shown
+ASKED_SEED_KEY = "explore_asked_seed"  # the page's last seed request, once taken
 Z_LIMIT = 3.0
 Z_STEP = 0.05
 COLLAPSED_NATS = 0.01
@@ -128,6 +130,20 @@ def record_sliders(version: str, order: list[int]) -> list[float]:
         for dim, value in zip(order, snap(moved), strict=True):
             z[dim] = value
     return _synced(version, z)
+
+
+def sample_seed(version: str) -> int:
+    """The samples' seed, after taking a new one the page's "New samples" button asked for."""
+    asked = asked_seed(sliders_key(version))
+    if asked is not None and asked != st.session_state.get(ASKED_SEED_KEY):
+        st.session_state[ASKED_SEED_KEY] = asked
+        st.session_state[SAMPLE_SEED_KEY] = asked
+    return st.session_state.get(SAMPLE_SEED_KEY, 0)
+
+
+def next_sample_seed() -> None:
+    """The server's "New samples" button (when the page does not decode)."""
+    st.session_state[SAMPLE_SEED_KEY] = st.session_state.get(SAMPLE_SEED_KEY, 0) + 1
 
 
 def example_z(active: ActiveModel, test_x, index: int) -> np.ndarray:

@@ -1,16 +1,18 @@
 """All latent sliders in one custom element (st.components.v2), which can also decode in the page.
 
-Native range inputs report z while the user drags, throttled in the browser (at most one update
-every 150 ms, and the final value on release). Given a `PageDecoder`, the element receives the
-decoder's weights once per model version (binary, in the component's bytes data), runs it in
-JavaScript and redraws the decoder's mean on every animation frame; it reports whether that works
-through its "decoder" state, and until it does the page shows the server's images. The JS and CSS
-live in ui/frontend/ and are inlined (ui/inline_js.py).
+Python hears z when a move ends: on release, on a key press, or when a drag pauses (the browser
+waits PAUSE_MS of stillness); never per frame. Given a `PageDecoder`, the element loads the
+decoder's weights once per model version, runs it in the page and redraws the decoder's mean
+on every animation frame; given `samples`, it also draws samples x ~ p(x|z) with the server's
+generator (vae_core.hashed_samples, ui/frontend/page_samples.js), and a traversal strip. It reports
+whether it decodes through its "decoder" state, and until it does the page shows the server's
+images. The JS and CSS live in ui/frontend/ and are inlined (ui/inline_js.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 
 import streamlit as st
 
@@ -20,15 +22,36 @@ from .inline_js import inline_modules, stylesheet
 MODULES = ("decoder.js", "page_decoder.js", "image_canvas.js", "latent_pad.js",
            "preview_strips.js", "latent_sliders.js")  # ui/frontend/, in dependency order
 _COMPONENT = st.components.v2.component(
-    "latent_lab.latent_sliders", css=stylesheet("latent_sliders.css"), js=inline_modules(MODULES),
+    "latent_lab.latent_sliders", js=inline_modules(MODULES),
+    css=stylesheet("latent_sliders.css") + stylesheet("page_samples.css"),
 )
 MOVED = "moved"  # state: {"values": [...], "seq": n, "revision": r}, values in display order
+SEED = "seed"  # state: the sample seed the page's "New samples" button asks for (an int)
+PAUSE_MS = 300  # a drag this still for this long is a pause: the page sends z
+
+
+@dataclass(frozen=True)
+class PageSamples:
+    """Samples x ~ p(x|z) for the page to draw: `n` of them from `seed`, `scale` pixels per
+    image pixel, under `caption`."""
+
+    seed: int
+    n: int
+    scale: int
+    caption: str  # what they are, e.g. "binary (Bernoulli)"
 
 
 def _moved(key: str) -> dict | None:
     state = st.session_state.get(key)
     moved = state.get(MOVED) if isinstance(state, dict) else None
     return moved if isinstance(moved, dict) else None
+
+
+def asked_seed(key: str) -> int | None:
+    """The sample seed the page's "New samples" button last asked for, or None."""
+    state = st.session_state.get(key)
+    seed = state.get(SEED) if isinstance(state, dict) else None
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0 else None
 
 
 def moved_values(key: str, revision: int) -> list[float] | None:
@@ -57,6 +80,8 @@ def latent_sliders(
     muted: Sequence[bool] = (),
     order: Sequence[int] = (),
     decoder: PageDecoder | None = None,
+    samples: PageSamples | None = None,
+    traversal_steps: int = 0,
 ) -> list[float]:
     """Draw one range input per label; returns the values they show.
 
@@ -64,7 +89,8 @@ def latent_sliders(
     changes; otherwise it keeps the user's own values (Python's may be stale during a drag).
     So bump `revision` whenever something other than these sliders sets the values.
     `muted` greys out rows (e.g. collapsed dimensions); `order[i]` is the latent dimension of
-    row i (the decoder needs z in dimension order). With `decoder`, the page decodes too.
+    row i (the decoder needs z in dimension order). With `decoder`, the page decodes too, and
+    draws `samples` and a traversal of `traversal_steps` means along a dimension it offers.
     """
     values = [float(v) for v in values]
     control = {
@@ -76,6 +102,9 @@ def latent_sliders(
         "limit": float(limit),
         "step": float(step),
         "revision": revision,
+        "pause_ms": PAUSE_MS,
+        "samples": asdict(samples) if samples else None,
+        "traversal_steps": int(traversal_steps),
     }
     _COMPONENT(key=key, data=decoder_payload(control, key, decoder))
     return moved_values(key, revision) or values

@@ -1,5 +1,5 @@
 """Numpy images -> sharp PIL images and PNG bytes (nearest-neighbour only), and the cached
-decodes Explore draws from them: one slider change costs one cache lookup or one tiny decode."""
+decodes Explore's server path draws from them (when the page cannot decode the model)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import streamlit as st
 import torch
 from PIL import Image
 
+from vae_core.distributions import Likelihood
+from vae_core.hashed_samples import draw_samples
 from vae_core.images import make_grid, to_pil
-from vae_core.latent import decode_distribution, decode_mean, traversal_latents
+from vae_core.latent import decode_mean, traversal_latents
 
 DISPLAY_PX = 224  # the main image's side: fits its column at 1280 px, so no browser rescale
 
@@ -21,6 +23,11 @@ DISPLAY_PX = 224  # the main image's side: fits its column at 1280 px, so no bro
 def display_scale(height: int, target: int = DISPLAY_PX) -> int:
     """Integer upscale factor that brings an image of `height` rows close to `target` pixels."""
     return max(1, target // max(height, 1))
+
+
+def samples_scale(height: int) -> int:
+    """The samples' upscale: two tiles and their padding a row in half the main image's width."""
+    return display_scale(height + 1, DISPLAY_PX // 2)
 
 
 def to_image(image: np.ndarray, scale: int = 1) -> Image.Image:
@@ -67,25 +74,37 @@ class DecoderView:
     mean_png: bytes
     std_png: bytes | None  # None for a Bernoulli decoder: its std follows from the mean
     std_range: tuple[float, float]
-    samples_png: bytes  # the samples x ~ p(x|z) in one grid: one image to send, not four
+    samples_png: bytes | None  # the samples x ~ p(x|z) in one grid: one image to send, not four
     width: int  # of the mean and std images: show them at exactly this many pixels
+
+
+@torch.no_grad()
+def _decode(model, z: tuple[float, ...]) -> Likelihood:
+    device = next(model.parameters()).device
+    return model.decode(torch.tensor([z], dtype=torch.float32, device=device))
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def decoder_view(
     version: str, z: tuple[float, ...], n_samples: int, seed: int, _model, show_std: bool
 ) -> DecoderView:
-    """Decode z with the model (identified by `version` for the cache): mean, std, samples."""
-    mean, std, samples = decode_distribution(_model, np.asarray(z), n_samples, seed)
+    """Decode z with the model (identified by `version` for the cache): mean, std, samples.
+
+    The samples come from vae_core.hashed_samples, so they are the ones the page draws for
+    this z and seed; `n_samples` = 0 for a decoder that names no distribution.
+    """
+    likelihood = _decode(_model, z)
+    mean, std = likelihood.mean[0].cpu().numpy(), likelihood.stddev[0].cpu().numpy()
     scale = display_scale(mean.shape[-2])
     std_png, low, high = None, float(std.min()), float(std.max())
     if show_std:  # stretched: low -> black, high -> white, as the caption says
         std_png = png_bytes(to_image((std - low) / max(high - low, 1e-8), scale))
-    small = display_scale(mean.shape[-2] + 1, DISPLAY_PX // 2)  # 2 tiles + padding per row
-    return DecoderView(
-        png_bytes(to_image(mean, scale)), std_png, (low, high),
-        png_bytes(grid_image(samples, ncols=2, scale=small)), mean.shape[-1] * scale,
-    )
+    samples_png = None
+    if n_samples:
+        samples = draw_samples(likelihood, seed, n_samples)
+        samples_png = png_bytes(grid_image(samples, ncols=2, scale=samples_scale(mean.shape[-2])))
+    return DecoderView(png_bytes(to_image(mean, scale)), std_png, (low, high), samples_png,
+                       mean.shape[-1] * scale)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

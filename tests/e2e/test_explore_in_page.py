@@ -1,7 +1,7 @@
 """Explore's decoder running in the page, checked against torch in a real browser: every shipped
 model and an RGB model of odd size made here, in the page's worker and on its main thread (the
-fallback); the image follows a mouse drag at display rate while the server hears z only a few
-times a second. Latent map scrubs its plane the same way."""
+fallback); the image follows a mouse drag at display rate while the server hears z only when
+the drag ends or pauses. Latent map scrubs its plane the same way."""
 
 import re
 import shutil
@@ -145,11 +145,11 @@ def test_a_drag_draws_as_it_goes_and_sends_z_a_few_times(served_models, page, wh
     events = sweep_slider(page, 0, seconds=1.0)
     _wait_until(lambda: hook(page, "lastFrame()")["z"] == _slider_z(page))
     drawn = hook(page, "frames()") - frames
-    page.wait_for_timeout(1000)  # the final value goes out on release, within 150 ms
+    page.wait_for_timeout(1000)  # the final value goes out on release
     to_server = [t for t in sent if t >= started]
     assert events >= 10, f"only {events} input events in a 1 s drag"
     assert events / 2 <= drawn <= events, f"{drawn} distinct images drawn for {events} events"
-    assert 2 <= len(to_server) <= 10, f"{len(to_server)} messages to the server for a 1 s drag"
+    assert 1 <= len(to_server) <= 2, f"{len(to_server)} messages to the server for a 1 s drag"
 
 
 def test_latent_map_decodes_the_point_under_the_mouse_in_the_page(served_models, page):

@@ -2,20 +2,22 @@
 // the decoder (ui/frontend/decoder.js, weights sent once per model version), the decoder's mean
 // (and learned std) redrawn on a canvas while z moves, a preview strip under each slider and a
 // 2-D pad. The decoder runs off the main thread (decode_service.js): a move asks for its z, and
-// each animation frame draws the newest image that has come back. Python hears z throttled (at
-// most every SEND_EVERY_MS) and on release. Python's `values` are applied on the first render and
-// when `revision` changes (a button set z); each move carries the revision it started from, so
-// Python can drop moves a button overrode.
+// each animation frame draws the newest image that has come back, with samples x ~ p(x|z) drawn
+// from it (page_samples.js) and a traversal (traversal_view.js). Python hears z when a move ends
+// (release, key press) or pauses (control.pause_ms), never per frame. Python's `values` are
+// applied on the first render and when `revision` changes (a button set z); each move carries the
+// revision it started from, so Python can drop moves a button overrode.
 import { readEnvelope } from "./decoder.js";
 import { openDecodes } from "./decode_service.js";
 import { paintImage, sizeCanvas } from "./image_canvas.js";
 import { createPad } from "./latent_pad.js";
 import { decoderReport, loadDecoder } from "./page_decoder.js";
+import { SamplesPanel } from "./page_samples.js";
 import { PreviewStrips } from "./preview_strips.js";
+import { TraversalView } from "./traversal_view.js";
 
 const explorers = new WeakMap(); // parentElement -> Explorer: survives reruns, not remounts
 const latestZ = new Map(); // component key -> { revision, values }: survives remounts
-const SEND_EVERY_MS = 150;
 const TIMES_KEPT = 600; // decode and draw times kept for the benchmark
 const TILE_BUDGET_MS = 3; // a frame draws strip tiles for at most this long
 const CLOSE_AFTER_MS = 10000; // a cleanup not followed by a render was an unmount
@@ -43,7 +45,9 @@ function buildRow(label, muted, control, onMove) {
   Object.assign(input, { type: "range", min: -control.limit, max: control.limit, step: control.step });
   input.setAttribute("aria-label", label);
   input.addEventListener("input", onMove);
-  input.addEventListener("change", onMove); // the final value is always sent
+  input.addEventListener("change", onMove); // released, or a key pressed: sent at once
+  input.addEventListener("keydown", onMove); // a held key's repeats wait for its keyup
+  input.addEventListener("keyup", onMove);
   head.append(element("span", "name", label), shown);
   const strip = element("canvas", "strip");
   row.append(head, input);
@@ -94,7 +98,8 @@ class Explorer {
     Object.assign(this, {
       rows: [], layout: null, revision: undefined, send: null, control: null, entry: null,
       decodes: null, parts: null, pad: null, strips: null, panel: null, showCollapsed: false,
-      reported: null, seq: Date.now(), lastSent: null, lastSentAt: -Infinity, trailing: null,
+      reported: null, seq: Date.now(), lastSent: null, trailing: null, keyHeld: false,
+      samples: null, traversal: null,
       closing: null, frameRequested: false, requested: null, newest: null, tiles: [],
       frames: 0, decodeTimes: [], drawTimes: [], lastDrawn: null, lastMean: null,
     });
@@ -111,6 +116,9 @@ class Explorer {
     this.build();
     if (control.revision !== this.revision) this.takeValues(control);
     if (control.version) this.report();
+    if (this.samples && this.newest && control.samples?.seed !== this.samples.seed) {
+      this.drawSamples(this.newest);
+    }
     this.requestImage();
   }
 
@@ -126,11 +134,11 @@ class Explorer {
     const { control, entry } = this;
     const inPage = Boolean(control.in_page && entry?.model);
     const layout = JSON.stringify([control.labels, control.muted, control.limit, control.step,
-      control.order, inPage, control.version]);
+      control.order, inPage, control.version, control.samples?.caption, control.traversal_steps]);
     if (layout === this.layout) return;
     this.layout = layout;
     Object.assign(this, { strips: null, pad: null, parts: null, requested: null, newest: null,
-      tiles: [], lastDrawn: null });
+      tiles: [], lastDrawn: null, samples: null, traversal: null });
     const sliders = element("div", "latent-sliders");
     const toggle = element("button", "toggle-collapsed");
     toggle.type = "button";
@@ -170,6 +178,37 @@ class Explorer {
       sizeCanvas(row.strip, this.strips.steps * tile - 1, model.height);
       row.row.append(row.strip);
     });
+    this.buildSamples(shape);
+  }
+
+  // Samples x ~ p(x|z) of the image drawn, and the traversal: where Python asks for them.
+  buildSamples(shape) {
+    const { control } = this;
+    if (control.samples) {
+      this.samples = new SamplesPanel({ shape, ...control.samples }, (seed) => this.askSeed(seed));
+      this.root.append(this.samples.element);
+    }
+    if (control.traversal_steps) {
+      const again = () => {
+        this.requested = null;
+        this.requestImage();
+      };
+      this.traversal = new TraversalView({ labels: control.labels, order: control.order,
+        steps: control.traversal_steps, limit: control.limit, shape }, paintImage, again);
+      this.root.append(this.traversal.element);
+    }
+  }
+
+  // The "New samples" button: drawn at once, and Python keeps the seed (state "seed").
+  askSeed(seed) {
+    if (this.newest) this.drawSamples(this.newest, seed);
+    this.send("seed", seed);
+  }
+
+  drawSamples({ z, mean, std, loc }, seed = this.control.samples.seed) {
+    const kind = this.entry.model.header.head.kind === "bernoulli" ? "bernoulli" : "gaussian";
+    this.samples.draw({ kind, probs: mean, loc: loc ?? mean, std }, seed, paintImage);
+    this.samplesZ = z;
   }
 
   // Collapsed (muted) dimensions barely change the image; a model with many of them would push
@@ -198,7 +237,9 @@ class Explorer {
     const mine = latestZ.get(control.key);
     const values = mine?.revision === control.revision ? mine.values : control.values;
     this.rows.forEach((row, i) => this.show(row, values[i]));
-    this.lastSent = this.sliderValues();
+    this.lastSent = control.values;
+    // A move Python has not heard (the page was left before it was sent): send it now.
+    if (!sameZ(values, control.values)) this.waitForPause();
   }
 
   // Tell Python (state "decoder") whether the page decodes this version, when that is news.
@@ -225,23 +266,36 @@ class Explorer {
     return z;
   }
 
+  // input: a drag goes on; change: released, or a key pressed, unless the key is held (its
+  // repeats are sent when it is let go).
   onSlider(event) {
+    if (event.type === "keydown") {
+      this.keyHeld = event.repeat;
+      return;
+    }
+    if (event.type === "keyup") {
+      if (this.keyHeld) this.flush();
+      this.keyHeld = false;
+      return;
+    }
     const row = this.rows.find((r) => r.input === event.target);
     this.show(row, snap(parseFloat(row.input.value), this.control.step));
-    this.moved();
+    this.moved(event.type === "change" && !this.keyHeld);
   }
 
-  onPad(dimX, valueX, dimY, valueY) {
+  onPad(dimX, valueX, dimY, valueY, final) {
     const { order, step } = this.control;
     this.show(this.rows[order.indexOf(dimX)], snap(valueX, step));
     this.show(this.rows[order.indexOf(dimY)], snap(valueY, step));
-    this.moved();
+    this.moved(final);
   }
 
-  moved() {
+  // The page draws every move; Python hears it when it ends, or after pause_ms of stillness.
+  moved(ended) {
     latestZ.set(this.control.key, { revision: this.revision, values: this.sliderValues() });
     this.requestImage();
-    this.sendThrottled();
+    if (ended) this.flush();
+    else this.waitForPause();
   }
 
   // Ask for the image of the sliders' z (and the strips' tiles around it): at once, so a worker
@@ -252,7 +306,7 @@ class Explorer {
     if (sameZ(z, this.requested)) return;
     this.requested = z;
     this.decodes.show(z);
-    this.decodes.preview(this.strips.tiles(z));
+    this.decodes.preview([...(this.traversal?.tiles(z) ?? []), ...this.strips.tiles(z)]);
     this.requestFrame();
   }
 
@@ -280,12 +334,15 @@ class Explorer {
     if (this.newest && !sameZ(this.newest.z, this.lastDrawn)) this.drawImage(this.newest);
     const started = performance.now();
     while (this.tiles.length && performance.now() - started < TILE_BUDGET_MS) {
-      this.strips.paint(this.tiles.shift());
+      const tile = this.tiles.shift();
+      if (tile.tag.traversal === undefined) this.strips.paint(tile);
+      else this.traversal?.paint(tile);
     }
     if (this.tiles.length) this.requestFrame();
   }
 
-  drawImage({ z, mean, std }) {
+  drawImage(image) {
+    const { z, mean, std } = image;
     const started = performance.now();
     const { parts, control } = this;
     const { model } = this.entry;
@@ -298,33 +355,34 @@ class Explorer {
       parts.stdCaption.textContent =
         `Decoder std per pixel: ${low.toFixed(3)} (black) to ${high.toFixed(3)} (white)`;
     }
+    if (this.samples) this.drawSamples(image);
     pushKept(this.drawTimes, performance.now() - started);
     this.frames += 1;
     this.lastDrawn = z;
     this.lastMean = mean;
   }
 
-  sendThrottled() {
-    const wait = SEND_EVERY_MS - (performance.now() - this.lastSentAt);
-    if (wait <= 0) this.flush();
-    else if (this.trailing === null) this.trailing = setTimeout(() => this.flush(), wait);
+  waitForPause() {
+    clearTimeout(this.trailing);
+    this.trailing = setTimeout(() => this.flush(), this.control.pause_ms);
   }
 
+  // Send the sliders' values, unless Python has them or the page has been left: a move not sent
+  // stays in latestZ, and the explorer sends it when Explore is shown again (takeValues).
   flush() {
     clearTimeout(this.trailing);
     this.trailing = null;
     const values = this.sliderValues();
-    if (sameZ(values, this.lastSent)) return;
+    if (sameZ(values, this.lastSent) || !this.root.isConnected) return;
     this.seq += 1;
     this.lastSent = values;
-    this.lastSentAt = performance.now();
     this.send("moved", { values, seq: this.seq, revision: this.revision });
   }
 
   // The component's cleanup runs before each render as well as on unmount: the worker goes only
   // when no render follows.
+  // A move waiting for its pause is kept: flush() sends it if the explorer is still shown.
   stop() {
-    clearTimeout(this.trailing);
     this.closing = setTimeout(() => this.useEntry(undefined), CLOSE_AFTER_MS);
   }
 
@@ -340,6 +398,9 @@ class Explorer {
       times: () => ({ decode: this.decodeTimes.slice(), draw: this.drawTimes.slice() }),
       lastFrame: () => ({ z: this.lastDrawn, mean: this.lastMean ? Array.from(this.lastMean) : null }),
       sliderZ: () => this.zByDimension(),
+      serverValues: () => this.control?.values ?? null, // Python's, in display order
+      samples: () => this.samples && { z: this.samplesZ ?? null, seed: this.samples.seed,
+        images: this.samples.drawn.map((image) => Array.from(image)) },
       status: () => ({ inPage: Boolean(this.parts), version: this.control?.version ?? null,
         pending: this.trailing !== null, decodesOn: this.decodes?.where ?? null,
         entry: this.entry && { error: this.entry.error ?? null, loadMs: this.entry.loadMs ?? null,

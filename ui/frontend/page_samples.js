@@ -40,3 +40,50 @@ export function drawSamples(distribution, seed, n) {
   }
   return samples;
 }
+
+// The samples' panel: a grid of n tiles, two a row, on grey (as vae_core.images.make_grid),
+// their captions and a "New samples" button that asks for the next seed (onNewSeed(seed)).
+export class SamplesPanel {
+  constructor({ shape, n, scale, caption }, onNewSeed) {
+    const [, height, width] = shape;
+    Object.assign(this, { shape, n, scale, seed: 0, onNewSeed, drawn: [] });
+    this.columns = Math.min(2, n);
+    this.element = document.createElement("div");
+    this.element.className = "samples";
+    this.canvas = document.createElement("canvas");
+    this.canvas.className = "samples-grid";
+    this.canvas.width = (this.columns * (width + 1) + 1) * scale;
+    this.canvas.height = (Math.ceil(n / this.columns) * (height + 1) + 1) * scale;
+    this.canvas.style.width = `${this.canvas.width}px`;
+    const title = document.createElement("div");
+    title.className = "caption";
+    title.textContent = `${n} draws x ~ p(x|z)`;
+    this.note = document.createElement("div");
+    this.note.className = "caption";
+    this.caption = caption;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "new-samples";
+    button.textContent = "New samples";
+    button.addEventListener("click", () => this.onNewSeed(this.seed + 1));
+    this.element.append(this.canvas, title, this.note, button);
+  }
+
+  // Draws the n samples of this distribution (see drawSamples) for `seed`; paint is
+  // image_canvas.js paintImage.
+  draw(distribution, seed, paint) {
+    this.seed = seed;
+    this.note.textContent =
+      `Samples from the decoder distribution p(x|z), ${this.caption}; seed ${seed}.`;
+    const context = this.canvas.getContext("2d");
+    context.fillStyle = "rgb(128, 128, 128)";
+    context.fillRect(0, 0, this.canvas.width, this.canvas.height);
+    const [, height, width] = this.shape;
+    this.drawn = drawSamples(distribution, seed, this.n);
+    this.drawn.forEach((sample, i) => {
+      const left = (1 + (i % this.columns) * (width + 1)) * this.scale;
+      const top = (1 + Math.floor(i / this.columns) * (height + 1)) * this.scale;
+      paint(this.canvas, sample, this.shape, this.scale, { left, top });
+    });
+  }
+}
