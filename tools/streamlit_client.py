@@ -7,10 +7,12 @@ to run, widget states, a fragment to rerun) and reads the `ForwardMsg`s back (de
 page, it fetches the images a run sends (`/media/...`) over HTTP. It does not run components'
 JavaScript: what a component would send back (`set_component_state`) is the caller's to model.
 
-    session = await StreamlitSession.open("http://127.0.0.1:8501", page="latent_map")
-    answer = await session.set_widget("model_picker", "int_value", 1)     # one script run, timed
-    answer = await session.set_component_state(key, "moved", {...})       # reruns its fragment
-    answer = await session.switch_page("Explore")
+    session = await StreamlitSession.open("http://127.0.0.1:8501", page="train")
+    session.stage("train_name", "string_value", "my-run")                 # a form field
+    answer = await session.set_widget("", "trigger_value", True, label="Start training")
+    answer = await session.switch_page("Explore")                         # one script run, timed
+    answer = await session.set_component_state("explore_sliders_", "moved", {...})  # a fragment
+    print(answer.seconds, session.texts())
     await session.close()
 """
 
@@ -86,8 +88,8 @@ class StreamlitSession:
         self.widgets: dict[str, Widget] = {}  # id -> the widget as last drawn
         self.pages: dict[str, tuple[str, str]] = {}  # title -> (script hash, url path)
         self.page_hash = ""  # the page the session is on, once the server has said
-        self.elements: dict[tuple[int, ...], tuple[Element, str]] = {}  # delta path -> (element,
-        # fragment id): what the page shows now
+        # What the page shows now: delta path -> (element, the fragment that drew it)
+        self.elements: dict[tuple[int, ...], tuple[Element, str]] = {}
         self._connection = connection
         self._states: dict[str, WidgetState] = {}  # what this visitor has set, sent every rerun
         self._components: dict[str, dict] = {}  # component id -> its whole state, as the page
@@ -174,6 +176,8 @@ class StreamlitSession:
 
     async def _request(self, page_hash: str = "", page_name: str = "",
                        fragment_id: str = "") -> Answer:
+        if self._reader.done():
+            raise ProtocolError(f"{self.url} closed the session")
         message = BackMsg()
         request = message.rerun_script
         request.page_script_hash, request.page_name = page_hash, page_name
