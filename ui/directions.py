@@ -27,10 +27,14 @@ from vae_core.directions import CLASS, FROM_HERE, Direction, DirectionFit, fit_d
 from .active_model import ActiveModel
 from .explore_state import choose_z, snap
 
-# What a slider along a factor does, in words (image y grows downwards).
-FACTOR_LABELS = {"scale": "bigger", "rotation": "rotate", "x": "move right", "y": "move down"}
+# What a slider along a factor does, in words (image y grows downwards), for shapes and shapes3d.
+FACTOR_LABELS = {"scale": "bigger", "rotation": "rotate", "x": "move right", "y": "move down",
+                 "orientation": "turn"}
 FACTOR_UNITS = {"scale": "scale units", "rotation": "radians", "x": "widths of the x range",
-                "y": "heights of the y range"}
+                "y": "heights of the y range", "orientation": "degrees",
+                "floor hue": "hue (0 to 1 is once round the colour wheel)",
+                "wall hue": "hue (0 to 1 is once round the colour wheel)",
+                "object hue": "hue (0 to 1 is once round the colour wheel)"}
 CLASS_RANGE = (-1.0, 2.0)  # in class-mean differences
 PULL_RANGE = (0.0, 1.0)  # the share of the way to the class's mean code
 DIFFERENCE, PULL = "class-mean difference", "from here to its mean"

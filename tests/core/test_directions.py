@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tests.conftest import TINY_MODELS
-from vae_core.config import ModelConfig
+from vae_core.config import DataConfig, ModelConfig
 from vae_core.data import ImageDataset, load_dataset
 from vae_core.directions import (
     CLASS,
@@ -201,6 +201,19 @@ def test_the_fit_on_a_tiny_shapes_model_gives_every_factor_a_scored_direction(ti
     assert result.check_codes.shape == (20, model.latent_dim)
     assert result.fit_source == "200 fresh shapes from the generator"
     assert result.n_held_out == len(data.test_x)
+
+
+def test_the_colour_set_gets_both_ways_towards_each_shape_and_a_slider_per_factor():
+    torch.manual_seed(0)
+    model = VAE(ModelConfig(image_shape=(3, 64, 64), arch="mlp", hidden=(16,), latent_dim=4,
+                            likelihood="bernoulli")).eval()
+    data = load_dataset(DataConfig(name="shapes3d", n_samples=500))
+    result = fit_directions(model, data, limit=200, check_codes=20)
+    shapes = ("cube", "cylinder", "sphere", "capsule")
+    assert [d.name for d in result.directions] == (
+        [f"towards {s}" for s in shapes] + [f"towards {s} from here" for s in shapes]
+        + ["floor hue", "wall hue", "object hue", "scale", "orientation"])
+    assert all(d.effect is not None for d in result.directions)
 
 
 def test_data_without_labels_or_factors_gives_no_directions():
