@@ -1,6 +1,6 @@
 """The latent map drawn by the page: a dot per point for the overview and, zoomed in, each point's
 own image, cut from one thumbnail atlas (ui/thumbnails.py); st.components.v2, its JavaScript in
-ui/frontend/picture_map.js.
+ui/frontend/picture_*.js (picture_map.js the entry) and pixel_layer.js.
 
 Wheel and drag zoom and pan in the page with no rerun; hovering enlarges the image under the
 pointer; a box or lasso selection shows the selected images as a grid under the map. A click on a
@@ -24,7 +24,8 @@ from .figures_latent import CATEGORY_COLOURS, Colouring
 from .inline_js import inline_modules, stylesheet
 from .thumbnails import Atlas
 
-MODULES = ("decoder.js", "scatter_points.js", "picture_map.js")  # ui/frontend/, in order
+MODULES = ("decoder.js", "scatter_points.js", "pixel_layer.js", "picture_draw.js",
+           "picture_grid.js", "picture_input.js", "picture_map.js")  # ui/frontend/, in order
 _COMPONENT = st.components.v2.component(
     "latent_lab.picture_map", css=stylesheet("picture_map.css"), js=inline_modules(MODULES),
 )
@@ -80,10 +81,11 @@ def clicked_example(key: str) -> int | None:
     return example if isinstance(example, int) and not isinstance(example, bool) else None
 
 
-def map_payload(key: str, points: MapPoints, atlas: Atlas, atlas_key: str) -> bytes:
-    """The component's data: the points every run, the atlas until the page holds it."""
+def map_payload(points: MapPoints, atlas: Atlas, atlas_key: str, report: dict | None) -> bytes:
+    """The component's data: the points every run; the atlas until the page's `report` on it
+    says it holds it, or that it cannot read it."""
     colours, palette, legend = palette_of(points.colouring)
-    report = atlas_report(key, atlas_key) or {}
+    report = report or {}
     in_page = bool(report.get("ok"))
     control = {
         "atlas": {"id": atlas_key, "in_page": in_page, "columns": atlas.columns,
@@ -103,5 +105,5 @@ def map_payload(key: str, points: MapPoints, atlas: Atlas, atlas_key: str) -> by
 
 def picture_map(key: str, points: MapPoints, atlas: Atlas, atlas_key: str) -> int | None:
     """Draw the map; returns the example last clicked on it, or None."""
-    _COMPONENT(key=key, data=map_payload(key, points, atlas, atlas_key))
+    _COMPONENT(key=key, data=map_payload(points, atlas, atlas_key, atlas_report(key, atlas_key)))
     return clicked_example(key)

@@ -16,7 +16,14 @@ from ui.figures_latent import (
     selected_example,
 )
 from ui.latent_helpers import MapView, colourings, manifold_extent, sigma_ellipses
-from ui.picture_map import SCALE_COLOURS, MapPoints, clicked_example, map_payload, palette_of
+from ui.picture_map import (
+    SCALE_COLOURS,
+    MapPoints,
+    atlas_report,
+    clicked_example,
+    map_payload,
+    palette_of,
+)
 from ui.thumbnails import Atlas, atlas_layout, thumbnail_atlas
 from vae_core.data import ImageDataset
 from vae_core.decoder_export import read_envelope
@@ -162,22 +169,21 @@ def test_categories_keep_their_colours_and_a_scale_gets_viridis_steps():
 
 
 def test_the_map_payload_sends_the_atlas_until_the_page_reports_holding_it(monkeypatch):
-    state = {}
-    monkeypatch.setattr(ui.picture_map.st, "session_state", state)
     atlas = thumbnail_atlas(np.zeros((4, 1, 2, 2), np.float32))
     points = MapPoints(COORDS, EXAMPLES, Colouring("x", np.arange(4.0)), ("a", "b"))
-    control, blobs = read_envelope(map_payload("map", points, atlas, "id1"))
+    control, blobs = read_envelope(map_payload(points, atlas, "id1", None))
     assert blobs["atlas"] == atlas.png and control["atlas"]["in_page"] is False
     assert np.array_equal(np.frombuffer(blobs["coords"], np.float32).reshape(-1, 2), COORDS)
     assert np.array_equal(np.frombuffer(blobs["examples"], np.int32), EXAMPLES)
-    state["map"] = {"atlas": {"id": "id1", "ok": True, "error": None}}
-    control, blobs = read_envelope(map_payload("map", points, atlas, "id1"))
+    held = {"id": "id1", "ok": True, "error": None}
+    control, blobs = read_envelope(map_payload(points, atlas, "id1", held))
     assert "atlas" not in blobs and control["atlas"]["in_page"] is True
-    assert "atlas" in read_envelope(map_payload("map", points, atlas, "id2"))[1]  # a new one
-    state["map"] = {"atlas": {"id": "id1", "ok": False, "error": "bad PNG"}}
-    assert "atlas" not in read_envelope(map_payload("map", points, atlas, "id1"))[1]
-    state["map"] = {"atlas": {"id": "id1", "ok": False, "error": None}}  # the page lost it
-    assert "atlas" in read_envelope(map_payload("map", points, atlas, "id1"))[1]
+    unreadable = {"id": "id1", "ok": False, "error": "bad PNG"}
+    assert "atlas" not in read_envelope(map_payload(points, atlas, "id1", unreadable))[1]
+    lost = {"id": "id1", "ok": False, "error": None}  # the page had it and lost it
+    assert "atlas" in read_envelope(map_payload(points, atlas, "id1", lost))[1]
+    monkeypatch.setattr(ui.picture_map.st, "session_state", {"map": {"atlas": held}})
+    assert atlas_report("map", "id1") == held and atlas_report("map", "id2") is None
 
 
 def test_a_click_reads_back_as_an_example_index(monkeypatch):
