@@ -57,12 +57,16 @@ def preset_field() -> None:
              captions=[PRESETS[name].what for name in PRESETS],
              index=list(PRESETS).index(DEFAULT_PRESET))
     if measured:
-        some = next(iter(measured.values()))
-        st.caption(
-            f"Measured on mnist5k here: IWAE -log p(x) (k = {some.iw_samples}) of its 1,000 "
+        st.caption(_basis(next(iter(measured.values()))))
+
+
+def _basis(figure: Measurement) -> str:
+    """What the figures are and how the times were taken."""
+    time = ("on one free core, as a Train-page run trains (LATENT_LAB_TRAIN_THREADS=1): the "
+            "run's CPU time, since the machine was shared" if figure.threads == 1 else
+            f"by the wall clock with {figure.threads} threads")
+    return (f"Measured on mnist5k here: IWAE -log p(x) (k = {figure.iw_samples}) of its 1,000 "
             "test images in nats per binarized image (lower is better), and the whole run's "
-            f"time with {some.threads} thread(s), as a Train-page run has "
-            "(LATENT_LAB_TRAIN_THREADS): loading, training, each epoch's validation and "
-            f"checkpoint ({some.date}, benchmarks/train_presets.py). Other data sets take "
-            "other times: the estimate below is for the form as it is. Choosing a preset "
-            "fills the form.")
+            f"time (loading, training, each epoch's validation and checkpoint) {time} "
+            f"({figure.date}, benchmarks/train_presets.py). Other data sets take other times: "
+            "the estimate below is for the form as it is. Choosing a preset fills the form.")
