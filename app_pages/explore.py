@@ -212,9 +212,10 @@ def _explorer(active: ActiveModel, usage, data: ImageDataset | None) -> None:
     panel, mean_column, side_column = _columns(in_page)
     below = st.container()
     early = directions_drawn(active.version)
-    if early:  # drawn below the sliders, but run first: the attribute sliders may move z
-        with below:
+    if early:  # drawn below the sliders, but run first: the attribute sliders may move z; and
+        with below:  # the sliders' data, last, tells the page the server's answer is complete
             z = _attributes(active, data, z)
+            show_neighbours(active, data, z, "the current z")
     if not in_page:  # images before sliders: fetched while the slider deltas still arrive
         _decoder_images(active, z, seed, mean_column, side_column)
     with panel:
@@ -224,10 +225,10 @@ def _explorer(active: ActiveModel, usage, data: ImageDataset | None) -> None:
                        "follow the sliders from the server when a move ends or pauses.")
         if in_page and _page_samples(active, seed) is None:
             st.caption(f"No samples x ~ p(x|z): {NO_LIKELIHOOD}.")
-    with below:
-        if not early:  # first run for this model: at 0, they leave z as it is
+    if not early:  # first run for this model: at 0, they leave z as it is
+        with below:
             _attributes(active, data, z)
-        show_neighbours(active, data, z, "the current z")
+            show_neighbours(active, data, z, "the current z")
     if not in_page:  # else the page draws it, for the dimension chosen there
         _traversal(active, z, order, usage)
 

@@ -5,8 +5,9 @@ For each slider step (ArrowRight on a focused slider; a capture listener stamps 
 performance.now()):
 - page: to the first animation frame after the explorer drew a new image (its test hook's
   frame count grew), where the page decodes;
-- server: to the end of the rerun the key press caused (the app's script state back to
-  notRunning) with every image in the main area loaded. The bare page is timed the same way.
+- server: to the server's answer on the page with every image in the main area loaded: on
+  Explore, the sliders' data saying Python has read that move (it comes last in the rerun); on
+  the bare page, its new image.
 Python-side timing is not used.
 
     python benchmarks/slider_latency.py [--n 40] [--tiny] [--with-training]
@@ -41,26 +42,50 @@ EXPLORE_SLIDERS = "[data-testid=stMain] .latent-sliders input[type=range]"
 BARE_SLIDERS = "[data-testid=stMain] [data-testid=stSlider] input[type=range]"
 
 # Installs the keydown stamp once, and window.__arm(), after which window.__result resolves to the
-# ms from the next keydown to the end of the rerun it causes, the main area's images loaded.
+# ms from the next keydown to the server's answer: on Explore, the sliders' data saying Python has
+# read the move (they come last in the rerun), the main area's images loaded; on the bare page,
+# its new image loaded.
 MEASURE_JS = """
 () => {
   document.addEventListener('keydown', () => { window.__t0 = performance.now(); }, true);
-  const app = document.querySelector('[data-testid=stApp]');
-  const loaded = () => Promise.all([...document.querySelectorAll('[data-testid=stMain] img')]
-    .filter((image) => !image.complete)
+  const images = () => [...document.querySelectorAll('[data-testid=stMain] img')];
+  const loaded = () => Promise.all(images().filter((image) => !image.complete)
     .map((image) => new Promise((done) => {
       image.addEventListener('load', done, {once: true});
       image.addEventListener('error', done, {once: true});
     })));
+  const explorer = (root = document) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.latentLab) return el;
+      const inside = el.shadowRoot && explorer(el.shadowRoot);
+      if (inside) return inside;
+    }
+    return null;
+  };
   window.__arm = () => {
+    const hook = explorer()?.latentLab;
+    const sentBefore = hook?.heard().sent;
+    const srcBefore = new Set(images().map((image) => image.src));
     window.__result = new Promise((resolve, reject) => {
-      const observer = new MutationObserver(() => {
-        if (app.getAttribute('data-test-script-state') !== 'notRunning') return;
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
         observer.disconnect();
         loaded().then(() => resolve(performance.now() - window.__t0));
+      };
+      const observer = new MutationObserver(() => {
+        if (!hook && images().some((image) => !srcBefore.has(image.src))) finish();
       });
-      observer.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-      setTimeout(() => reject(new Error('no rerun ended within 10 s')), 10000);
+      observer.observe(document.querySelector('[data-testid=stMain]'), {subtree: true,
+                       childList: true, attributes: true, attributeFilter: ['src']});
+      const poll = () => {
+        const heard = hook.heard();
+        if (heard.sent > sentBefore && heard.seq === heard.sent) finish();
+        else if (!done) setTimeout(poll, 2);
+      };
+      if (hook) poll();
+      setTimeout(() => reject(new Error('no answer from the server within 10 s')), 10000);
     });
   };
 }

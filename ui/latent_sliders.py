@@ -103,6 +103,7 @@ def latent_sliders(
         "step": float(step),
         "revision": revision,
         "pause_ms": PAUSE_MS,
+        "heard": (_moved(key) or {}).get("seq"),  # the last move Python has read
         "samples": asdict(samples) if samples else None,
         "traversal_steps": int(traversal_steps),
     }

@@ -13,6 +13,7 @@ from tests.app.conftest import (
     move_slider,
     open_explore,
     set_sliders_state,
+    sliders_component,
     sliders_data,
 )
 from ui.explore_state import SAMPLE_SEED_KEY
@@ -100,3 +101,11 @@ def test_a_seed_the_page_cannot_have_asked_for_is_ignored(app_env):
         set_sliders_state(at, "seed", bad)
         assert not at.exception
         assert sliders_data(at)["samples"]["seed"] == 0
+
+
+def test_the_sliders_data_says_which_move_python_has_read(app_env):
+    at = open_explore()
+    assert sliders_data(at)["heard"] is None
+    move_slider(at, 0, 1.5)
+    seq = at.session_state[sliders_component(at).key]["moved"]["seq"]
+    assert sliders_data(at)["heard"] == seq  # the page's sign that its move was answered

@@ -99,7 +99,7 @@ class Explorer {
       rows: [], layout: null, revision: undefined, send: null, control: null, entry: null,
       decodes: null, parts: null, pad: null, strips: null, panel: null, showCollapsed: false,
       reported: null, seq: Date.now(), lastSent: null, trailing: null, keyHeld: false,
-      samples: null, traversal: null,
+      samples: null, traversal: null, heard: null, heardAt: null,
       closing: null, frameRequested: false, requested: null, newest: null, tiles: [],
       frames: 0, decodeTimes: [], drawTimes: [], lastDrawn: null, lastMean: null,
     });
@@ -116,6 +116,9 @@ class Explorer {
     this.build();
     if (control.revision !== this.revision) this.takeValues(control);
     if (control.version) this.report();
+    if (control.heard !== this.heard) {
+      Object.assign(this, { heard: control.heard, heardAt: performance.now() });
+    }
     if (this.samples && this.newest && control.samples?.seed !== this.samples.seed) {
       this.drawSamples(this.newest);
     }
@@ -399,6 +402,8 @@ class Explorer {
       lastFrame: () => ({ z: this.lastDrawn, mean: this.lastMean ? Array.from(this.lastMean) : null }),
       sliderZ: () => this.zByDimension(),
       serverValues: () => this.control?.values ?? null, // Python's, in display order
+      // The last move sent, the last Python has read (its answer arrived at `at`).
+      heard: () => ({ sent: this.seq, seq: this.heard, at: this.heardAt }),
       samples: () => this.samples && { z: this.samplesZ ?? null, seed: this.samples.seed,
         images: this.samples.drawn.map((image) => Array.from(image)) },
       status: () => ({ inPage: Boolean(this.parts), version: this.control?.version ?? null,
