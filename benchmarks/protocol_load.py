@@ -182,6 +182,7 @@ class Phase:
     client_cpu: float
     rss: float
     peak_rss: float
+    load: float  # the machine's, over the last minute of the phase: other work competes
 
 
 async def measure(url: str, pids: list[int], count: int, seconds: float, seed: int) -> Phase:
@@ -204,7 +205,7 @@ async def measure(url: str, pids: list[int], count: int, seconds: float, seed: i
     await asyncio.sleep(seconds)
     phase = Phase(visitors, time.monotonic() - started, _cpu(pids) - server,
                   time.process_time() - client, sum(rss_mb(pid) for pid in pids),
-                  sum(peak_rss_mb(pid) for pid in pids))
+                  sum(peak_rss_mb(pid) for pid in pids), os.getloadavg()[0])
     measuring.clear()
     stop.set()
     await asyncio.gather(*tasks)
@@ -233,13 +234,16 @@ def row(phase: Phase) -> tuple[str, float]:
     p95 = percentile(answers, 0.95)
     cells = [len(phase.visitors), len(answers), _ms(answers, 0.5), _ms(answers, 0.95),
              _ms(by_kind["slider"], 0.95), _ms(by_kind["page"], 0.95),
-             f"{phase.server_cpu / phase.seconds:.2f}", f"{phase.client_cpu / phase.seconds:.2f}",
-             f"{phase.rss:.0f}", f"{phase.peak_rss:.0f}"]
+             f"{phase.server_cpu / phase.seconds:.2f}",
+             f"{1000 * phase.server_cpu / max(len(answers), 1):.0f}",
+             f"{phase.client_cpu / phase.seconds:.2f}", f"{phase.rss:.0f}",
+             f"{phase.peak_rss:.0f}", f"{phase.load:.1f}"]
     return "| " + " | ".join(str(c) for c in cells) + " |", p95
 
 
 HEADER = ("| visitors | answers | p50 ms | p95 ms | slider p95 ms | page p95 ms | server CPU s/s "
-          "| client CPU s/s | server RSS MB | peak RSS MB |\n|" + "---:|" * 10)
+          "| server CPU ms per answer | client CPU s/s | server RSS MB | peak RSS MB "
+          "| load average |\n|" + "---:|" * 12)
 
 
 def _drain(stream) -> None:
@@ -272,19 +276,19 @@ async def one_count(count: int, args: argparse.Namespace, work: Path) -> tuple[s
     return row(phase)
 
 
-async def run(args: argparse.Namespace) -> list[str]:
-    lines, baseline, holds = [HEADER], None, []
+async def run(args: argparse.Namespace) -> str:
+    """Prints the table row by row; returns which counts held p95 <= 2x the first's."""
+    print(HEADER, flush=True)
+    baseline, holds = None, []
     with tempfile.TemporaryDirectory(prefix="latent-lab-protocol-") as work:
         for count in args.visitors:
             line, p95 = await one_count(count, args, Path(work))
-            lines.append(line)
             print(line, flush=True)
             baseline = p95 if baseline is None else baseline
             if p95 <= 2 * baseline:
                 holds.append(count)
-    lines.append(f"\np95 <= 2x the first row's ({1000 * baseline:.0f} ms) up to "
-                 f"{max(holds)} visitors" if holds else "")
-    return lines
+    return (f"p95 <= 2x the first row's ({1000 * baseline:.0f} ms) for {holds} visitors; "
+            f"the largest: {max(holds)}")
 
 
 def main() -> None:
@@ -304,8 +308,7 @@ def main() -> None:
     print(f"server processes: {args.processes}; cores: {os.cpu_count()}; "
           f"load average: {os.getloadavg()[0]:.2f}; "
           f"{args.baseline_seconds:.0f} s for the first row, {args.seconds:.0f} s for the others")
-    lines = asyncio.run(asyncio.wait_for(run(args), args.timeout))
-    print("\n".join(lines))
+    print(asyncio.run(asyncio.wait_for(run(args), args.timeout)))
 
 
 if __name__ == "__main__":
