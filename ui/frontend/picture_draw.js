@@ -9,8 +9,8 @@ const MARGIN_PX = 24;
 const DOT_PX = 4;
 const PICTURE_FROM_PX = 14; // pictures replace dots once each would be this wide
 const MAX_PICTURE_PX = 160;
-// Pictures are drawn while their areas add up to at most this many maps' worth (overlaps
-// counted): a frame's work is in its pixels (pixel_layer.js), ~8 ms for 1,700 pictures of 21 px.
+// The pictures' areas add up to at most this many maps' worth (overlaps counted): a frame's
+// work is in its pixels (pixel_layer.js), ~8 ms for 1,700 pictures of 21 px.
 const PAINT_BUDGET = 4;
 const MAX_OUTLINES = 5000; // a larger selection is not outlined on the map (the grid lists it)
 const HOVER_TARGET_PX = 128; // the enlarged image: the tile's integer multiple nearest this
@@ -80,11 +80,17 @@ export function tileSource(m, example) {
 }
 
 // Each picture on a frame of its colour, in order (the last on top).
-function drawPictures(layer, m, visible, width) {
+// Where point i's picture goes, `width` CSS pixels wide: [x, y, w, h] in whole canvas pixels.
+export function pictureRect(m, i, width) {
   const { tile_width: tw, tile_height: th } = m.control.atlas;
-  const [w, h, frame] = [width * m.ratio, ((width * th) / tw) * m.ratio, 2 * m.ratio];
+  const [w, h] = [Math.round(width * m.ratio), Math.round(((width * th) / tw) * m.ratio)];
+  return [Math.round(m.px[2 * i] * m.ratio - w / 2), Math.round(m.px[2 * i + 1] * m.ratio - h / 2), w, h];
+}
+
+function drawPictures(layer, m, visible, width) {
+  const frame = Math.round(2 * m.ratio);
   for (const i of visible) {
-    const [x, y] = [m.px[2 * i] * m.ratio - w / 2, m.px[2 * i + 1] * m.ratio - h / 2];
+    const [x, y, w, h] = pictureRect(m, i, width);
     layer.fillRect(x - frame, y - frame, w + 2 * frame, h + 2 * frame,
       m.packed[m.points.colours[i]]);
     layer.drawTile(m.atlas.pixels, ...tileSource(m, m.points.examples[i]), x, y, w, h);
@@ -173,12 +179,12 @@ function drawBase(m) {
     Object.assign(m.base, { width: canvasWidth, height: canvasHeight });
   }
   m.layer.clear(m.background);
-  const width = pictureWidth(m);
-  const visible = inView(m, width);
+  const visible = inView(m, pictureWidth(m));
   const { tile_width: tw, tile_height: th } = m.control.atlas;
-  const painted = visible.length * (width + 4) * ((width * th) / tw + 4);
-  const pictures = Boolean(m.atlas?.image) && width >= PICTURE_FROM_PX
-    && painted <= PAINT_BUDGET * m.width * HEIGHT_PX;
+  // Within the budget, pictures shrink as more of them are in view, down to PICTURE_FROM_PX.
+  const withinBudget = Math.sqrt((PAINT_BUDGET * m.width * HEIGHT_PX * tw) / (visible.length * th)) - 4;
+  const width = Math.min(pictureWidth(m), withinBudget);
+  const pictures = Boolean(m.atlas?.image) && width >= PICTURE_FROM_PX;
   if (pictures) drawPictures(m.layer, m, visible, width);
   else drawDots(m.layer, m, visible);
   m.layer.putOn(m.base);

@@ -4,7 +4,7 @@
 // pointer; a box or lasso selects points and shows their images as a grid under the map; a click
 // on a point (or a grid cell) reports its example to Python. Only points in view are drawn.
 import { readEnvelope } from "./decoder.js";
-import { BACKGROUND, fit, HEIGHT_PX, requestFrame } from "./picture_draw.js";
+import { BACKGROUND, fit, HEIGHT_PX, pictureRect, requestFrame } from "./picture_draw.js";
 import { drawGrid, GRID_MAX, gridPlace } from "./picture_grid.js";
 import { listen, zoomAt } from "./picture_input.js";
 import { packColour, readPixels } from "./pixel_layer.js";
@@ -135,14 +135,10 @@ function testHooks(m) {
       return i < 0 ? null : { x: rect.left + m.px[2 * i], y: rect.top + m.px[2 * i + 1] };
     },
     // Canvas-pixel rectangles of the pictures the last frame drew, the topmost last.
-    drawnPictures: () => {
-      if (!m.drawn?.pictures) return [];
-      const { width } = m.drawn;
-      const { tile_width: tw, tile_height: th } = m.control.atlas;
-      const height = (width * th) / tw;
-      return Array.from(m.drawn.visible, (i) => toCanvas({ example: m.points.examples[i],
-        left: m.px[2 * i] - width / 2, top: m.px[2 * i + 1] - height / 2, width, height }));
-    },
+    drawnPictures: () => Array.from(m.drawn?.pictures ? m.drawn.visible : [], (i) => {
+      const [x, y, width, height] = pictureRect(m, i, m.drawn.width);
+      return { example: m.points.examples[i], x, y, width, height };
+    }),
     hoverPicture: () => (m.hoverRect ? toCanvas(m.hoverRect) : null),
     // The grid's pictures, in its own canvas's pixels (it is not scaled by the pixel ratio).
     gridPictures: () => m.selected.slice(0, Math.min(m.selected.length, GRID_MAX)).map((i, cell) => {
