@@ -17,6 +17,7 @@ image loaded, as slider_latency.py measures it; with in-page decoding that image
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import sys
@@ -61,7 +62,7 @@ def measure_model(playwright, app, work: Path, name: str, args) -> str:
     decode_ms = times["decode"][len(kept["decode"]):]
     draw_ms = times["draw"][len(kept["draw"]):]
     page.wait_for_timeout(500)
-    server = measure(page, args.n)
+    server = measure(page, args.n) if args.n else [math.nan]
     context.close()
     entry = status["entry"]
     return (f"| {name:<16} | {status['decodesOn']:<11} | {entry['bytes'] / 1e3:>7.0f} | "
@@ -89,7 +90,8 @@ def warm_up(playwright, app, work: Path, models: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="drag time per model")
-    parser.add_argument("--n", type=int, default=20, help="server round trips per model")
+    parser.add_argument("--n", type=int, default=20,
+                        help="server round trips per model (0: none)")
     parser.add_argument("--main-thread", action="store_true",
                         help="decode on the page's main thread, not in a worker")
     parser.add_argument("--models", nargs="+", default=MODELS, choices=MODELS)

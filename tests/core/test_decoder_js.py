@@ -1,6 +1,7 @@
 """ui/frontend/decoder.js, run by Node, against torch for every decoder kind (MLP and conv,
-Bernoulli and both Gaussians, grey and RGB, odd sizes). The browser tests check shipped models in
-Chromium; this checks the JavaScript itself in a second, without a browser."""
+Bernoulli and both Gaussians, grey and RGB, odd sizes), with each kernel: WebAssembly SIMD and
+plain JavaScript. The browser tests check shipped models in Chromium; this checks the JavaScript
+itself in a second, without a browser."""
 
 import itertools
 import json
@@ -22,22 +23,24 @@ DECODER_JS = PROJECT_DIR / "ui" / "frontend" / "decoder.js"
 RUN_JS = """
 import { readFileSync } from "node:fs";
 import { readDecoder, decode } from "%s";
-const model = readDecoder(new Uint8Array(readFileSync(process.argv[2])));
+const bytes = new Uint8Array(readFileSync(process.argv[2]));
+const model = readDecoder(bytes, { kernel: process.argv[4] });
 const zs = JSON.parse(readFileSync(process.argv[3], "utf8"));
 const out = zs.map((z) => {
   const { mean, std } = decode(model, z);
   return { mean: Array.from(mean), std: std && Array.from(std) };
 });
-process.stdout.write(JSON.stringify(out));
+process.stdout.write(JSON.stringify({ kernel: model.kernel, out }));
 """
 
 pytestmark = pytest.mark.skipif(NODE is None, reason="node is missing: apt-get install nodejs")
 
 
+@pytest.mark.parametrize("kernel", ["wasm-simd", "js"])
 @pytest.mark.parametrize(("shape", "arch", "likelihood"), list(itertools.product(
     [(1, 28, 28), (3, 21, 21), (1, 7, 13)], ["mlp", "conv"],
     ["bernoulli", "gaussian", "gaussian/sigmoid", "gaussian_fixed"])))
-def test_javascript_decode_equals_torch(tmp_path, shape, arch, likelihood):
+def test_javascript_decode_equals_torch(tmp_path, shape, arch, likelihood, kernel):
     torch.manual_seed(0)
     likelihood, _, mean = likelihood.partition("/")
     model = VAE(ModelConfig(image_shape=shape, arch=arch, hidden=(24,) if arch == "mlp" else (4, 8),
@@ -48,8 +51,11 @@ def test_javascript_decode_equals_torch(tmp_path, shape, arch, likelihood):
     (tmp_path / "z.json").write_text(json.dumps(z.tolist()))
     (tmp_path / "run.mjs").write_text(RUN_JS % DECODER_JS.as_uri())
     result = subprocess.run([NODE, tmp_path / "run.mjs", tmp_path / "decoder.bin",
-                             tmp_path / "z.json"], capture_output=True, text=True, check=True)
-    out = json.loads(result.stdout)
+                             tmp_path / "z.json", kernel],
+                            capture_output=True, text=True, check=True)
+    answer = json.loads(result.stdout)
+    assert answer["kernel"] == kernel  # Node 20 has WebAssembly SIMD
+    out = answer["out"]
     with torch.no_grad():
         expected = model.decode(z)
     mean = np.array([o["mean"] for o in out])

@@ -34,7 +34,9 @@ pytestmark = pytest.mark.e2e
 SHIPPED = ["mnist32", "mnist16-gaussian", "mnist2d", "shapes"]
 RGB = "rgb21"  # 3 x 21 x 21, conv decoder 5 -> 10 -> 21, learned std, float32 weights
 TOLERANCE = 1e-3  # max abs difference on the 0-1 pixel scale
-WHERE = ("worker", "main thread")  # where the page decodes (its status says which)
+# Where and how the page decodes (its status says): its worker with WebAssembly SIMD, and the
+# fallbacks, the main thread with plain JavaScript (ui/frontend/decode_service.js, decoder.js).
+WHERE = ("worker, wasm-simd", "main thread, js")
 
 
 def _rgb_checkpoint(root):
@@ -69,14 +71,15 @@ def _torch_decode(model, z: list[list[float]]):
     return p.mean.flatten(1).numpy(), std
 
 
-def _open(page, app, name: str, where: str = "worker") -> None:
-    if where == "main thread":  # ui/frontend/decode_service.js: the fallback without a worker
-        page.add_init_script("globalThis.latentLabDecodeOn = 'main-thread'")
+def _open(page, app, name: str, where: str = WHERE[0]) -> None:
+    if where == "main thread, js":
+        page.add_init_script("globalThis.latentLabDecodeOn = 'main-thread';"
+                             "globalThis.latentLabKernel = 'js';")
     open_page(page, app, "Explore")
     if name != "mnist32":
         pick_model(page, f"{name} (shipped)")
     wait_in_page(page, f"asset:{name}")  # the new model's explorer, not mnist32's
-    assert hook(page, "status()")["decodesOn"] == where
+    _wait_until(lambda: hook(page, "status()")["decodesOn"] == where)
 
 
 def _canvas_pixels(page, width: int, height: int) -> np.ndarray:

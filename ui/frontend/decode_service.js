@@ -3,6 +3,7 @@
 // start (or `globalThis.latentLabDecodeOn = "main-thread"` asks for it, as tests do), on the main
 // thread: the image in an animation frame, preview tiles in idle time. Both order the work with a
 // DecodeQueue and hand each finished image to onImage({ kind, z, id | tag, mean, std, ms }).
+// `globalThis.latentLabKernel = "js"` makes either decode in plain JavaScript, not WebAssembly.
 import { decode } from "./decoder.js";
 import { DecodeQueue } from "./decode_queue.js";
 import decodeWorkerSource from "./decode_worker.js?raw";
@@ -21,11 +22,13 @@ function copyOf({ mean, std, loc }) {
 class WorkerDecodes {
   constructor(bytes, onImage, onFail) {
     this.backend = "worker";
+    this.kernel = null; // the worker's, once it has read the decoder
     this.answers = new Map(); // decode() id -> resolve
     this.worker = startWorker();
     this.worker.onmessage = ({ data }) => {
       if (data.type === "image") onImage(data);
       else if (data.type === "decoded") this.answer(data);
+      else if (data.type === "ready") this.kernel = data.kernel;
       else if (data.type === "failed") onFail(data.error);
     };
     this.worker.onerror = (event) => {
@@ -33,7 +36,8 @@ class WorkerDecodes {
       onFail(event.message || "the decoder's worker did not start");
     };
     const copy = bytes.slice(); // transferred: the caller keeps its bytes
-    this.worker.postMessage({ type: "load", bytes: copy }, [copy.buffer]);
+    this.worker.postMessage({ type: "load", bytes: copy, kernel: globalThis.latentLabKernel },
+      [copy.buffer]);
   }
 
   show(z, id) {
@@ -64,6 +68,7 @@ class WorkerDecodes {
 class MainThreadDecodes {
   constructor(model, onImage) {
     this.backend = "main thread";
+    this.kernel = model.kernel;
     this.model = model;
     this.onImage = onImage;
     this.queue = new DecodeQueue();
@@ -177,8 +182,10 @@ class Decodes {
     return this.backend.decode(z, this.nextId);
   }
 
+  // Where and how it decodes, e.g. "worker, wasm-simd" (the kernel once the worker has said).
   get where() {
-    return this.backend.backend;
+    const { backend, kernel } = this.backend;
+    return kernel ? `${backend}, ${kernel}` : backend;
   }
 
   close() {

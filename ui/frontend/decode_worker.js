@@ -1,10 +1,11 @@
 // The decoder in a Web Worker, so the page's main thread never waits for a decode. Started by
 // decode_service.js from this file's inlined source (ui/inline_js.py). Messages in:
-//   { type: "load", bytes }          the packed decoder (decoder.js readDecoder)
+//   { type: "load", bytes, kernel }  the packed decoder (decoder.js readDecoder) and its kernel
 //   { type: "show", z, id }          the image to draw: only the newest z is decoded
 //   { type: "preview", tiles }       [{ z, tag }]: decoded when no shown z waits
 //   { type: "decode", z, id }        one z at once, mean and std (for tests)
-// and out: { type: "ready" | "failed", error }, { type: "image", kind, z, id | tag, mean, std, ms }
+// and out: { type: "ready", kernel } or { type: "failed", error },
+// { type: "image", kind, z, id | tag, mean, std, ms }
 // (the pixels transferred, not copied).
 import { decode, readDecoder } from "./decoder.js";
 import { DecodeQueue } from "./decode_queue.js";
@@ -53,11 +54,11 @@ function schedule() {
 }
 wake.port1.onmessage = runNext;
 
-function load(bytes) {
+function load(bytes, kernel) {
   try {
-    model = readDecoder(bytes);
+    model = readDecoder(bytes, { kernel });
     decode(model, new Array(model.latentDim).fill(0)); // fail now, not in the middle of a drag
-    self.postMessage({ type: "ready" });
+    self.postMessage({ type: "ready", kernel: model.kernel });
   } catch (error) {
     model = null;
     self.postMessage({ type: "failed", error: String(error?.message ?? error) });
@@ -65,7 +66,7 @@ function load(bytes) {
 }
 
 self.onmessage = ({ data }) => {
-  if (data.type === "load") load(data.bytes);
+  if (data.type === "load") load(data.bytes, data.kernel);
   else if (data.type === "show") queue.show(data.z, data.id, performance.now());
   else if (data.type === "preview") queue.preview(data.tiles);
   else if (data.type === "decode") post({ type: "decoded", id: data.id, ...decodeCopy(data.z) });

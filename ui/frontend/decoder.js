@@ -3,7 +3,11 @@
 // form a graph of values: value 0 is z, value k is layer k-1's output, and a layer reads the
 // previous value unless its `inputs` name others (a residual add reads two). Buffers are allocated
 // once per model, so a decode allocates nothing: the returned mean/std arrays are overwritten by
-// the next decode.
+// the next decode. The multiply-adds (linear layers, convolutions) are matrix-vector products on
+// one heap of floats: in WebAssembly SIMD (gemv.wat) where the JavaScript engine has it, else in
+// plain JavaScript; `globalThis.latentLabKernel = "js"` (or readDecoder's option) asks for the
+// latter.
+import { GEMV_WASM } from "./gemv_wasm.js";
 
 const DECODER_FORMAT = "latent-lab-decoder/3";
 const HEAD_KINDS = new Set(["bernoulli", "gaussian_fixed", "gaussian", "mean"]);
@@ -144,7 +148,60 @@ function planValues(steps, latentDim) {
   return bufferOf.map((b) => buffers[b]);
 }
 
-export function readDecoder(bytes) {
+// The heap: every linear and convolution layer's weights (conv weights in prepareGather's order),
+// each one's input (channels last for a convolution) and sums, at float offsets set here once.
+function placeOnHeap(steps, kernel) {
+  const gemvSteps = steps.filter((step) => GEMV_OPS.has(step.layer.op));
+  let floats = 0;
+  const take = (n) => {
+    const at = floats;
+    floats += n + ((4 - (n % 4)) % 4); // 16-byte aligned, as SIMD loads like
+    return at;
+  };
+  for (const step of gemvSteps) {
+    step.weightAt = take(step.weight.length);
+    step.inputAt = take(product(step.inShape));
+    step.sumsAt = take(step.layer.op === "linear" ? step.layer.out : step.layer.out_channels);
+  }
+  const heap = createHeap(Math.max(floats, 4), kernel);
+  for (const step of gemvSteps) {
+    heap.floats.set(step.weight, step.weightAt);
+    step.heap = heap;
+    step.weight = null; // the heap holds it now
+  }
+  return heap;
+}
+
+const GEMV_OPS = new Set(["linear", "conv2d", "conv_transpose2d"]);
+let simdModule; // gemv.wat compiled once; null where this engine has no WebAssembly SIMD
+
+function compiledSimd() {
+  if (simdModule === undefined) {
+    try {
+      simdModule = new WebAssembly.Module(Uint8Array.from(atob(GEMV_WASM), (c) => c.charCodeAt(0)));
+    } catch {
+      simdModule = null;
+    }
+  }
+  return simdModule;
+}
+
+// { kind, floats, gemv(w, x, y, rows, cols) }: y[r] += W[r, :] . x, all float offsets.
+function createHeap(size, kernel) {
+  const module = kernel === "js" ? null : compiledSimd();
+  if (module) {
+    const memory = new WebAssembly.Memory({ initial: Math.ceil((size * 4) / 65536) });
+    const { gemv } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    return { kind: "wasm-simd", floats: new Float32Array(memory.buffer, 0, size),
+      gemv: (w, x, y, rows, cols) => gemv(w * 4, x * 4, y * 4, rows, cols) };
+  }
+  const floats = new Float32Array(size);
+  return { kind: "js", floats, gemv: (w, x, y, rows, cols) => {
+    for (let r = 0; r < rows; r += 1) floats[y + r] += dot(floats, w + r * cols, floats, x, cols);
+  } };
+}
+
+export function readDecoder(bytes, { kernel = globalThis.latentLabKernel } = {}) {
   // A copy: aligned at 0 (so are the blobs, at multiples of 8), and independent of the message.
   const { control: header, blobs } = readEnvelope(bytes.slice());
   if (header.format !== DECODER_FORMAT) throw new Error(`unknown decoder format ${header.format}`);
@@ -158,22 +215,26 @@ export function readDecoder(bytes) {
     throw new Error(`the decoder gives ${raw} values for a ${header.image_shape} image`);
   }
   const withStd = kind === "gaussian" || kind === "gaussian_fixed";
+  const heap = placeOnHeap(steps, kernel);
   const values = planValues(steps, header.latent_dim);
   // An identity head's loc may leave [0, 1], where the mean is clamped: samples need the loc.
   const loc = kind === "gaussian" && header.head.mean === "identity"
     ? values[values.length - 1].subarray(0, pixels) : null;
   return {
-    header, steps, values, channels, height, width, latentDim: header.latent_dim,
+    header, steps, values, channels, height, width, latentDim: header.latent_dim, kernel: heap.kind,
     mean: new Float32Array(pixels), std: withStd ? new Float32Array(pixels) : null, loc,
   };
 }
 
 function linear(step, x, out) {
   const { in: nIn, out: nOut } = step.layer;
-  const { weight, bias } = step;
-  for (let o = 0; o < nOut; o += 1) {
-    out[o] = (bias ? bias[o] : 0) + dot(weight, o * nIn, x, 0, nIn);
-  }
+  const { heap, bias, weightAt, inputAt, sumsAt } = step;
+  const floats = heap.floats;
+  floats.set(x, inputAt);
+  if (bias) floats.set(bias, sumsAt);
+  else floats.fill(0, sumsAt, sumsAt + nOut);
+  heap.gemv(weightAt, inputAt, sumsAt, nOut, nIn);
+  out.set(floats.subarray(sumsAt, sumsAt + nOut));
 }
 
 // Per output row (or column) o of a convolution, the [input position, kernel tap] pairs that
@@ -219,8 +280,8 @@ function prepareGather(step, weightAt, taps) {
   const [, h, width] = step.inShape;
   const [, oh, ow] = step.outShape;
   Object.assign(step, {
-    weightGather: reordered, channelsLast: new Float32Array(cIn * h * width),
-    rowTaps: taps(oh, h, kh, stride[0], padding[0]), colTaps: taps(ow, width, kw, stride[1], padding[1]),
+    weight: reordered, rowTaps: taps(oh, h, kh, stride[0], padding[0]),
+    colTaps: taps(ow, width, kw, stride[1], padding[1]),
   });
 }
 
@@ -251,31 +312,31 @@ function dot(a, i, b, j, n) {
   return s0 + s1 + s2 + s3;
 }
 
-// conv2d and conv_transpose2d alike, from prepareGather's weights and taps.
+// conv2d and conv_transpose2d alike, from prepareGather's weights and taps: per output position,
+// one matrix-vector product (output channels x input channels) per kernel tap that reaches it.
 function gatherConv(step, x, out) {
   const { in_channels: cIn, out_channels: cOut, kernel } = step.layer;
   const [, h, w] = step.inShape;
   const [, oh, ow] = step.outShape;
   const kw = kernel[1];
-  const { weightGather: wg, channelsLast: xt, rowTaps, colTaps, bias } = step;
+  const { heap, weightAt, inputAt, sumsAt, rowTaps, colTaps, bias } = step;
+  const floats = heap.floats;
   for (let c = 0; c < cIn; c += 1) {
-    for (let p = 0; p < h * w; p += 1) xt[p * cIn + c] = x[c * h * w + p];
+    for (let p = 0; p < h * w; p += 1) floats[inputAt + p * cIn + c] = x[c * h * w + p];
   }
   for (let oy = 0; oy < oh; oy += 1) {
     const rows = rowTaps[oy];
     for (let ox = 0; ox < ow; ox += 1) {
       const cols = colTaps[ox];
-      for (let co = 0; co < cOut; co += 1) {
-        let sum = bias ? bias[co] : 0;
-        for (let r = 0; r < rows.length; r += 2) {
-          for (let c = 0; c < cols.length; c += 2) {
-            const wBase = ((rows[r + 1] * kw + cols[c + 1]) * cOut + co) * cIn;
-            const xBase = (rows[r] * w + cols[c]) * cIn;
-            sum += dot(wg, wBase, xt, xBase, cIn);
-          }
+      if (bias) floats.set(bias, sumsAt);
+      else floats.fill(0, sumsAt, sumsAt + cOut);
+      for (let r = 0; r < rows.length; r += 2) {
+        for (let c = 0; c < cols.length; c += 2) {
+          const tapWeights = weightAt + (rows[r + 1] * kw + cols[c + 1]) * cOut * cIn;
+          heap.gemv(tapWeights, inputAt + (rows[r] * w + cols[c]) * cIn, sumsAt, cOut, cIn);
         }
-        out[(co * oh + oy) * ow + ox] = sum;
       }
+      for (let co = 0; co < cOut; co += 1) out[(co * oh + oy) * ow + ox] = floats[sumsAt + co];
     }
   }
 }
