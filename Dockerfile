@@ -23,8 +23,9 @@ COPY --chown=root:root app_pages app_pages
 COPY --chown=root:root ui ui
 COPY --chown=root:root vae_core vae_core
 COPY --chown=root:root assets assets
-# The code is read-only for the app's user; it writes only its runs and /tmp (uploads).
-RUN mkdir -p /home/app/runs && chown app:app /home/app/runs
+# The code is read-only for the app's user; it writes only its runs, static/weights (the page's
+# decoder weights, ui/weights_files.py) and /tmp (uploads).
+RUN mkdir -p /home/app/runs static/weights && chown app:app /home/app/runs static/weights
 USER app
 
 ENV LATENT_LAB_MODE=shared \

@@ -1,8 +1,9 @@
 """Handing a model's decoder to a page component: what to send, and what the page reported.
 
-The component gets the packed decoder (vae_core.decoder_export) in its bytes data until it
-reports, through its "decoder" state, that it decodes this model version, or that it cannot;
-after that nothing is resent for the version (the page caches it), so reruns stay small.
+The component's data names the decoder's weights file (ui/weights_files.py: its URL, SHA-256
+and size); the page fetches it once and keeps it (ui/frontend/weights_cache.js), so a session
+holds a few hundred bytes of it, not the weights. The page reports through its "decoder" state
+that it decodes this model version, or why it cannot; until it decodes, the server draws.
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ import streamlit as st
 
 from vae_core.decoder_export import pack_envelope
 
+from .weights_files import WeightsFile
+
 DECODER = "decoder"  # state: {"version": v, "ok": bool, "error": str | None, "load_ms", "bytes"}
 
 
 @dataclass(frozen=True)
 class PageDecoder:
-    """What the page needs to decode: sent once per `version` (see vae_core.decoder_export)."""
+    """What the page needs to decode a model version."""
 
     version: str
-    blob: bytes  # vae_core.decoder_export.pack
-    scatter: bytes  # float32 (N, D) posterior means for the 2-D pad, b"" without data
+    weights: WeightsFile  # an envelope: blobs "decoder" (vae_core.decoder_export.pack) and
+    # "scatter" (float32 (N, D) posterior means for the 2-D pad, empty without data)
     scale: int  # integer upscale of the main image
     mean_caption: str
 
@@ -52,16 +55,10 @@ def page_decoder_error(key: str, version: str) -> str | None:
 
 
 def decoder_payload(control: dict, key: str, decoder: PageDecoder | None) -> bytes:
-    """The component's data: `control` plus the decoder's fields, and its weights if needed."""
-    if decoder is None:
-        return pack_envelope(control)
-    in_page = decodes_in_page(key, decoder.version)
-    control.update(version=decoder.version, in_page=in_page, scale=decoder.scale,
-                   mean_caption=decoder.mean_caption)
-    blobs = {}
-    if not in_page and page_decoder_error(key, decoder.version) is None:  # until it has them
-        blobs = {"decoder": decoder.blob, "scatter": decoder.scatter}
-    control["sent_bytes"] = sum(len(b) for b in blobs.values())
-    return pack_envelope(control, blobs)
-
-
+    """The component's data: `control` plus the decoder's fields and where its weights are."""
+    if decoder is not None:
+        control.update(version=decoder.version, in_page=decodes_in_page(key, decoder.version),
+                       scale=decoder.scale, mean_caption=decoder.mean_caption,
+                       weights={"url": decoder.weights.url(), "sha256": decoder.weights.sha256,
+                                "bytes": decoder.weights.size})
+    return pack_envelope(control)

@@ -1,42 +1,68 @@
-"""The active model's decoder packed for the page (once per model version, cached)."""
+"""The active model's decoder for the page: a weights file named by its hash (ui/weights_files.py),
+written once per model version; sessions get its URL, never its bytes."""
 
 from __future__ import annotations
+
+import logging
 
 import numpy as np
 import streamlit as st
 
-from vae_core.decoder_export import pack
+from vae_core.decoder_export import pack, pack_envelope
 from vae_core.latent import encode_images
 from vae_core.principal import page_spec
 
+from . import weights_files
 from .active_model import ActiveModel
 from .decoder_handoff import PageDecoder
 from .render import display_scale
+from .weights_files import WeightsFile, is_present, publish
 
 SCATTER_POINTS = 1000  # test images whose posterior means the 2-D pad shows
+NO_STATIC_SERVING = ("the server does not serve its weights file: static file serving is off "
+                     "(server.enableStaticServing in .streamlit/config.toml)")
+NOT_STORED = "the server could not store its weights file"
+_LOGGER = logging.getLogger(__name__)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)  # immutable bytes: no copy per rerun
-def _decoder_blob(version: str, _model) -> bytes | str:
-    """The packed decoder, or why the page cannot run it (a message naming the layer, or for
-    an imported graph the shape it gives that the card does not expect)."""
+def _packed(model, test_x) -> bytes | str:
+    """The decoder (vae_core.decoder_export.pack) and the 2-D pad's scatter as one envelope, or
+    why the page cannot run it (a message naming the layer, or for an imported graph the shape it
+    gives that the card does not expect)."""
     try:
-        return pack(page_spec(_model))
+        decoder = pack(page_spec(model))
     except ValueError as error:  # UnsupportedLayerError is one
         return str(error)
+    scatter = b"" if test_x is None else np.ascontiguousarray(
+        encode_images(model, test_x[:SCATTER_POINTS]).mean, dtype="<f4").tobytes()
+    return pack_envelope({}, {"decoder": decoder, "scatter": scatter})
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)  # immutable bytes: no copy per rerun
-def _scatter_blob(version: str, _model, _test_x) -> bytes:
-    means = encode_images(_model, _test_x[:SCATTER_POINTS]).mean
-    return np.ascontiguousarray(means, dtype="<f4").tobytes()
+@st.cache_resource(max_entries=8, show_spinner=False)  # the file's name and size, not its bytes
+def _weights_file(version: str, with_data: bool, _model, _test_x) -> WeightsFile | str:
+    packed = _packed(_model, _test_x)
+    return packed if isinstance(packed, str) else publish(packed)  # OSError: not cached
+
+
+def _current_file(active: ActiveModel, test_x) -> WeightsFile | str:
+    args = (active.version, test_x is not None, active.model, test_x)
+    file = _weights_file(*args)
+    if isinstance(file, WeightsFile) and not is_present(file):  # swept or deleted since
+        _weights_file.clear()
+        file = _weights_file(*args)
+    return file
 
 
 def page_decoder(active: ActiveModel, test_x, mean_caption: str) -> PageDecoder | str:
     """What the page needs to decode the active model, or the reason it cannot."""
-    blob = _decoder_blob(active.version, active.model)
-    if isinstance(blob, str):
-        return blob
-    scatter = b"" if test_x is None else _scatter_blob(active.version, active.model, test_x)
-    scale = display_scale(active.image_shape[1])
-    return PageDecoder(active.version, blob, scatter, scale, mean_caption)
+    if not st.get_option("server.enableStaticServing"):
+        return NO_STATIC_SERVING
+    try:
+        file = _current_file(active, test_x)
+    except OSError as error:
+        _LOGGER.warning("The page's decoder weights cannot be written in %s: %s",
+                        weights_files.WEIGHTS_DIR, error)
+        return NOT_STORED
+    if isinstance(file, str):
+        return file
+    return PageDecoder(active.version, file, display_scale(active.image_shape[1]), mean_caption)

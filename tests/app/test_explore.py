@@ -25,10 +25,12 @@ from tests.app.conftest import (
 )
 from tests.conftest import PROJECT_DIR, make_tiny_checkpoint, upload_checkpoint
 from tests.extreme_images import EXTREME_SIZES, strip_name, strip_png
+from ui import weights_files
 from ui.explore_state import dimension_label, snap
 from vae_core import latent
 from vae_core.checkpoint import load_checkpoint
 from vae_core.data import load_dataset
+from vae_core.decoder_export import read_envelope
 from vae_core.latent import dimension_order, encode_images
 
 
@@ -241,15 +243,17 @@ def _report(at: AppTest, status: dict) -> AppTest:
     return set_sliders_state(at, "decoder", status)
 
 
-def test_the_decoder_goes_to_the_page_once_then_the_page_draws_the_mean(app_env):
+def test_the_page_is_told_the_decoders_file_then_draws_the_mean(app_env):
     at = open_explore()
     control, blobs = sliders_payload(at)
-    assert blobs["decoder"][4:200].find(b"latent-lab-decoder/3") > 0 and blobs["scatter"]
-    assert not control["in_page"]
+    weights = control["weights"]  # the page fetches it (tests/app/test_weights_files.py)
+    file = read_envelope((weights_files.WEIGHTS_DIR / f"{weights['sha256']}.bin").read_bytes())[1]
+    assert file["decoder"][4:200].find(b"latent-lab-decoder/3") > 0 and file["scatter"]
+    assert blobs == {} and not control["in_page"]
     assert at.image[0].captions == ["Decoder mean E[x|z]"]  # the server's, until the page decodes
     _report(at, {"version": control["version"], "ok": True, "error": None})
     control, blobs = sliders_payload(at)
-    assert control["in_page"] and blobs == {}  # never resent
+    assert control["in_page"] and control["weights"] == weights and blobs == {}
     server_images = [c for image in at.image for c in image.captions]
     assert not any(c.startswith("Decoder") or "draws x ~ p(x|z)" in c for c in server_images)
     assert control["samples"]["n"] == 4  # the page draws them (tests/app/test_explore_samples.py)
@@ -263,7 +267,6 @@ def test_a_page_that_cannot_decode_keeps_the_server_image_and_says_so(app_env):
     _report(at, {"version": version, "ok": False, "error": "WebAssembly is off"})
     assert at.image[0].captions == ["Decoder mean E[x|z]"]
     assert "WebAssembly is off" in at.warning[0].value
-    assert sliders_payload(at)[1] == {}  # no point sending it again
 
 
 def test_a_decoder_layer_the_page_cannot_run_keeps_the_server_path(app_env, monkeypatch):
@@ -274,9 +277,9 @@ def test_a_decoder_layer_the_page_cannot_run_keeps_the_server_path(app_env, monk
         raise UnsupportedLayerError("the page cannot run the decoder layer Tanh")
 
     monkeypatch.setattr(page_decoder, "page_spec", refuse)
-    page_decoder._decoder_blob.clear()
+    page_decoder._weights_file.clear()
     at = open_explore()
-    page_decoder._decoder_blob.clear()
-    assert "version" not in sliders_data(at) and sliders_payload(at)[1] == {}
+    page_decoder._weights_file.clear()
+    assert "version" not in sliders_data(at) and "weights" not in sliders_data(at)
     assert "Tanh" in at.warning[0].value
     assert at.image[0].captions == ["Decoder mean E[x|z]"]

@@ -1,4 +1,5 @@
-"""A long-running server keeps no closed session's objects: reruns never freeze the collector.
+"""A long-running server keeps no closed session's objects: reruns never freeze the collector;
+and a session holds the name of the decoder's weights file, not a copy of its bytes.
 
 The RSS over 50 real browser sessions is in benchmarks/session_memory.py.
 """
@@ -8,6 +9,7 @@ import weakref
 
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import open_explore, sliders_component, sliders_data
 from tests.conftest import PROJECT_DIR
 
 
@@ -42,3 +44,11 @@ def test_a_cycle_alive_during_a_rerun_is_collected_once_dropped(app_env):
     at.run()
     gc.collect()
     assert gone() is None
+
+
+def test_sessions_share_one_weights_file_and_hold_none_of_its_bytes(app_env):
+    sessions = [open_explore(), open_explore()]
+    files = [sliders_data(at)["weights"] for at in sessions]
+    sizes = [len(sliders_component(at).proto.bytes) for at in sessions]
+    assert files[0] == files[1]
+    assert max(sizes) < files[0]["bytes"] / 20  # a few hundred bytes against the weights' 46 kB

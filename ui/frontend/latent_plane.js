@@ -80,9 +80,10 @@ export default function latentPlane({ data, parentElement, setStateValue }) {
     p = createPlane(parentElement);
     planes.set(parentElement, p);
   }
-  const { control, blobs } = readEnvelope(data);
-  p.control = control;
-  p.entry = loadDecoder(control, blobs);
+  const { control } = readEnvelope(data);
+  Object.assign(p, { control, data });
+  p.entry = loadDecoder(control, () => parentElement.isConnected
+    && latentPlane({ data: p.data, parentElement, setStateValue }));
   const report = decoderReport(control, p.entry);
   if (report && JSON.stringify(report) !== p.reported) {
     p.reported = JSON.stringify(report);

@@ -106,13 +106,12 @@ class Explorer {
     this.root.latentLab = this.testHook();
   }
 
-  // Each render: Python's control (and the weights, once per model version).
+  // Each render: Python's control (the weights load once per model version).
   receive(data, send) {
     clearTimeout(this.closing);
-    const { control, blobs } = readEnvelope(data);
-    this.control = control;
-    this.send = send;
-    this.useEntry(control.version ? loadDecoder(control, blobs) : undefined);
+    const { control } = readEnvelope(data);
+    Object.assign(this, { control, data, send });
+    this.useEntry(control.version ? loadDecoder(control, () => this.onWeights()) : undefined);
     this.build();
     if (control.revision !== this.revision) this.takeValues(control);
     if (control.version) this.report();
@@ -123,6 +122,11 @@ class Explorer {
       this.drawSamples(this.newest);
     }
     this.requestImage();
+  }
+
+  // The weights arrived after the last render: render it again, unless it was unmounted.
+  onWeights() {
+    if (this.root.isConnected) this.receive(this.data, this.send);
   }
 
   useEntry(entry) {

@@ -1,32 +1,43 @@
-// Shared by the components that decode in the page: the decoders they were sent in their bytes
-// data (an envelope, decoder.js readEnvelope), cached by model version while the page lives. An
-// entry keeps the packed bytes too, for a worker to read its own copy (decode_service.js).
-import { decode, readDecoder } from "./decoder.js";
+// Shared by the components that decode in the page: the decoders their data names (a weights
+// file by URL and SHA-256, fetched once per browser: weights_cache.js), cached by model version
+// while the page lives. An entry keeps the packed bytes too, for a worker to read its own copy
+// (decode_service.js).
+import { decode, readDecoder, readEnvelope } from "./decoder.js";
+import { weightsFile } from "./weights_cache.js";
 
 const decoders = new Map(); // version -> { model, packed, scatter, loadMs, bytes } or { error }
+const waiting = new Map(); // version -> callbacks for when it has loaded
 const KEEP_VERSIONS = 4; // a training run makes a new version each epoch: keep only the latest
 
-// The decoder for control.version: cached, else read from the blobs (undefined if not sent).
-export function loadDecoder(control, blobs) {
-  if (decoders.has(control.version) || !blobs.decoder) return decoders.get(control.version);
+// The decoder for control.version (or why it failed) once loaded; until then undefined, and
+// `onLoaded` is called when it has loaded or failed.
+export function loadDecoder(control, onLoaded) {
+  if (decoders.has(control.version) || !control.weights) return decoders.get(control.version);
+  if (waiting.has(control.version)) {
+    waiting.get(control.version).push(onLoaded);
+    return undefined;
+  }
+  waiting.set(control.version, [onLoaded]);
   const started = performance.now();
-  let entry;
-  try {
+  weightsFile(control.weights).then(({ bytes, fetched }) => {
+    const { blobs } = readEnvelope(bytes); // ui/page_decoder.py: the decoder and the scatter
     const model = readDecoder(blobs.decoder);
     decode(model, new Array(model.latentDim).fill(0)); // fail now, not in the middle of a drag
-    const scatter = blobs.scatter?.length ? new Float32Array(blobs.scatter.slice().buffer) : null;
-    entry = { model, packed: blobs.decoder, scatter, loadMs: performance.now() - started,
-      bytes: control.sent_bytes };
-  } catch (error) {
-    entry = { error: String(error?.message ?? error) };
-  }
-  decoders.set(control.version, entry);
-  if (decoders.size > KEEP_VERSIONS) decoders.delete(decoders.keys().next().value); // oldest
-  return entry;
+    const scatter = blobs.scatter.length ? new Float32Array(blobs.scatter.slice().buffer) : null;
+    return { model, packed: blobs.decoder, scatter, loadMs: performance.now() - started,
+      bytes: fetched };
+  }).catch((error) => ({ error: String(error?.message ?? error) })).then((entry) => {
+    decoders.set(control.version, entry);
+    if (decoders.size > KEEP_VERSIONS) decoders.delete(decoders.keys().next().value); // oldest
+    const callbacks = waiting.get(control.version);
+    waiting.delete(control.version);
+    callbacks.forEach((callback) => callback());
+  });
+  return undefined;
 }
 
 // What to tell Python (state "decoder") about this version, or null when it needs no news:
-// Python sends the weights until it hears ok (or an error), and resends them if we lost them.
+// Python keeps the server's images until it hears ok, and goes back to them if we lost it.
 export function decoderReport(control, entry) {
   if (entry === undefined) {
     return control.in_page ? { version: control.version, ok: false, error: null } : null;
