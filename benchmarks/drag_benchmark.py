@@ -9,9 +9,12 @@ interval (a main thread busy past a frame lengthens it) and new images drawn per
 the same run, the server round trip every slider move cost before (ArrowRight -> the server's new
 image loaded, as slider_latency.py measures it; with in-page decoding that image is the samples).
 
-    python benchmarks/drag_benchmark.py [--seconds 3] [--n 20] [--main-thread] [--models mnist32]
+    python benchmarks/drag_benchmark.py [--seconds 3] [--n 20] [--main-thread] [--js]
+                                        [--models mnist32 ...]
 
---main-thread decodes on the page's main thread (the fallback without a worker) for comparison.
+--main-thread decodes on the page's main thread (the fallback without a worker), --js with the
+plain JavaScript kernel (the fallback without WebAssembly SIMD); both together are how the page
+decoded before the worker.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ def measure_model(playwright, app, work: Path, name: str, args) -> str:
     page = context.new_page()
     if args.main_thread:
         page.add_init_script("globalThis.latentLabDecodeOn = 'main-thread'")
+    if args.js:
+        page.add_init_script("globalThis.latentLabKernel = 'js'")
     started = time.monotonic()
     open_page(page, app, "Explore")
     if name != "mnist32":  # the default; the others are picked in the sidebar
@@ -94,6 +99,8 @@ def main() -> None:
                         help="server round trips per model (0: none)")
     parser.add_argument("--main-thread", action="store_true",
                         help="decode on the page's main thread, not in a worker")
+    parser.add_argument("--js", action="store_true",
+                        help="decode with the JavaScript kernel, not WebAssembly SIMD")
     parser.add_argument("--models", nargs="+", default=MODELS, choices=MODELS)
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright

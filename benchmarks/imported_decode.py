@@ -7,12 +7,13 @@ For each foreign VAE of examples/foreign_vaes.py (untrained, the tests' widths):
 (without a data set: the checks, both sessions and the card) is timed; its decoder.onnx is
 translated by vae_core.onnx_decoder and packed (the bytes the page is sent); Node 20 times
 decode() for n random z (after a warm-up); onnxruntime (one thread, batch of one) times the same
-graph. In Chromium, the served app's Explore page drags the model's first slider for --seconds
-(one input event per animation frame, tools/explorer.py): the page's decode times (in its worker,
-or with --main-thread on the main thread), the animation-frame intervals meanwhile, and the new
-images drawn per second. Prints median / p95 milliseconds. The two models with latents over 64
-dimensions are explored through their principal view (64 sliders on a linear layer in front of
-the decoder), the page's z is then that view's.
+graph; Node times both of decoder.js's kernels, WebAssembly SIMD and plain JavaScript. In
+Chromium, the served app's Explore page drags the model's first slider for --seconds (one input
+event per animation frame, tools/explorer.py): the page's decode times (in its worker, or with
+--main-thread on the main thread; --js for the JavaScript kernel), the animation-frame intervals
+meanwhile, and the new images drawn per second. Prints median / p95 milliseconds. The two models
+with latents over 64 dimensions are explored through their principal view (64 sliders on a
+linear layer in front of the decoder), the page's z is then that view's.
 """
 
 from __future__ import annotations
@@ -51,15 +52,19 @@ HEADS = {"tanh": {"kind": "mean", "scale": 0.5, "offset": 0.5},
 TIME_JS = """
 import { readFileSync } from "node:fs";
 import { readDecoder, decode } from "%s";
-const model = readDecoder(new Uint8Array(readFileSync(process.argv[2])));
+const bytes = new Uint8Array(readFileSync(process.argv[2]));
 const zs = JSON.parse(readFileSync(process.argv[3], "utf8"));
-for (const z of zs.slice(0, 5)) decode(model, z); // warm-up: the JIT compiles the hot loops
-const ms = zs.map((z) => {
-  const started = performance.now();
-  decode(model, z);
-  return performance.now() - started;
-});
-process.stdout.write(JSON.stringify(ms));
+const times = {};
+for (const kernel of ["wasm-simd", "js"]) {
+  const model = readDecoder(bytes, { kernel });
+  for (const z of zs.slice(0, 5)) decode(model, z); // warm-up: the JIT compiles the hot loops
+  times[model.kernel] = zs.map((z) => {
+    const started = performance.now();
+    decode(model, z);
+    return performance.now() - started;
+  });
+}
+process.stdout.write(JSON.stringify(times));
 """
 
 
@@ -67,7 +72,8 @@ def median_p95(ms: list[float]) -> tuple[float, float]:
     return statistics.median(ms), float(np.percentile(ms, 95))
 
 
-def node_ms(node: str, folder: Path, blob: bytes, z: np.ndarray) -> list[float]:
+def node_ms(node: str, folder: Path, blob: bytes, z: np.ndarray) -> dict[str, list[float]]:
+    """decoder.js's decode times in Node per kernel ("wasm-simd", "js")."""
     (folder / "decoder.bin").write_bytes(blob)
     (folder / "z.json").write_text(json.dumps(z.tolist()))
     (folder / "time.mjs").write_text(TIME_JS % (ROOT / "ui/frontend/decoder.js").as_uri())
@@ -94,7 +100,7 @@ def onnxruntime_ms(path: Path, z: np.ndarray) -> list[float]:
     return ms
 
 
-def browser_drags(assets: Path, names: list[str], seconds: float, main_thread: bool) -> dict:
+def browser_drags(assets: Path, names: list[str], seconds: float, fallbacks: str) -> dict:
     """Per imported model in `assets`: (where the page decodes, its decode ms, the frame
     intervals in ms, new images per second) over a `seconds` drag of its first slider."""
     from playwright.sync_api import sync_playwright
@@ -104,8 +110,7 @@ def browser_drags(assets: Path, names: list[str], seconds: float, main_thread: b
             sync_playwright() as playwright:
         context = launch_browser(playwright, Path(temp) / "profile")
         page = context.new_page()
-        if main_thread:
-            page.add_init_script("globalThis.latentLabDecodeOn = 'main-thread'")
+        page.add_init_script(fallbacks)
         open_page(page, app, "Explore")
         for name in names:
             pick_model(page, f"{name} (imported)")
@@ -129,6 +134,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="drag time per model")
     parser.add_argument("--main-thread", action="store_true",
                         help="decode on the page's main thread, not in a worker")
+    parser.add_argument("--js", action="store_true",
+                        help="decode with the JavaScript kernel, not WebAssembly SIMD")
     parser.add_argument("--full-width", action="store_true",
                         help="add PyTorch-VAE's own widths (32-512 channels, ~100 M multiply-adds)")
     args = parser.parse_args()
@@ -154,19 +161,22 @@ def main() -> None:
             blob = pack(spec)
             z = np.random.default_rng(0).standard_normal((args.n, model.latent_dim))
             rows[name] = (import_s, len(blob), len(spec.layers),
-                          median_p95(node_ms(node, folder, blob, z)),
+                          node_ms(node, folder, blob, z),
                           median_p95(onnxruntime_ms(decoder_path, z.astype(np.float32))))
+        fallbacks = ("globalThis.latentLabDecodeOn = 'main-thread';" if args.main_thread else "") \
+            + ("globalThis.latentLabKernel = 'js';" if args.js else "")
         browser = {} if args.no_browser else browser_drags(
-            Path(temp) / "assets", list(rows), args.seconds, args.main_thread)
+            Path(temp) / "assets", list(rows), args.seconds, fallbacks)
     print(f"load average (1, 5, 15 min): {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print("| model | import s | blob KB | layers | Chromium decodes on | Chromium decode ms | "
-          "frame interval ms | images/s | Node ms | onnxruntime ms |")
-    print("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+          "frame interval ms | images/s | Node WASM SIMD ms | Node JS ms | onnxruntime ms |")
+    print("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
     for name, (import_s, size, layers, node_times, server) in rows.items():
         where, decode_ms, frame_ms, images = browser.get(name, ("-", [math.nan], [math.nan], 0))
         print(f"| {name} | {import_s:.2f} | {size / 1024:.1f} | {layers} | {where} | "
               f"{cells(median_p95(decode_ms))} | {cells(median_p95(frame_ms))} | {images:.1f} | "
-              f"{cells(node_times)} | {cells(server, 3)} |")
+              f"{cells(median_p95(node_times['wasm-simd']))} | "
+              f"{cells(median_p95(node_times['js']))} | {cells(server, 3)} |")
 
 
 def cells(median_and_p95: tuple[float, float], digits: int = 1) -> str:

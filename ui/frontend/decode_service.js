@@ -74,6 +74,7 @@ class MainThreadDecodes {
     this.queue = new DecodeQueue();
     this.frame = null;
     this.idle = null;
+    this.resume = null; // the tiles' timer while a slow decoder's drag goes on
   }
 
   show(z, id) {
@@ -106,8 +107,12 @@ class MainThreadDecodes {
   decodeTiles(deadline) {
     this.idle = null;
     while (this.queue.tiles.length && deadline.timeRemaining() > this.queue.decodeMs) {
-      const job = this.queue.next(performance.now());
-      if (job === null) break; // a slow decoder mid-drag: the tiles wait
+      const now = performance.now();
+      const job = this.queue.next(now);
+      if (job === null) { // a slow decoder mid-drag: the tiles wait for it to pause
+        this.resume = setTimeout(() => this.requestIdle(), this.queue.waitMs(now));
+        return;
+      }
       this.run(job);
     }
     this.requestIdle();
@@ -125,6 +130,7 @@ class MainThreadDecodes {
   close() {
     cancelAnimationFrame(this.frame);
     cancelIdleCallback(this.idle);
+    clearTimeout(this.resume);
   }
 }
 
