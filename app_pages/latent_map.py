@@ -139,8 +139,8 @@ def projection_caption(method: str, view) -> None:
     """What a nonlinear view cost: it is computed once per model and kept."""
     if view.seconds is None:
         return
-    first = (" The first UMAP after the server starts includes numba compiling its code "
-             "(about 6 s here).") if method == UMAP else ""
+    first = (" The first UMAP after the server starts also compiles numba's code (~6 s of a "
+             "quiet 2-core machine's time).") if method == UMAP else ""
     st.caption(f"{method} of {len(view.rows):,} posterior means took {view.seconds:.1f} s on "
                f"this server, once for this model; it is kept for later visits.{first}")
 
@@ -172,8 +172,7 @@ def image_map(active, data, encoded, view, colouring) -> None:
     atlas = cached_atlas(active.version, len(encoded.mean), data.test_x.numpy())
     points = MapPoints(view.coords, view.rows, colouring.subset(view.rows), view.axis_titles)
     clicked = picture_map("latent_picture_map", points, atlas, atlas_id(active.version, atlas))
-    if clicked is not None and clicked != st.session_state.get("latent_picture_clicked"):
-        st.session_state["latent_picture_clicked"] = clicked
+    if clicked is not None:
         st.session_state[SELECTED] = clicked
 
 

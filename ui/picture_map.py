@@ -29,7 +29,7 @@ MODULES = ("decoder.js", "scatter_points.js", "pixel_layer.js", "picture_draw.js
 _COMPONENT = st.components.v2.component(
     "latent_lab.picture_map", css=stylesheet("picture_map.css"), js=inline_modules(MODULES),
 )
-ATLAS, CLICKED = "atlas", "clicked"  # states: {"id": str, "ok": bool}, {"example": int}
+ATLAS, CLICKED = "atlas", "clicked"  # states: {"id", "ok", "error"}, {"example", "at" (ms)}
 SCALE_COLOURS = 64  # a continuous colouring is drawn in this many steps of Viridis
 
 
@@ -74,10 +74,14 @@ def atlas_report(key: str, atlas_key: str) -> dict | None:
     return held if held and held.get("id") == atlas_key else None
 
 
-def clicked_example(key: str) -> int | None:
-    """The test example of the point last clicked on the map, or None."""
+def new_click(key: str) -> int | None:
+    """The example of a click on the map this session has not yet been given, or None."""
     clicked = _component_state(key, CLICKED)
-    example = clicked.get("example") if clicked else None
+    seen = f"{key}.seen_click"
+    if not clicked or clicked == st.session_state.get(seen):
+        return None
+    st.session_state[seen] = clicked
+    example = clicked.get("example")
     return example if isinstance(example, int) and not isinstance(example, bool) else None
 
 
@@ -104,6 +108,6 @@ def map_payload(points: MapPoints, atlas: Atlas, atlas_key: str, report: dict | 
 
 
 def picture_map(key: str, points: MapPoints, atlas: Atlas, atlas_key: str) -> int | None:
-    """Draw the map; returns the example last clicked on it, or None."""
+    """Draw the map; returns the example of a new click on it, or None."""
     _COMPONENT(key=key, data=map_payload(points, atlas, atlas_key, atlas_report(key, atlas_key)))
-    return clicked_example(key)
+    return new_click(key)

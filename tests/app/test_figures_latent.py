@@ -20,8 +20,8 @@ from ui.picture_map import (
     SCALE_COLOURS,
     MapPoints,
     atlas_report,
-    clicked_example,
     map_payload,
+    new_click,
     palette_of,
 )
 from ui.thumbnails import Atlas, atlas_layout, thumbnail_atlas
@@ -186,11 +186,14 @@ def test_the_map_payload_sends_the_atlas_until_the_page_reports_holding_it(monke
     assert atlas_report("map", "id1") == held and atlas_report("map", "id2") is None
 
 
-def test_a_click_reads_back_as_an_example_index(monkeypatch):
-    monkeypatch.setattr(ui.picture_map.st, "session_state", {"map": {"clicked": {"example": 7}}})
-    assert clicked_example("map") == 7 and clicked_example("other") is None
-    monkeypatch.setattr(ui.picture_map.st, "session_state", {"map": {"clicked": {"example": "7"}}})
-    assert clicked_example("map") is None
+def test_each_click_is_given_once_even_on_the_same_example(monkeypatch):
+    state = {"map": {"clicked": {"example": 7, "at": 1}}}
+    monkeypatch.setattr(ui.picture_map.st, "session_state", state)
+    assert new_click("map") == 7 and new_click("map") is None and new_click("other") is None
+    state["map"] = {"clicked": {"example": 7, "at": 2}}  # clicked again later
+    assert new_click("map") == 7
+    state["map"] = {"clicked": {"example": "7", "at": 3}}
+    assert new_click("map") is None
 
 
 def test_manifold_extent_covers_the_grid_plus_half_a_cell_each_side():

@@ -136,7 +136,7 @@ def test_images_on_the_map_send_the_test_images_once_and_a_click_shows_one(app_e
 
     at.session_state["latent_picture_map"] = {
         "atlas": {"id": control["atlas"]["id"], "ok": True, "error": None},
-        "clicked": {"example": 42}}
+        "clicked": {"example": 42, "at": 1}}
     at.run()
     assert "atlas" not in read_envelope(_picture_map(at).proto.bytes)[1]  # sent once
     assert any("Example #42" in m.value for m in at.markdown)

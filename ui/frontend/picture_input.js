@@ -35,9 +35,14 @@ function pan(m, dx, dy) {
   requestFrame(m);
 }
 
+// Each click is news to Python, the same example again too: it carries its time.
+function sendClick(m, example) {
+  m.send?.("clicked", { example, at: Date.now() });
+}
+
 function click(m, x, y) {
   const i = nearest(m.px, x, y, hoverRadius(m));
-  if (i >= 0) m.send?.("clicked", { example: m.points.examples[i] });
+  if (i >= 0) sendClick(m, m.points.examples[i]);
 }
 
 export function listen(m) {
@@ -71,7 +76,7 @@ export function listen(m) {
   canvas.addEventListener("keydown", (event) => onKey(m, event));
   m.grid.addEventListener("click", (event) => {
     const cell = gridCellAt(m, event);
-    if (cell >= 0) m.send?.("clicked", { example: m.points.examples[m.selected[cell]] });
+    if (cell >= 0) sendClick(m, m.points.examples[m.selected[cell]]);
   });
 }
 
