@@ -134,7 +134,7 @@ def drag_reruns(page, seconds: float = 2.0) -> tuple[int, int, int]:
     wait_for_idle(page)
     page.evaluate(COUNT_RUNS_JS)
     before = sent[0]
-    events = sweep_slider(page, 0, seconds)
+    events = sweep_slider(page, 0, seconds, end=1.25)  # released away from where it started
     page.wait_for_timeout(1000)
     wait_for_idle(page)
     return events, sent[0] - before, page.evaluate("() => window.__runs")

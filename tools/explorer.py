@@ -77,7 +77,7 @@ def thumb_center(page, index: int = 0) -> tuple[float, float, float]:
 # round trip of 40-400 ms, which would measure the test driver, not the page. The animation
 # frames' timestamps give the intervals between frames: a main thread busy past a frame shows.
 SWEEP_JS = """
-(el, [index, ms]) => new Promise((resolve) => {
+(el, [index, ms, end]) => new Promise((resolve) => {
   const input = el.querySelectorAll('input[type=range]')[index];
   const intervals = [];
   let start = null;
@@ -88,6 +88,10 @@ SWEEP_JS = """
     if (last !== null) intervals.push(now - last);
     last = now;
     if (now - start >= ms) {
+      if (end !== null) {  // a last move to where the drag is released
+        input.value = String(end);
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+      }
       input.dispatchEvent(new Event('change', { bubbles: true }));
       resolve({ events, intervals });
       return;
@@ -110,15 +114,16 @@ class Sweep:
     frame_ms: list[float]  # the intervals between those frames
 
 
-def timed_sweep(page, index: int, seconds: float) -> Sweep:
-    """Drag slider `index` back and forth for `seconds`, one input event per frame."""
-    result = page.locator(EXPLORER).evaluate(SWEEP_JS, [index, seconds * 1000])
+def timed_sweep(page, index: int, seconds: float, end: float | None = None) -> Sweep:
+    """Drag slider `index` back and forth for `seconds`, one input event per frame; released
+    where it is, or at `end`."""
+    result = page.locator(EXPLORER).evaluate(SWEEP_JS, [index, seconds * 1000, end])
     return Sweep(result["events"], result["intervals"])
 
 
-def sweep_slider(page, index: int, seconds: float) -> int:
+def sweep_slider(page, index: int, seconds: float, end: float | None = None) -> int:
     """timed_sweep's number of input events."""
-    return timed_sweep(page, index, seconds).events
+    return timed_sweep(page, index, seconds, end).events
 
 
 def drag_first_slider(page) -> None:

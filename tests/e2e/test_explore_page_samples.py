@@ -100,7 +100,7 @@ def test_a_two_second_drag_reruns_the_script_at_most_twice(served_app, page):
     wait_for_idle(page)
     page.evaluate(COUNT_RUNS_JS)
     before, frames = sent[0], hook(page, "frames()")
-    events = sweep_slider(page, 0, seconds=2.0)
+    events = sweep_slider(page, 0, seconds=2.0, end=1.25)  # not where it started
     page.wait_for_timeout(1500)  # the release's rerun
     wait_for_idle(page)
     runs, messages = page.evaluate("() => window.__runs"), sent[0] - before
@@ -108,8 +108,7 @@ def test_a_two_second_drag_reruns_the_script_at_most_twice(served_app, page):
     assert hook(page, "frames()") - frames >= events // 2  # the page drew the drag
     assert 1 <= runs <= 2, f"{runs} reruns for a 2 s drag"
     assert 1 <= messages <= 2, f"{messages} messages to the server for a 2 s drag"
-    shown = float(page.locator(VALUES).first.text_content())
-    assert hook(page, "serverValues()")[0] == shown  # the release was heard
+    assert hook(page, "serverValues()")[0] == 1.25  # the release was heard
 
 
 def test_a_drag_is_heard_when_it_pauses_not_before(served_app, page):
