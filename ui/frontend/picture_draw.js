@@ -31,7 +31,8 @@ export function fit(m) {
     (HEIGHT_PX - 2 * MARGIN_PX) / (high[1] - low[1]));
   m.view = { cx: (low[0] + high[0]) / 2, cy: (low[1] + high[1]) / 2, scale, fitScale: scale,
     fitted: true };
-  // Pictures at the fitted zoom would be as wide as each point's share of the map's area.
+  // A picture at the fitted zoom: half the side of each point's share of the map's area, so a
+  // crowded map starts as dots (under PICTURE_FROM_PX) and a sparse one as pictures.
   m.overviewPx = 0.5 * Math.sqrt((m.width * HEIGHT_PX) / m.points.count);
 }
 
@@ -52,7 +53,7 @@ function pictureWidth(m) {
   return Math.min(zoomed, MAX_PICTURE_PX, Math.max(4 * tile, PICTURE_FROM_PX));
 }
 
-// The points within `margin` of the map, in m.visible (reused between frames); how many.
+// The points within `margin` of the map: a view of m.visible (kept between frames).
 function inView(m, margin) {
   if (m.visible?.length !== m.points.count) m.visible = new Int32Array(m.points.count);
   let count = 0;
