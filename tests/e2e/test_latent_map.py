@@ -124,6 +124,8 @@ def test_the_picture_map_zooms_into_the_test_images_and_hover_enlarges_one(serve
     _wait(page, "lab.status().selected.length > 0")
     cell = _hook(page, "gridPictures()")[0]
     _assert_is_test_image(_shown(page, "canvas.grid", cell), cell["example"], test_images)
+    page.get_by_role("button", name="Clear selection").click()
+    _wait(page, "lab.status().selected.length === 0 && lab.gridPictures().length === 0")
 
     page.get_by_role("button", name="Pan").click()
     point = _hook(page, "pointAt(arg)", example)

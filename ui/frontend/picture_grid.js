@@ -44,6 +44,12 @@ export function gridCellAt(m, event) {
   return column < columns && cell < Math.min(m.selected.length, GRID_MAX) ? cell : -1;
 }
 
+export function clearSelection(m) {
+  m.selected = [];
+  m.selectionSeq += 1;
+  drawGrid(m);
+}
+
 // Where grid cell `cell`'s image goes in the grid canvas.
 export function gridPlace(m, cell) {
   const { times, width, height, columns } = gridLayout(m);

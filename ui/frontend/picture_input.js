@@ -1,7 +1,7 @@
 // The picture map's input (picture_map.js): the wheel zooms at the pointer, a drag pans (or draws
 // a box or lasso), hovering picks the nearest point, a click reports its example; keys too.
 import { fit, HEIGHT_PX, requestFrame } from "./picture_draw.js";
-import { finishSelection, gridCellAt } from "./picture_grid.js";
+import { clearSelection, finishSelection, gridCellAt } from "./picture_grid.js";
 import { nearest } from "./scatter_points.js";
 
 const MAX_ZOOM = 400;
@@ -68,6 +68,10 @@ export function listen(m) {
     else if (drag.mode !== "pan") finishSelection(m, drag);
     requestFrame(m);
   });
+  canvas.addEventListener("pointercancel", () => { // the browser took the pointer (a touch scroll)
+    m.drag = null;
+    requestFrame(m);
+  });
   canvas.addEventListener("pointerleave", () => {
     if (m.drag) return;
     m.hovered = -1;
@@ -104,6 +108,7 @@ function onKey(m, event) {
   const centre = [m.width / 2, HEIGHT_PX / 2];
   if (event.key === "+" || event.key === "=") zoomAt(m, ...centre, 1.25);
   else if (event.key === "-") zoomAt(m, ...centre, 0.8);
+  else if (event.key === "Escape") { clearSelection(m); requestFrame(m); }
   else if (event.key === "0") { fit(m); requestFrame(m); }
   else if (steps[event.key]) pan(m, ...steps[event.key]);
   else return;

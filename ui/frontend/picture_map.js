@@ -5,7 +5,7 @@
 // on a point (or a grid cell) reports its example to Python. Only points in view are drawn.
 import { readEnvelope } from "./decoder.js";
 import { BACKGROUND, fit, HEIGHT_PX, pictureRect, requestFrame } from "./picture_draw.js";
-import { drawGrid, GRID_MAX, gridPlace } from "./picture_grid.js";
+import { clearSelection, drawGrid, GRID_MAX, gridPlace } from "./picture_grid.js";
 import { listen, zoomAt } from "./picture_input.js";
 import { packColour, readPixels } from "./pixel_layer.js";
 import { legend, tag } from "./scatter_points.js";
@@ -71,9 +71,12 @@ function toolbar(m) {
   const reset = tag("button");
   Object.assign(reset, { type: "button", textContent: "Reset view" });
   reset.addEventListener("click", () => { fit(m); requestFrame(m); });
+  const clear = tag("button");
+  Object.assign(clear, { type: "button", textContent: "Clear selection" });
+  clear.addEventListener("click", () => { clearSelection(m); requestFrame(m); });
   const hint = tag("span", "caption");
   hint.textContent = "wheel: zoom · drag: pan (shift-drag: box) · click: show beside the map";
-  tools.append(...m.modeButtons, reset, hint);
+  tools.append(...m.modeButtons, reset, clear, hint);
   return tools;
 }
 
@@ -91,7 +94,7 @@ function createMap(parent) {
   m.canvas = tag("canvas", "map");
   m.canvas.tabIndex = 0;
   m.canvas.setAttribute("aria-label", "latent map: wheel or + and - zoom, drag or the arrow keys "
-    + "pan, a click shows the point's example beside the map");
+    + "pan, a click shows the point's example beside the map, Escape clears the selection");
   m.status = tag("div", "caption");
   m.axes = tag("div", "caption");
   m.legend = tag("div");
@@ -171,10 +174,8 @@ function receive(m, data, send) {
   if (signature !== m.signature) {
     m.signature = signature;
     m.hovered = -1;
-    m.selected = [];
-    m.selectionSeq += 1;
     fit(m);
-    drawGrid(m);
+    clearSelection(m);
   }
   requestFrame(m);
 }
