@@ -79,13 +79,11 @@ const out = {};
 queue.preview([{ z: [0], tag: "a" }, { z: [1], tag: "b" }]);
 queue.show([0.1], 1, 0);
 queue.show([0.2], 2, 0);
-out.fast = drain(0);
-queue.decodeMs = 30; // a slow decoder: a tile would hold up the next dragged image
-queue.preview([{ z: [0], tag: "c" }]);
-queue.show([0.3], 3, 1000);
-out.slowDragging = drain(1010);
-out.waitMs = queue.waitMs(1010);
-out.slowPaused = drain(1100);
+out.dragging = drain(10);
+out.waitMs = queue.waitMs(10);
+queue.show([0.3], 3, 50);
+out.stillDragging = drain(120);
+out.paused = drain(160);
 queue.preview([{ z: [0], tag: "d" }, { z: [1], tag: "e" }]);
 queue.preview([{ z: [2], tag: "f" }]);
 out.replaced = drain(5000);
@@ -95,15 +93,15 @@ process.stdout.write(JSON.stringify(out));
 
 def test_the_decode_queue_puts_the_newest_dragged_z_first_and_tiles_after(tmp_path):
     """ui/frontend/decode_queue.js, the order the worker (and the main-thread fallback) decode in:
-    only the newest z of the dragged image, before any preview tile; a slow decoder's tiles wait
-    until the drag pauses; a new list of tiles replaces the old."""
+    only the newest z of the dragged image; preview tiles once the drag pauses (100 ms without a
+    new z); a new list of tiles replaces the old."""
     (tmp_path / "queue.mjs").write_text(
         QUEUE_JS % (PROJECT_DIR / "ui" / "frontend" / "decode_queue.js").as_uri())
     result = subprocess.run([NODE, tmp_path / "queue.mjs"], capture_output=True, text=True,
                             check=True)
     out = json.loads(result.stdout)
-    assert out["fast"] == ["shown:2", "tile:a", "tile:b"]
-    assert out["slowDragging"] == ["shown:3"]  # the tile waits: the drag may go on
-    assert 0 < out["waitMs"] <= 100
-    assert out["slowPaused"] == ["tile:c"]
+    assert out["dragging"] == ["shown:2"]  # the tiles wait: the drag may go on
+    assert out["waitMs"] == 90  # until 100 ms after the last dragged z
+    assert out["stillDragging"] == ["shown:3"]
+    assert out["paused"] == ["tile:a", "tile:b"]
     assert out["replaced"] == ["tile:f"]

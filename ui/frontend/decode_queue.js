@@ -1,18 +1,18 @@
 // Which z to decode next, in the worker (decode_worker.js) or on the main thread when there is no
 // worker (decode_service.js): the image being dragged first, and only its newest z (a z the
-// decoder had no time for is skipped, never queued); preview tiles (strips) after it, the whole
-// list replaced when z moves on. A tile started just before the next dragged z delays that image
-// by one decode, so for a slow decoder the tiles wait until the drag pauses.
+// decoder had no time for is skipped, never queued); preview tiles (strips) once the drag pauses,
+// the whole list replaced when z moves on. Tiles during a drag would be a hundred decodes a frame
+// (every strip but the dragged one's changes), each sent to the main thread to draw: on a busy
+// machine they cost the dragged image frames, and a tile started just before the next dragged z
+// delays it by one decode.
 
 const DRAG_GAP_MS = 100; // a dragged z this recent means the drag goes on
-const TILE_WHILE_DRAGGING_MS = 6; // decodes at most this long may fit tiles between dragged ones
 
 export class DecodeQueue {
   constructor() {
     this.shown = null; // { z, id }: the newest z to draw
     this.tiles = []; // { z, tag }, in order
     this.shownAt = -Infinity;
-    this.decodeMs = 0; // the last decode's time
   }
 
   show(z, id, now) {
@@ -32,10 +32,7 @@ export class DecodeQueue {
       return job;
     }
     const dragging = now - this.shownAt < DRAG_GAP_MS;
-    if (this.tiles.length && !(dragging && this.decodeMs > TILE_WHILE_DRAGGING_MS)) {
-      return { kind: "tile", ...this.tiles.shift() };
-    }
-    return null;
+    return this.tiles.length && !dragging ? { kind: "tile", ...this.tiles.shift() } : null;
   }
 
   // When next() returned null for a drag in progress: how long until the tiles may go on.

@@ -72,6 +72,7 @@ class MainThreadDecodes {
     this.model = model;
     this.onImage = onImage;
     this.queue = new DecodeQueue();
+    this.decodeMs = 0; // the last decode's: a tile fits in idle time with this much left
     this.frame = null;
     this.idle = null;
     this.resume = null; // the tiles' timer while a slow decoder's drag goes on
@@ -106,7 +107,7 @@ class MainThreadDecodes {
   // One tile at a time while the frame has room for another.
   decodeTiles(deadline) {
     this.idle = null;
-    while (this.queue.tiles.length && deadline.timeRemaining() > this.queue.decodeMs) {
+    while (this.queue.tiles.length && deadline.timeRemaining() > this.decodeMs) {
       const now = performance.now();
       const job = this.queue.next(now);
       if (job === null) { // a slow decoder mid-drag: the tiles wait for it to pause
@@ -121,10 +122,10 @@ class MainThreadDecodes {
   run(job) {
     const started = performance.now();
     const image = copyOf(decode(this.model, job.z));
-    this.queue.decodeMs = performance.now() - started;
+    this.decodeMs = performance.now() - started;
     const tile = job.kind === "tile";
     this.onImage({ ...job, ...image, std: tile ? null : image.std, loc: tile ? null : image.loc,
-      ms: this.queue.decodeMs });
+      ms: this.decodeMs });
   }
 
   close() {

@@ -2,7 +2,7 @@
 // decode_service.js from this file's inlined source (ui/inline_js.py). Messages in:
 //   { type: "load", bytes, kernel }  the packed decoder (decoder.js readDecoder) and its kernel
 //   { type: "show", z, id }          the image to draw: only the newest z is decoded
-//   { type: "preview", tiles }       [{ z, tag }]: decoded when no shown z waits
+//   { type: "preview", tiles }       [{ z, tag }]: decoded once the drag pauses
 //   { type: "decode", z, id }        one z at once, mean and std (for tests)
 // and out: { type: "ready", kernel } or { type: "failed", error },
 // { type: "image", kind, z, id | tag, mean, std, ms }
@@ -40,7 +40,6 @@ function runNext() {
     return;
   }
   const image = decodeCopy(job.z);
-  queue.decodeMs = image.ms;
   if (job.kind === "tile") Object.assign(image, { std: null, loc: null }); // tiles: the mean only
   post({ type: "image", ...job, ...image });
   schedule();
