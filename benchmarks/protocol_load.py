@@ -9,7 +9,8 @@ on 127.0.0.1 (runs in a temp folder), or with --processes 2 two of them behind h
 (deploy/serve.sh; CPU and RSS are their sums), warmed by one visitor per process through every
 page; then N visitors open Explore (10 a second) and, once all are in, act for --seconds while
 the server's CPU is read from /proc. A visitor does what Explore's page sends
-(ui/frontend/latent_sliders.js): it reports that it decodes the model in the page, then repeats:
+(ui/frontend/latent_sliders.js): it fetches the decoder's weights file once (a new browser has
+no copy) and reports that it decodes the model in the page, then repeats:
 drag a slider (z is sent when the drag pauses 300 ms and on release), or step one with the arrow
 keys (each press sent), or, one time in eight, read another page for a while and come back;
 between actions it reads for 2-6 s. It waits for each answer before its next move (a closed
@@ -60,6 +61,7 @@ class Visitor:
     measuring: asyncio.Event
     answers: dict[str, list[Answer]] = field(default_factory=lambda: defaultdict(list))
     seq: int = 0
+    has_weights: bool = False  # the decoder's weights file, kept by the page once fetched
 
     def note(self, kind: str, answer: Answer) -> None:
         if answer.errors:
@@ -73,14 +75,20 @@ def _control(session: StreamlitSession) -> dict:
     return control
 
 
-async def _report_decoder(session: StreamlitSession) -> Answer | None:
-    """What the page sends once it decodes the model the sliders carry (page_decoder.js)."""
+async def _report_decoder(session: StreamlitSession, visitor: Visitor | None) -> None:
+    """What the page does with the decoder the sliders name (page_decoder.js): fetch its weights
+    file (a new visitor's browser has no copy), then report that it decodes this version."""
     control = _control(session)
     if control.get("in_page") or not control.get("version"):
-        return None
+        return
+    weights = control["weights"]
+    if visitor is None or not visitor.has_weights:
+        await session.fetch(weights["url"])
+        if visitor is not None:
+            visitor.has_weights = True
     status = {"version": control["version"], "ok": True, "error": None, "load_ms": 40,
-              "bytes": control.get("sent_bytes")}
-    return await session.set_component_state(SLIDERS, "decoder", status)
+              "bytes": weights["bytes"]}
+    await session.set_component_state(SLIDERS, "decoder", status)
 
 
 async def _send_z(session: StreamlitSession, visitor: Visitor, values: list[float]) -> None:
@@ -104,7 +112,7 @@ async def _drag(session: StreamlitSession, visitor: Visitor, values: list[float]
     if rng.random() < 0.4:
         await asyncio.sleep(seconds / 2)
         values = _moved(values, row, rng.uniform(-1, 1), control["limit"])
-        await asyncio.sleep(control.get("pause_ms", 300) / 1000)
+        await asyncio.sleep(control["pause_ms"] / 1000)
         await _send_z(session, visitor, values)
         seconds /= 2
     await asyncio.sleep(seconds)
@@ -128,7 +136,7 @@ async def _other_page(session: StreamlitSession, visitor: Visitor) -> None:
     visitor.note("page", await session.switch_page(visitor.rng.choice(OTHER_PAGES)))
     await asyncio.sleep(visitor.rng.uniform(*PAGE_READ_SECONDS))
     visitor.note("page", await session.switch_page("Explore"))
-    await _report_decoder(session)  # sent only if the server resends the decoder
+    await _report_decoder(session, visitor)  # only if the sliders say the page does not decode
 
 
 async def open_explore(url: str, visitor: Visitor | None = None) -> StreamlitSession:
@@ -141,7 +149,7 @@ async def open_explore(url: str, visitor: Visitor | None = None) -> StreamlitSes
     except KeyError:
         errors = "; ".join(session.first.errors) or "no error shown"
         raise RuntimeError(f"Explore drew no latent sliders ({errors})") from None
-    await _report_decoder(session)
+    await _report_decoder(session, visitor)
     return session
 
 

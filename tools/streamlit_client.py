@@ -229,7 +229,7 @@ class StreamlitSession:
         run = self._run
         kind = element.WhichOneof("type")
         if kind == "imgs" and self.fetch_images and run is not None:
-            run.fetches.extend(asyncio.ensure_future(self._fetch(image.url))
+            run.fetches.extend(asyncio.ensure_future(self.fetch(image.url))
                                for image in element.imgs.imgs)
         elif kind == "exception" and run is not None:
             run.errors.append(element.exception.message)
@@ -241,9 +241,12 @@ class StreamlitSession:
             self.widgets.pop(widget_id, None)  # re-inserted last: the newest is found first
             self.widgets[widget_id] = Widget(widget_id, kind, element, fragment_id)
 
-    async def _fetch(self, path: str) -> None:
+    async def fetch(self, path: str) -> bytes:
+        """GET a file of this server (e.g. "/app/static/...") as the page would, cookies too."""
         url = path if path.startswith("http") else f"{self.url}{path}"
-        await self._http.fetch(url, headers=self._headers, request_timeout=self.timeout)
+        response = await self._http.fetch(url, headers=self._headers,
+                                          request_timeout=self.timeout)
+        return response.body
 
 
 def _text_of(element: Element) -> str:
