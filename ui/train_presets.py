@@ -45,19 +45,20 @@ def _duration(seconds: float) -> str:
 def _label(name: str, measured: dict[str, Measurement]) -> str:
     figure = measured.get(name)
     if figure is None:
-        return f"{name}: not measured yet"
-    return f"{name}: {figure.neg_log_px:.1f} nats in {_duration(figure.seconds)}"
+        return f"{name}: not measured yet ({PRESETS[name].what})"
+    return (f"{name}: {figure.neg_log_px:.1f} nats in {_duration(figure.seconds)} "
+            f"({PRESETS[name].what})")
 
 
 def preset_field() -> None:
-    """The choice, with what each preset is and was measured at."""
+    """The choice, one line (the form's button stays on screen at 1280x800): each preset's
+    measured figures in its label, how they were taken in the help."""
     measured = measurements()
-    st.radio("Preset", list(PRESETS), key=PRESET_KEY, horizontal=True,
-             format_func=lambda name: _label(name, measured), on_change=_fill_form,
-             captions=[PRESETS[name].what for name in PRESETS],
-             index=list(PRESETS).index(DEFAULT_PRESET))
-    if measured:
-        st.caption(_basis(next(iter(measured.values()))))
+    figure = next(iter(measured.values()), None)
+    st.selectbox("Preset", list(PRESETS), key=PRESET_KEY,
+                 format_func=lambda name: _label(name, measured), on_change=_fill_form,
+                 index=list(PRESETS).index(DEFAULT_PRESET),
+                 help=_basis(figure) if figure else "Choosing a preset fills the form.")
 
 
 def _basis(figure: Measurement) -> str:

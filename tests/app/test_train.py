@@ -196,12 +196,12 @@ def test_a_preset_shows_its_measured_figures_fills_the_form_and_its_run_is_the_r
     """Choosing 'quick' puts its recipe in the form; the run it starts is exactly the preset,
     with what the form does not show (no validation split, Adam's fused kernel)."""
     at = train_page()
-    choice = at.radio(key="train_preset")
+    choice = at.selectbox(key="train_preset")
     measured = measurements()
     for name, label in zip(PRESETS, choice.options, strict=True):
         figure = measured.get(name)
         shown = f"{figure.neg_log_px:.1f} nats in " if figure else "not measured yet"
-        assert label.startswith(f"{name}: {shown}")
+        assert label.startswith(f"{name}: {shown}") and PRESETS[name].what in label
     choice.set_value("quick").run()
     quick = PRESETS["quick"].config
     assert train_widget(at, "train_epochs").value == quick.train.epochs

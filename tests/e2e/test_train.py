@@ -22,7 +22,10 @@ EPOCHS, BATCH = 500, 32  # far more than the test waits for: it cancels the run
 
 
 def choose(page, label: str, option: str) -> None:
-    page.locator("[data-testid=stSelectbox]", has_text=label).first.click()
+    box = page.locator("[data-testid=stSelectbox]", has_text=label).first
+    # Centred first: a box on the window's bottom edge takes the focus but opens no list.
+    box.evaluate("element => element.scrollIntoView({block: 'center'})")
+    box.click()
     page.get_by_role("option", name=option).click()
 
 
