@@ -19,8 +19,9 @@ TRAVERSAL_STEPS = 9
 
 st.title("Disentanglement")
 st.caption(
-    "A code is disentangled when each known factor of the images (shape, scale, rotation, "
-    "position) lives in one latent dimension and each dimension holds one factor. Scores are "
+    "A code is disentangled when each known factor of the images (shapes: shape, scale, "
+    "rotation, position; shapes3d: floor, wall and object hue, scale, shape, orientation) "
+    "lives in one latent dimension and each dimension holds one factor. Scores are "
     "computed on the test images' posterior means: **MIG** (mutual information gap, 0 to 1: "
     "for each factor, the gap between the two dimensions that know most about it, over the "
     "factor's entropy), **DCI** (disentanglement, completeness, informativeness, from the "
@@ -43,7 +44,7 @@ def show_active_model() -> None:
     if not data.test_factors:
         st.info(f"The active model's data set ('{name}') has no known generative factors, so "
                 "there is nothing to score its dimensions against. Pick a model trained on "
-                "shapes in the sidebar, or compare the shipped beta sweep below.")
+                "shapes or shapes3d in the sidebar, or compare the shipped beta sweep below.")
         return
     report = model_report(active, data)
     columns = st.columns(6)
