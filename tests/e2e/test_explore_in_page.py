@@ -31,7 +31,7 @@ from vae_core.models import VAE
 
 pytestmark = pytest.mark.e2e
 
-SHIPPED = ["mnist32", "mnist16-gaussian", "mnist2d", "shapes"]
+SHIPPED = ["mnist32", "mnist16-gaussian", "mnist2d", "shapes", "shapes3d"]
 RGB = "rgb21"  # 3 x 21 x 21, conv decoder 5 -> 10 -> 21, learned std, float32 weights
 TOLERANCE = 1e-3  # max abs difference on the 0-1 pixel scale
 # Where and how the page decodes (its status says): its worker with WebAssembly SIMD, and the
