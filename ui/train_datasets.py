@@ -73,11 +73,11 @@ def first_use_note(dataset: str) -> None:
                 "is the published one; the run's card shows the progress. It needs the "
                 "internet this once. Offline, copy the four files (train-images-idx3-ubyte.gz, "
                 "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte"
-                f".gz) into that folder, or run `python -m vae_core.data.download {dataset}` "
+                f".gz) into that folder, or run `python -m vae_core download {dataset}` "
                 "where there is internet and copy the folder.", icon=":material/download:")
     elif mode() == "shared" and len(offered()) < len(BUILT_IN) + len(DOWNLOADED) + 1:
         st.caption("The full MNIST and Fashion-MNIST sets appear here once the server's admin "
-                   "has put them in its cache (python -m vae_core.data.download).")
+                   "has put them in its cache (python -m vae_core download).")
 
 
 def download_progress(status: dict) -> tuple[float, str] | None:

@@ -132,7 +132,7 @@ def test_the_page_offers_the_full_sets_and_says_what_the_first_use_does(runs, mo
     at.selectbox(key="train_dataset").set_value("mnist").run()
     (note,) = [i.value for i in at.info if "downloaded when the run starts" in i.value]
     assert str(cache) in note and "needs the internet this once" in note
-    assert "python -m vae_core.data.download mnist" in note
+    assert "python -m vae_core download mnist" in note
     estimate = next(c for c in _card_captions(at) if c.startswith("Estimate"))
     assert "of 844 steps" in estimate  # 54,000 training images in batches of 64: none read
     assert _cache_files(cache) == []  # choosing it downloads nothing

@@ -10,7 +10,7 @@ the Train page starts) when the files are missing.
 A file is held in memory while it arrives and written (under a temporary name, then renamed)
 only once its sum is right: a broken connection, a wrong sum or a killed process leaves
 nothing half-written in the cache. An admin fills the cache ahead of time with
-`python -m vae_core.data.download mnist fashion_mnist`.
+`python -m vae_core download` (cli.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import fcntl
 import functools
 import hashlib
 import os
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -203,15 +202,3 @@ def _size(size: int) -> str:
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
-
-def main(names: list[str]) -> None:
-    """Fill the cache (an admin's step before a shared server offers these sets)."""
-    for name in names or list(SOURCES):
-        if name not in SOURCES:
-            sys.exit(f"Unknown set {name}: one of {', '.join(SOURCES)}")
-        folder = ensure_files(name, cache_folder(DataConfig(name=name)))
-        print(f"{name}: the four files are in {folder}, checked")
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
