@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core.config import ConfigError, DataConfig
+from vae_core.config import ConfigError, DataConfig, ModelConfig
 from vae_core.data import ImageDataset, load_dataset
 from vae_core.data.generated import GENERATORS
 from vae_core.data.loading import planned_image_shape
@@ -22,6 +22,9 @@ from vae_core.data.shapes3d import (
     render_shapes3d,
     sample_factors,
 )
+from vae_core.directions import fit_directions
+from vae_core.disentanglement_report import disentanglement_report
+from vae_core.models import build_model
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +136,20 @@ def test_orientation_turns_the_room_and_the_cube() -> None:
     assert _changed(left, right)[0].sum() > 10  # the room's corner moves along the top row
     cube = [_object_mask(shape=0, orientation=a) for a in (-30.0, 0.0)]
     assert (cube[0] != cube[1]).sum() > 20
+
+
+def test_directions_and_scores_read_its_factors(scenes: ImageDataset) -> None:
+    """The colour set is one more generated set: its factors reach the attribute directions
+    (fitted on fresh images from its generator) and the disentanglement scores."""
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(image_shape=(3, 64, 64), hidden=(4, 8), dense=16,
+                                    latent_dim=3, likelihood="gaussian_fixed")).eval()
+    fitted = fit_directions(model, scenes, limit=60, check_codes=10)
+    assert fitted.fit_source == "60 fresh shapes from the generator"
+    assert [probe.target for probe in fitted.probes] == [
+        "shape", "floor hue", "wall hue", "object hue", "scale", "orientation"]
+    names = {direction.name for direction in fitted.directions}
+    assert {"towards cube", "towards capsule", "object hue", "scale"} <= names
+    report = disentanglement_report(model, scenes)
+    assert report.factor_names == list(FACTOR_NAMES)
+    assert set(report.probe_accuracy) == {"shape"}
