@@ -137,7 +137,8 @@ def _page_samples(active: ActiveModel, seed: int) -> PageSamples | None:
     if not names_likelihood(active.checkpoint.model_config.likelihood):
         return None
     height = active.image_shape[-2]
-    return PageSamples(seed, N_SAMPLES, samples_scale(height), _samples_kind(active))
+    family = "gaussian" if active.checkpoint.model_config.likelihood in GAUSSIAN else "bernoulli"
+    return PageSamples(seed, N_SAMPLES, samples_scale(height), _samples_kind(active), family)
 
 
 def _decoder_images(active: ActiveModel, z: list[float], seed: int, mean_column,

@@ -39,6 +39,7 @@ class PageSamples:
     n: int
     scale: int
     caption: str  # what they are, e.g. "binary (Bernoulli)"
+    family: str  # "bernoulli" or "gaussian": how a pixel is drawn from the decoded parameters
 
 
 def _moved(key: str) -> dict | None:

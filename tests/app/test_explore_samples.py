@@ -73,7 +73,8 @@ def test_where_the_page_decodes_it_gets_the_samples_and_traversal_and_the_server
     control = sliders_data(at)
     assert control["in_page"]
     assert control["samples"] == {"seed": 0, "n": 4, "scale": 3,
-                                  "caption": "mean + std · noise, clipped to [0, 1]"}
+                                  "caption": "mean + std · noise, clipped to [0, 1]",
+                                  "family": "gaussian"}
     assert control["traversal_steps"] == 9 and control["pause_ms"] == 300
     captions = [c for image in at.image for c in image.captions]
     assert captions and all(c.startswith("The 8 test images") for c in captions)  # neighbours

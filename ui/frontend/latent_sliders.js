@@ -213,7 +213,8 @@ class Explorer {
   }
 
   drawSamples({ z, mean, std, loc }, seed = this.control.samples.seed) {
-    const kind = this.entry.model.header.head.kind === "bernoulli" ? "bernoulli" : "gaussian";
+    // The family comes from Python: an imported decoder giving probabilities has a "mean" head.
+    const kind = this.control.samples.family;
     this.samples.draw({ kind, probs: mean, loc: loc ?? mean, std }, seed, paintImage);
     this.samplesZ = z;
   }
