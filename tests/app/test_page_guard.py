@@ -92,6 +92,12 @@ def _decorator_names(function: ast.FunctionDef) -> list[str]:
     return [ast.unparse(d.func if isinstance(d, ast.Call) else d) for d in function.decorator_list]
 
 
+def _wrapped_in_guard(callback: ast.expr) -> bool:
+    """on_click=guarded("the Explore page")(next_sample_seed)"""
+    return (isinstance(callback, ast.Call) and isinstance(callback.func, ast.Call)
+            and ast.unparse(callback.func.func) == "guarded")
+
+
 def _unguarded(path) -> list[str]:
     """Fragments and widget callbacks in one file that Streamlit would run without a guard."""
     tree = ast.parse(path.read_text())
@@ -102,6 +108,7 @@ def _unguarded(path) -> list[str]:
     for keyword in ast.walk(tree):
         if (isinstance(keyword, ast.keyword) and keyword.arg in CALLBACK_ARGUMENTS
                 and not isinstance(keyword.value, ast.Constant)  # "rerun", "ignore"
+                and not _wrapped_in_guard(keyword.value)
                 and "guarded" not in functions.get(ast.unparse(keyword.value), [])):
             found.append(f"callback {ast.unparse(keyword.value)}")
     return found
