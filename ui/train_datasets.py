@@ -23,6 +23,7 @@ BUILT_IN = {
     "mnist5k": "MNIST, 5,000 digits (28x28)",
     "digits": "digits, 1,797 (8x8)",
     "shapes": "shapes, synthetic (disentanglement)",
+    "shapes3d": "shapes3d, synthetic colour scenes (64x64 RGB, disentanglement)",
 }
 DOWNLOADED = {
     "mnist": "MNIST, all 70,000 digits (28x28; downloaded once)",

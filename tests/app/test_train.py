@@ -216,3 +216,17 @@ def test_a_preset_shows_its_measured_figures_fills_the_form_and_its_run_is_the_r
     assert started["model"] == expected["model"]
     assert started["train"] == {**expected["train"], "num_threads": started["train"]["num_threads"]}
     assert started["train"]["fused_adam"] is True
+
+
+def _step_ms(estimate: str) -> int:
+    return int(re.search(r"at ([\d,]+) ms a step", estimate).group(1).replace(",", ""))
+
+
+def test_the_colour_set_is_offered_and_timed_as_bigger_images_than_shapes(runs):
+    at = train_page()
+    at.selectbox(key="train_dataset").set_value("shapes").run()
+    grey = _estimate(at)
+    at.selectbox(key="train_dataset").set_value("shapes3d").run()
+    colour = _estimate(at)
+    assert not at.exception
+    assert _step_ms(colour) > _step_ms(grey)  # 64x64x3 against 32x32x1 through the same form
