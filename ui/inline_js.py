@@ -1,5 +1,9 @@
 """Our components' JavaScript: ES modules in ui/frontend/, joined into the one module that
-st.components.v2 (or anywidget) takes inline (no build step, nothing loaded from the network).
+st.components.v2 (or anywidget) takes inline (no build step, nothing loaded from another site).
+
+Streamlit sends a component's inline JavaScript with every rerun that draws it, so a large one is
+served instead as a file named by its hash (`served_modules`), which a few-line inline loader
+imports: the browser fetches and evaluates it once per page load.
 
 A module's imports of other modules here are followed: each module comes once, after the modules
 it imports. `import name from "./x.js?raw";` (as bundlers spell it) becomes a string constant
@@ -9,11 +13,22 @@ holding x.js joined with its own imports: the source of a Web Worker, started fr
 from __future__ import annotations
 
 import json
+import mimetypes
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from streamlit import config
+
+from .weights_files import STATIC_DIR, WeightsFile, is_present, publish
+
 FRONTEND = Path(__file__).parent / "frontend"
+SERVED_DIR = STATIC_DIR / "js"
+SERVED_SUFFIX = ".js"
+# Static serving takes the Content-Type from `mimetypes`, and a module import fails (nosniff) on
+# anything but a JavaScript type; some systems' tables (e.g. Windows registries) say text/plain.
+mimetypes.add_type("text/javascript", SERVED_SUFFIX)
 _LOCAL_IMPORT = re.compile(r'^import \{[^}]*\} from "\./([\w.]+)";\n', re.MULTILINE)
 _RAW_IMPORT = re.compile(r'^import (\w+) from "\./([\w.]+)\?raw";\n', re.MULTILINE)
 
@@ -37,6 +52,58 @@ def _append(names: Sequence[str], joined: list[str], seen: set[str]) -> None:
         source = _RAW_IMPORT.sub(
             lambda m: f"const {m[1]} = {json.dumps(inline_modules([m[2]]))};\n", source)
         joined.append(_LOCAL_IMPORT.sub("", source))
+
+
+# Imports the served modules (a module is kept by its URL: evaluated once per page load, so its
+# module-level state lasts as long as the page) and hands them the component's arguments; if the
+# file cannot be fetched, says so in the component's place.
+_LOADER = """const url = new URL(%s, document.baseURI).href;
+export default async function load(args) {
+  let served;
+  try {
+    served = await import(url);
+  } catch (error) {
+    console.error(error);
+    const note = document.createElement("div");
+    note.setAttribute("role", "alert");
+    note.style.cssText = "padding:0.75rem;border-radius:0.5rem;background:#fde8e8;color:#7d1a1a";
+    note.textContent = "This part of the page could not load its script (" + url + "). "
+      + "Reload the page; if that does not help, restart the app.";
+    args.parentElement.replaceChildren(note);
+    return undefined;
+  }
+  return served.default(args);
+}
+"""
+
+
+@dataclass(frozen=True)
+class ServedModules:
+    """Modules joined (`inline_modules`) for a component's `js`: a loader of their file, or
+    themselves where static serving is off or the file cannot be written."""
+
+    source: str  # the joined modules
+    file: WeightsFile | None  # their file under SERVED_DIR, or None: inline
+
+    @property
+    def js(self) -> str:
+        return self.source if self.file is None else _LOADER % json.dumps(
+            self.file.url(SERVED_DIR.name))
+
+    def keep_served(self) -> None:
+        """Rewrite the file if it was deleted since (a sweep, a cleaned folder); call per draw."""
+        if self.file is not None and not is_present(self.file, SERVED_DIR):
+            publish(self.source.encode("utf-8"), SERVED_DIR, SERVED_SUFFIX)
+
+
+def served_modules(names: Sequence[str]) -> ServedModules:
+    source = inline_modules(names)
+    if not config.get_option("server.enableStaticServing"):
+        return ServedModules(source, None)
+    try:
+        return ServedModules(source, publish(source.encode("utf-8"), SERVED_DIR, SERVED_SUFFIX))
+    except OSError:
+        return ServedModules(source, None)
 
 
 def stylesheet(name: str) -> str:

@@ -6,7 +6,8 @@ decoder's weights once per model version, runs it in the page and redraws the de
 on every animation frame; given `samples`, it also draws samples x ~ p(x|z) with the server's
 generator (vae_core.hashed_samples, ui/frontend/page_samples.js), and a traversal strip. It reports
 whether it decodes through its "decoder" state, and until it does the page shows the server's
-images. The JS and CSS live in ui/frontend/ and are inlined (ui/inline_js.py).
+images. The JS and CSS live in ui/frontend/; the CSS is inlined, the JS (~100 KB) served as a file
+the page fetches once (ui/inline_js.py).
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from dataclasses import asdict, dataclass
 import streamlit as st
 
 from .decoder_handoff import PageDecoder, decoder_payload
-from .inline_js import inline_modules, stylesheet
+from .inline_js import served_modules, stylesheet
 
 MODULES = ("decoder.js", "page_decoder.js", "image_canvas.js", "latent_pad.js",
            "preview_strips.js", "latent_sliders.js")  # ui/frontend/, in dependency order
+_SCRIPT = served_modules(MODULES)
 _COMPONENT = st.components.v2.component(
-    "latent_lab.latent_sliders", js=inline_modules(MODULES),
+    "latent_lab.latent_sliders", js=_SCRIPT.js,
     css=stylesheet("latent_sliders.css") + stylesheet("page_samples.css"),
 )
 MOVED = "moved"  # state: {"values": [...], "seq": n, "revision": r}, values in display order
@@ -108,5 +110,6 @@ def latent_sliders(
         "samples": asdict(samples) if samples else None,
         "traversal_steps": int(traversal_steps),
     }
+    _SCRIPT.keep_served()
     _COMPONENT(key=key, data=decoder_payload(control, key, decoder))
     return moved_values(key, revision) or values

@@ -1,5 +1,6 @@
-"""The page's decoder weights as immutable files named by their SHA-256, served by Streamlit's
-static serving (`server.enableStaticServing`: <app folder>/static/ at /app/static/).
+"""The page's decoder weights (and our components' JavaScript, ui/inline_js.py) as immutable files
+named by their SHA-256, served by Streamlit's static serving (`server.enableStaticServing`:
+<app folder>/static/ at /app/static/).
 
 A file is written once per content, atomically (a temporary file in the same folder, then a
 rename), so several server processes and sessions share it and none holds the bytes in memory.
@@ -23,8 +24,9 @@ from pathlib import Path
 
 from streamlit import config
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "static" / "weights"  # beside app.py
-URL_PATH = "app/static/weights"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"  # beside app.py
+WEIGHTS_DIR = STATIC_DIR / "weights"
+URL_PATH = "app/static"
 SUFFIX = ".bin"
 TEMP_PREFIX = ".writing-"
 STALE_SECONDS = 3600
@@ -36,21 +38,22 @@ MAX_BYTES = 512 * 1024 * 1024
 class WeightsFile:
     sha256: str
     size: int
+    suffix: str = SUFFIX  # its type, for the Content-Type the server sends (".js": JavaScript)
 
     @property
     def name(self) -> str:
-        return self.sha256 + SUFFIX
+        return self.sha256 + self.suffix
 
-    def url(self) -> str:
-        """Its path on this server (under server.baseUrlPath)."""
+    def url(self, folder: str = WEIGHTS_DIR.name) -> str:
+        """Its path on this server (under server.baseUrlPath), in `folder` under STATIC_DIR."""
         base = (config.get_option("server.baseUrlPath") or "").strip("/")
-        return "/" + "/".join(part for part in (base, URL_PATH, self.name) if part)
+        return "/" + "/".join(part for part in (base, URL_PATH, folder, self.name) if part)
 
 
-def publish(data: bytes, folder: Path | None = None) -> WeightsFile:
+def publish(data: bytes, folder: Path | None = None, suffix: str = SUFFIX) -> WeightsFile:
     """Write `data` under its hash unless it is there already; raises OSError if it cannot."""
     folder = folder or WEIGHTS_DIR
-    file = WeightsFile(hashlib.sha256(data).hexdigest(), len(data))
+    file = WeightsFile(hashlib.sha256(data).hexdigest(), len(data), suffix)
     if not is_present(file, folder):
         folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
@@ -62,7 +65,7 @@ def publish(data: bytes, folder: Path | None = None) -> WeightsFile:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
-        sweep(folder)
+        sweep(folder, suffix=suffix)
     return file
 
 
@@ -78,12 +81,12 @@ def is_present(file: WeightsFile, folder: Path | None = None) -> bool:
     return stat.st_size == file.size
 
 
-def sweep(folder: Path | None = None, now: float | None = None) -> list[Path]:
+def sweep(folder: Path | None = None, now: float | None = None, suffix: str = SUFFIX) -> list[Path]:
     """Delete stale files (and a killed writer's leftovers), then the oldest over MAX_BYTES."""
     now = time.time() if now is None else now
     files = []
     for path in (folder or WEIGHTS_DIR).iterdir():
-        if path.name.endswith(SUFFIX) or path.name.startswith(TEMP_PREFIX):
+        if path.name.endswith(suffix) or path.name.startswith(TEMP_PREFIX):
             with contextlib.suppress(OSError):
                 stat = path.stat()
                 files.append((stat.st_mtime, stat.st_size, path))
