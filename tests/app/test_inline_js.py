@@ -49,11 +49,12 @@ def test_a_deleted_file_is_written_again_when_the_component_is_drawn(served_dir)
 
 
 def test_without_static_serving_the_modules_are_inline(served_dir):
+    serving = config.get_option("server.enableStaticServing")
     config.set_option("server.enableStaticServing", False)
     try:
         served = served_modules(latent_sliders.MODULES)
     finally:
-        config.set_option("server.enableStaticServing", True)
+        config.set_option("server.enableStaticServing", serving)
     assert served.js == inline_modules(latent_sliders.MODULES) and not served_dir.exists()
     served.keep_served()  # nothing to keep
     assert not served_dir.exists()
