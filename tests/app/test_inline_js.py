@@ -25,7 +25,20 @@ def test_joined_modules_are_one_valid_module(modules):
 
 
 @pytest.fixture
-def served_dir(tmp_path, monkeypatch):
+def static_serving():
+    """Sets server.enableStaticServing (as .streamlit/config.toml does) for the test."""
+    found = config.get_option("server.enableStaticServing")
+
+    def serve(on: bool) -> None:
+        config.set_option("server.enableStaticServing", on)
+
+    serve(True)
+    yield serve
+    serve(found)
+
+
+@pytest.fixture
+def served_dir(tmp_path, monkeypatch, static_serving):
     folder = tmp_path / "js"
     monkeypatch.setattr(inline_js, "SERVED_DIR", folder)
     return folder
@@ -48,19 +61,15 @@ def test_a_deleted_file_is_written_again_when_the_component_is_drawn(served_dir)
     assert path.read_text(encoding="utf-8") == served.source
 
 
-def test_without_static_serving_the_modules_are_inline(served_dir):
-    serving = config.get_option("server.enableStaticServing")
-    config.set_option("server.enableStaticServing", False)
-    try:
-        served = served_modules(latent_sliders.MODULES)
-    finally:
-        config.set_option("server.enableStaticServing", serving)
+def test_without_static_serving_the_modules_are_inline(served_dir, static_serving):
+    static_serving(False)
+    served = served_modules(latent_sliders.MODULES)
     assert served.js == inline_modules(latent_sliders.MODULES) and not served_dir.exists()
     served.keep_served()  # nothing to keep
     assert not served_dir.exists()
 
 
-def test_an_unwritable_folder_leaves_the_modules_inline(tmp_path, monkeypatch):
+def test_an_unwritable_folder_leaves_the_modules_inline(tmp_path, monkeypatch, static_serving):
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the folder should be")
     monkeypatch.setattr(inline_js, "SERVED_DIR", blocked / "js")
