@@ -6,10 +6,9 @@ import streamlit as st
 
 from ui.active_model import (
     ActiveModel,
-    active_dataset,
-    active_model,
     explored_model,
     kl_per_dim,
+    model_page,
 )
 from ui.decoder_handoff import PageDecoder, decodes_in_page, page_decoder_error
 from ui.directions import direction_z, directions_drawn
@@ -95,20 +94,20 @@ def _z_sources(active: ActiveModel, data: ImageDataset | None) -> str | None:
         return _upload(active) or refusal
 
 
-def _label(active: ActiveModel, dim: int, usage) -> str:
+def _label(active: ActiveModel, dim: int, kl) -> str:
     if isinstance(active.model, PrincipalView):
         return active.model.label(dim)
-    return dimension_label(dim, usage)
+    return dimension_label(dim, kl)
 
 
-def _sliders(active: ActiveModel, usage, order: list[int], z: list[float],
+def _sliders(active: ActiveModel, kl, order: list[int], z: list[float],
              decoder: PageDecoder | None, seed: int) -> None:
-    """One element for all dimensions, in usage order; it sends z when a move ends or pauses.
+    """One element for all dimensions, in KL order; it sends z when a move ends or pauses.
     Where it decodes, it also draws the samples and the traversal."""
     latent_sliders(
-        [_label(active, dim, usage) for dim in order], [z[dim] for dim in order],
+        [_label(active, dim, kl) for dim in order], [z[dim] for dim in order],
         sliders_key(active.version), Z_LIMIT, Z_STEP, revision=z_revision(),
-        muted=[is_collapsed(dim, usage) for dim in order], order=order, decoder=decoder,
+        muted=[is_collapsed(dim, kl) for dim in order], order=order, decoder=decoder,
         samples=_page_samples(active, seed), traversal_steps=TRAVERSAL_STEPS,
     )
     source = z_source(z)
@@ -166,9 +165,9 @@ def _decoder_images(active: ActiveModel, z: list[float], seed: int, mean_column,
     side_column.button("New samples", on_click=guarded("the Explore page")(next_sample_seed))
 
 
-def _traversal(active: ActiveModel, z: list[float], order: list[int], usage) -> None:
+def _traversal(active: ActiveModel, z: list[float], order: list[int], kl) -> None:
     dim = st.selectbox("Traverse one dimension", order, key=scoped_key("traverse", active.version),
-                       format_func=lambda j: _label(active, j, usage))
+                       format_func=lambda j: _label(active, j, kl))
     png = traversal_png(active.version, tuple(z), dim, TRAVERSAL_STEPS, active.model)
     st.image(png, output_format="PNG", caption=(
         f"Decoder mean with z{dim} from -3 to +3 (prior standard deviations), "
@@ -202,9 +201,9 @@ def _columns(in_page: bool) -> tuple:
 
 @st.fragment
 @guarded("Explore's sliders")
-def _explorer(active: ActiveModel, usage, data: ImageDataset | None) -> None:
+def _explorer(active: ActiveModel, kl, data: ImageDataset | None) -> None:
     """Sliders and images: a slider move reruns only this, not the data or the KL."""
-    order = dimension_order(usage, active.latent_dim)
+    order = dimension_order(kl, active.latent_dim)
     z = record_sliders(active.version, order)
     seed = sample_seed(active.version)
     test_x = None if data is None else data.test_x
@@ -220,7 +219,7 @@ def _explorer(active: ActiveModel, usage, data: ImageDataset | None) -> None:
     if not in_page:  # images before sliders: fetched while the slider deltas still arrive
         _decoder_images(active, z, seed, mean_column, side_column)
     with panel:
-        _sliders(active, usage, order, z, decoder, seed)
+        _sliders(active, kl, order, z, decoder, seed)
         if problem and not in_page:
             st.warning(f"The decoder does not run in this page ({problem}), so the images "
                        "follow the sliders from the server when a move ends or pauses.")
@@ -231,7 +230,7 @@ def _explorer(active: ActiveModel, usage, data: ImageDataset | None) -> None:
             _attributes(active, data, z)
             show_neighbours(active, data, z, "the current z")
     if not in_page:  # else the page draws it, for the dimension chosen there
-        _traversal(active, z, order, usage)
+        _traversal(active, z, order, kl)
 
 
 def _view_caption(view: PrincipalView, full_dim: int) -> None:
@@ -250,14 +249,12 @@ def _view_caption(view: PrincipalView, full_dim: int) -> None:
 
 
 def main() -> None:
-    st.title("Explore the latent space")
-    active = active_model()
-    if active is None:
+    if (opened := model_page("Explore the latent space")) is None:
         return
-    data = active_dataset(active)
+    active, data = opened
     full_dim = active.latent_dim
     active = explored_model(active, data)
-    usage = kl_per_dim(active, data)
+    kl = kl_per_dim(active, data)
     if isinstance(active.model, PrincipalView):
         _view_caption(active.model, full_dim)
     elif not active.is_variational:
@@ -276,7 +273,7 @@ def main() -> None:
     if error:
         st.error(error)
     sync_z(active.version, active.latent_dim)
-    _explorer(active, usage, data)
+    _explorer(active, kl, data)
 
 
 main()

@@ -11,7 +11,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from ui.active_model import active_dataset, active_model, kl_per_dim
+from ui.active_model import kl_per_dim, model_page
 from ui.decoder_handoff import page_decoder_error
 from ui.figures_latent import PlacedImage, latent_scatter, selected_example
 from ui.latent_helpers import (
@@ -40,10 +40,10 @@ PICTURES = "map_thumbnails"  # the "Images on the map" toggle: the picture map
 N_ELLIPSES = 50
 
 
-def choose_dims(latent_dim: int, usage: np.ndarray | None) -> tuple[int, int] | None:
+def choose_dims(latent_dim: int, kl: np.ndarray | None) -> tuple[int, int] | None:
     """Two different latent dimensions, by default the two the model uses most."""
-    order = dimension_order(usage, latent_dim)
-    label = (lambda j: f"z{j} (KL {usage[j]:.2f})") if usage is not None else (lambda j: f"z{j}")
+    order = dimension_order(kl, latent_dim)
+    label = (lambda j: f"z{j} (KL {kl[j]:.2f})") if kl is not None else (lambda j: f"z{j}")
     dims = list(range(latent_dim))
     left, right = st.columns(2)
     x = left.selectbox("Horizontal axis", dims, index=int(order[0]), format_func=label,
@@ -56,9 +56,9 @@ def choose_dims(latent_dim: int, usage: np.ndarray | None) -> tuple[int, int] | 
     return int(x), int(y)
 
 
-def default_dims(latent_dim: int, usage: np.ndarray | None) -> tuple[int, ...] | None:
+def default_dims(latent_dim: int, kl: np.ndarray | None) -> tuple[int, ...] | None:
     """z itself when it has one or two dimensions, else two the person picks."""
-    return tuple(range(latent_dim)) if latent_dim <= 2 else choose_dims(latent_dim, usage)
+    return tuple(range(latent_dim)) if latent_dim <= 2 else choose_dims(latent_dim, kl)
 
 
 def show_manifold(active, dims: tuple[int, ...], test_x) -> None:
@@ -106,14 +106,14 @@ def show_selected(active, data, encoded, index: int) -> None:
         st.switch_page("app_pages/explore.py")
 
 
-def controls(active, data, usage):
+def controls(active, data, kl):
     """Projection, dimensions, colouring and toggles -> (method, dims, colouring, flags)."""
     method, dims = (LINE, (0,)) if active.latent_dim == 1 else (DIMS, (0, 1))
     if active.latent_dim > 2:
         method = st.radio("Projection", [PCA, TSNE, UMAP, DIMS], horizontal=True,
                           key="map_method")
         if method == DIMS:
-            dims = choose_dims(active.latent_dim, usage)
+            dims = choose_dims(active.latent_dim, kl)
     options = colourings(data, len(data.test_y))
     left, middle, right = st.columns([2, 1, 1])
     colour = left.selectbox("Colour by", list(options), key="map_colour")
@@ -194,11 +194,9 @@ def draw_map(active, data, encoded, method, dims, colouring, flags) -> None:
 
 
 def main() -> None:
-    st.title("Latent map")
-    active = active_model()
-    if active is None:
+    if (opened := model_page("Latent map")) is None:
         return
-    data = active_dataset(active)
+    active, data = opened
     if data is None:
         st.info("Without the test set there are no points to plot; the decoded plane is below.")
         dims = default_dims(active.latent_dim, None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ui.active_model import ActiveModel, active_dataset, active_model
+from ui.active_model import ActiveModel, model_page
 from ui.explore_state import choose_z
 from ui.familiarity import familiarity_note, test_neg_elbos
 from ui.page_guard import guarded
@@ -200,11 +200,9 @@ def arithmetic_section(active: ActiveModel, data: ImageDataset | None) -> None:
 
 
 def main() -> None:
-    st.title("Reconstruct")
-    active = active_model()
-    if active is None:
+    if (opened := model_page("Reconstruct")) is None:
         return
-    data = active_dataset(active)
+    active, data = opened
     reconstruction_section(active, data)
     st.divider()
     interpolation_section(active, data)

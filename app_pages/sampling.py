@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ui.active_model import ActiveModel, active_dataset, active_model, kl_per_dim
+from ui.active_model import ActiveModel, kl_per_dim, model_page
 from ui.figures_sampling import (
     SamplingRun,
     draw_reparameterized,
@@ -71,16 +71,14 @@ def _controls(data: ImageDataset) -> tuple[int, int, int]:
 
 
 def main() -> None:
-    st.title("Sampling: the reparameterization trick")
-    active = active_model()
-    if active is None:
+    if (opened := model_page("Sampling: the reparameterization trick")) is None:
         return
+    active, data = opened
     if not active.is_variational:
         st.info(f"The reparameterization trick does not apply here: {NOT_FOR_AE['posterior_std']}"
                 ". The AE vs VAE page decodes the same z ~ N(0, I) through this model and a VAE.",
                 icon=":material/info:")
         return
-    data = active_dataset(active)
     if data is None:
         st.info("This page draws z for a test example of the model's own dataset: pick a model "
                 "whose data is available here (the shipped ones are).")

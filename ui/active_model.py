@@ -92,6 +92,14 @@ def active_model() -> ActiveModel | None:
         return None
 
 
+def model_page(title: str) -> tuple[ActiveModel, ImageDataset | None] | None:
+    """How every page about the active model starts: its title, the model and the model's data
+    set; None (the reason shown on the page) when no model loads."""
+    st.title(title)
+    active = active_model()
+    return None if active is None else (active, active_dataset(active))
+
+
 @st.cache_resource(max_entries=4, show_spinner="Loading the dataset...")
 def _dataset(config_json: str, _config) -> ImageDataset:
     return load_dataset(_config)
