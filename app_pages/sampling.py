@@ -13,11 +13,10 @@ from ui.figures_sampling import (
     plane_dims,
     sampling_figure,
 )
-from ui.gif import encode_gif
 from ui.page_guard import guarded
 from ui.plotly_interrupts import quiet_plotly_interrupts
 from ui.random_picks import next_pick_rng
-from ui.render import display_scale, png_bytes, side_by_side, to_image
+from ui.render import display_scale, encode_gif, png_bytes, side_by_side, to_image
 from vae_core.data import ImageDataset
 from vae_core.latent import decode_mean, dimension_order, encode_images
 from vae_core.model_kinds import NOT_FOR_AE

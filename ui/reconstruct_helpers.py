@@ -28,8 +28,7 @@ from vae_core.latent import (
 from vae_core.model_kinds import names_likelihood
 
 from .active_model import ActiveModel
-from .gif import encode_gif
-from .render import display_scale, to_image
+from .render import display_scale, encode_gif, to_image
 
 ELBO_SAMPLES = 64  # posterior draws averaged for one image's -ELBO: one draw is too noisy
 IW_SAMPLES = 200

@@ -1,4 +1,4 @@
-"""Numpy images -> sharp PIL images and PNG bytes (nearest-neighbour only), and the cached
+"""Numpy images -> sharp PIL images, PNG and GIF bytes (nearest-neighbour only), and the cached
 decodes Explore's server path draws from them (when the page cannot decode the model)."""
 
 from __future__ import annotations
@@ -52,6 +52,21 @@ def png_bytes(image: Image.Image) -> bytes:
 def png_data_uri(image: Image.Image) -> str:
     """A PNG as a data URI, the compact way to put a bitmap into a Plotly figure."""
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
+
+
+def encode_gif(frames: list[Image.Image], duration_ms: int = 250, loop: int = 0) -> bytes:
+    """GIF bytes showing `frames` in order, each for `duration_ms`; loop=0 repeats forever.
+
+    Frames should already be upscaled with nearest-neighbour: a GIF viewer scales smoothly.
+    """
+    if not frames:
+        raise ValueError("a GIF needs at least one frame")
+    buffer = io.BytesIO()
+    first, *rest = frames
+    # Pillow merges identical consecutive frames into one longer frame: the timing stays right.
+    first.save(buffer, format="GIF", save_all=True, append_images=rest, duration=duration_ms,
+               loop=loop)
+    return buffer.getvalue()
 
 
 def side_by_side(images: list[Image.Image], gap: int = 4, fill: int = 128) -> Image.Image:

@@ -17,8 +17,7 @@ from ui.figures_sampling import (
     sampling_figure,
     sigma_contour,
 )
-from ui.gif import encode_gif
-from ui.render import side_by_side
+from ui.render import encode_gif, side_by_side
 from vae_core.checkpoint import load_checkpoint
 from vae_core.data import load_dataset
 from vae_core.latent import encode_images
