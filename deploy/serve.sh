@@ -27,6 +27,21 @@ for address in "$LATENT_LAB_PROCESS_A" "$LATENT_LAB_PROCESS_B"; do
     --server.headless true &
   pids+=($!)
 done
+# The proxy opens once both answer: a process still starting would fail its first health checks,
+# and new visitors would all go to the other until it was marked up again.
+"$python" -c '
+import sys, time, urllib.request
+for address in sys.argv[1:]:
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            urllib.request.urlopen(f"http://{address}/_stcore/health", timeout=2).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                sys.exit(f"{address} did not answer within 300 s")
+            time.sleep(0.5)
+' "$LATENT_LAB_PROCESS_A" "$LATENT_LAB_PROCESS_B"
 haproxy -db -f deploy/haproxy.cfg &
 pids+=($!)
 wait -n

@@ -90,9 +90,9 @@ def _visit(context, deployment: TwoProcesses) -> set[str]:
         page.wait_for_selector("[data-testid=stSidebarNav]")
     finally:
         page.close()
-    deadline = time.monotonic() + 10
-    while not any(path == "/_stcore/stream" for *_, path in deployment.served(since)):
-        assert time.monotonic() < deadline, "the proxy logged no websocket for the visit"
+    deadline = time.monotonic() + 20  # its two websockets (the load, the reload) are logged
+    while sum(path == "/_stcore/stream" for *_, path in deployment.served(since)) < 2:  # on close
+        assert time.monotonic() < deadline, "the proxy did not log the visit's two websockets"
         time.sleep(0.2)
     served = deployment.served(since)
     media = [(server, status) for server, status, path in served if path.startswith("/media/")]
