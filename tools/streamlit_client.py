@@ -19,6 +19,7 @@ JavaScript: what a component would send back (`set_component_state`) is the call
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import time
 from dataclasses import dataclass, field
@@ -35,6 +36,13 @@ from tornado.websocket import websocket_connect
 
 RUN_ENDED = ForwardMsg.ScriptFinishedStatus.Name  # status number -> name
 SUPERSEDED = ForwardMsg.FINISHED_EARLY_FOR_RERUN  # a newer request took the run over
+
+
+def run_sync(coroutine, timeout: float):
+    """Run `coroutine` to its end on a fresh event loop in a thread of its own, so that sync
+    code can drive sessions even where a loop already runs (Playwright's sync API has one)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, asyncio.wait_for(coroutine, timeout)).result()
 
 
 class ProtocolError(RuntimeError):

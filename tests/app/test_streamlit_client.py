@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from tools.browser import serve_app
-from tools.streamlit_client import StreamlitSession
+from tools.streamlit_client import StreamlitSession, run_sync
 from vae_core.decoder_export import read_envelope
 
 SLIDERS = "explore_sliders_"
@@ -43,7 +41,7 @@ async def _explore_then_sampling(url: str) -> dict:
 
 
 def test_a_session_opens_explore_moves_a_slider_and_changes_page(app_url):
-    seen = asyncio.run(asyncio.wait_for(_explore_then_sampling(app_url), 120))
+    seen = run_sync(_explore_then_sampling(app_url), 120)
     assert seen["first"].status == "FINISHED_SUCCESSFULLY", seen["first"]
     assert not seen["first"].errors
     assert len(seen["labels"]) == 4  # tools/tiny_models.py: the tiny mnist32's latent size

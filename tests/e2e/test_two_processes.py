@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import kill_live_runs
 from tests.e2e.conftest import in_ci
 from tools.browser import PAGE_PATHS, navigate, open_page, rerun_and_wait
-from tools.streamlit_client import StreamlitSession
+from tools.streamlit_client import StreamlitSession, run_sync
 from tools.two_processes import TwoProcesses, serve_two_processes
 from vae_core.runs import read_status
 
@@ -72,7 +72,7 @@ async def _start_on_a_cancel_on_b(deployment: TwoProcesses) -> None:
 
 def test_a_run_started_through_one_process_is_followed_and_cancelled_through_the_other(
         deployment):
-    asyncio.run(asyncio.wait_for(_start_on_a_cancel_on_b(deployment), 300))
+    run_sync(_start_on_a_cancel_on_b(deployment), 300)
     assert read_status(deployment.runs / RUN)["state"] == "cancelled"
 
 
