@@ -10,7 +10,6 @@ from ui.active_model import (
     kl_per_dim,
     model_page,
 )
-from ui.decoder_handoff import PageDecoder, decodes_in_page, page_decoder_error
 from ui.directions import direction_z, directions_drawn
 from ui.explore_state import (
     RANDOM_DRAWS_KEY,
@@ -32,7 +31,7 @@ from ui.explore_state import (
 )
 from ui.latent_sliders import PageSamples, latent_sliders
 from ui.neighbours import show_neighbours
-from ui.page_decoder import page_decoder
+from ui.page_decoder import PageDecoder, decodes_in_page, page_decoder, page_decoder_error
 from ui.page_guard import guarded
 from ui.random_picks import next_pick_rng
 from ui.render import decoder_view, samples_scale, traversal_png

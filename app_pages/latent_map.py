@@ -12,7 +12,6 @@ import numpy as np
 import streamlit as st
 
 from ui.active_model import kl_per_dim, model_page
-from ui.decoder_handoff import page_decoder_error
 from ui.figures_latent import PlacedImage, latent_scatter, selected_example
 from ui.latent_helpers import (
     DIMS,
@@ -29,7 +28,7 @@ from ui.latent_helpers import (
     sigma_ellipses,
 )
 from ui.latent_plane import latent_plane
-from ui.page_decoder import page_decoder
+from ui.page_decoder import page_decoder, page_decoder_error
 from ui.picture_map import MapPoints, atlas_id, picture_map
 from ui.render import display_scale, png_data_uri, to_image
 from ui.thumbnails import cached_atlas

@@ -1,15 +1,15 @@
 """Latent map's plane, scrubbed in the page: a component that decodes the point under the mouse.
 
 Two latent dimensions span the plane (the others held at 0) over a faint scatter of the test
-set's posterior means; the decoder is handed over as for Explore (ui/decoder_handoff.py).
+set's posterior means; the decoder is handed over as for Explore (ui/page_decoder.py).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from .decoder_handoff import PageDecoder, decoder_payload
 from .inline_js import inline_modules, stylesheet
+from .page_decoder import PageDecoder, decoder_payload
 
 MODULES = ("decoder.js", "page_decoder.js", "image_canvas.js", "latent_plane.js")
 _COMPONENT = st.components.v2.component(

@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass
 
 import streamlit as st
 
-from .decoder_handoff import PageDecoder, decoder_payload
 from .inline_js import served_modules, stylesheet
+from .page_decoder import PageDecoder, decoder_payload
 
 MODULES = ("decoder.js", "page_decoder.js", "image_canvas.js", "latent_pad.js",
            "preview_strips.js", "latent_sliders.js")  # ui/frontend/, in dependency order
