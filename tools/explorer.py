@@ -56,11 +56,18 @@ def wait_sent(page, timeout: float = 10) -> None:
 def pick_model(page, label: str) -> None:
     """Choose a model in the sidebar's picker, e.g. 'shapes (shipped)'."""
     picker = page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first
-    if picker.locator("input").input_value() == label:
-        return  # already chosen: no rerun to wait for
-    picker.click()
-    option = page.get_by_role("option", name=label, exact=True)
-    rerun_and_wait(page, option.click)
+    for _ in range(3):
+        if picker.locator("input").input_value() == label:
+            wait_for_idle(page)
+            return  # chosen (or already chosen): its rerun is over
+        wait_for_idle(page)
+        picker.click()
+        option = page.get_by_role("option", name=label, exact=True)
+        # A rerun the page started itself (the explorer reporting that it decodes, once its
+        # weights arrive) can close the list under the click, which then chooses nothing.
+        with contextlib.suppress(PlaywrightError):
+            rerun_and_wait(page, option.click, timeout=15_000)
+    raise TimeoutError(f"the sidebar did not choose {label!r} in 3 tries")
 
 
 def thumb_center(page, index: int = 0) -> tuple[float, float, float]:
