@@ -18,16 +18,18 @@ from vae_core.hashed_samples import draw_samples
 pytestmark = pytest.mark.e2e
 
 # Counts the script runs that start from now on: changes of the script state to "running".
+# Counts the script runs that end from now on (installed while the app is idle). Each mutation
+# record keeps the value it replaced: a run that starts and ends between two callbacks of the
+# observer still leaves a record whose old value is 'running', where reading the attribute in the
+# callback would see 'notRunning' both times.
 COUNT_RUNS_JS = """
 () => {
   const app = document.querySelector('[data-testid=stApp]');
-  let last = app.getAttribute('data-test-script-state');
   window.__runs = 0;
-  new MutationObserver(() => {
-    const state = app.getAttribute('data-test-script-state');
-    if (state === 'running' && last !== 'running') window.__runs += 1;
-    last = state;
-  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  new MutationObserver((records) => {
+    window.__runs += records.filter((record) => record.oldValue === 'running').length;
+  }).observe(app, {attributes: true, attributeOldValue: true,
+                   attributeFilter: ['data-test-script-state']});
 }
 """
 # A drag in progress: one input event, no release (no change event).
