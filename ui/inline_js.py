@@ -108,3 +108,12 @@ def served_modules(names: Sequence[str]) -> ServedModules:
 
 def stylesheet(name: str) -> str:
     return (FRONTEND / name).read_text(encoding="utf-8")
+
+
+def component_state(key: str, name: str) -> dict | None:
+    """A component's state `name` as its page last set it (a dict), or None."""
+    import streamlit as st  # here: vae_core.notebook joins the JS without Streamlit
+
+    state = st.session_state.get(key)
+    value = state.get(name) if isinstance(state, dict) else None
+    return value if isinstance(value, dict) else None

@@ -20,6 +20,7 @@ from vae_core.principal import page_spec
 
 from . import weights_files
 from .active_model import ActiveModel
+from .inline_js import component_state
 from .render import display_scale
 from .weights_files import WeightsFile, is_present, publish
 
@@ -37,15 +38,9 @@ class PageDecoder:
     mean_caption: str
 
 
-def _state(key: str, name: str) -> dict | None:
-    state = st.session_state.get(key)
-    value = state.get(name) if isinstance(state, dict) else None
-    return value if isinstance(value, dict) else None
-
-
 def decoder_status(key: str, version: str) -> dict | None:
     """What the page last reported about decoding this model version, or None."""
-    status = _state(key, DECODER)
+    status = component_state(key, DECODER)
     return status if status is not None and status.get("version") == version else None
 
 

@@ -21,7 +21,7 @@ import streamlit as st
 from vae_core.decoder_export import pack_envelope
 
 from .figures_latent import CATEGORY_COLOURS, Colouring
-from .inline_js import served_modules, stylesheet
+from .inline_js import component_state, served_modules, stylesheet
 from .thumbnails import Atlas
 
 MODULES = ("decoder.js", "scatter_points.js", "pixel_layer.js", "picture_draw.js",
@@ -63,21 +63,15 @@ def palette_of(colouring: Colouring) -> tuple[np.ndarray, list[str], dict]:
     return steps.astype(np.uint8), palette, legend
 
 
-def _component_state(key: str, name: str) -> dict | None:
-    state = st.session_state.get(key)
-    value = state.get(name) if isinstance(state, dict) else None
-    return value if isinstance(value, dict) else None
-
-
 def atlas_report(key: str, atlas_key: str) -> dict | None:
     """What the page last reported about this atlas: {"id", "ok", "error"}, or None."""
-    held = _component_state(key, ATLAS)
+    held = component_state(key, ATLAS)
     return held if held and held.get("id") == atlas_key else None
 
 
 def new_click(key: str) -> int | None:
     """The example of a click on the map this session has not yet been given, or None."""
-    clicked = _component_state(key, CLICKED)
+    clicked = component_state(key, CLICKED)
     seen = f"{key}.seen_click"
     if not clicked or clicked == st.session_state.get(seen):
         return None

@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, wait_until
 from tools.browser import navigate, open_page, serve_app, wait_for_idle
 from tools.explorer import (
     EXPLORER,
@@ -79,7 +79,7 @@ def _open(page, app, name: str, where: str = WHERE[0]) -> None:
     if name != "mnist32":
         pick_model(page, f"{name} (shipped)")
     wait_in_page(page, f"asset:{name}")  # the new model's explorer, not mnist32's
-    _wait_until(lambda: hook(page, "status()")["decodesOn"] == where)
+    wait_until(lambda: hook(page, "status()")["decodesOn"] == where)
 
 
 def _canvas_pixels(page, width: int, height: int) -> np.ndarray:
@@ -146,7 +146,7 @@ def test_a_drag_draws_as_it_goes_and_sends_z_a_few_times(served_models, page, wh
     frames = hook(page, "frames()")
     started = time.monotonic()
     events = sweep_slider(page, 0, seconds=1.0)
-    _wait_until(lambda: hook(page, "lastFrame()")["z"] == _slider_z(page))
+    wait_until(lambda: hook(page, "lastFrame()")["z"] == _slider_z(page))
     drawn = hook(page, "frames()") - frames
     page.wait_for_timeout(1000)  # the final value goes out on release
     to_server = [t for t in sent if t >= started]
@@ -162,13 +162,13 @@ def test_latent_map_decodes_the_point_under_the_mouse_in_the_page(served_models,
     navigate(page, "Latent map")
     plane = page.locator("[data-testid=stMain] .latent-plane")
     expect(plane.locator("canvas.plane")).to_be_visible()
-    _wait_until(lambda: plane.evaluate("el => el.latentLab.status().inPage"))
+    wait_until(lambda: plane.evaluate("el => el.latentLab.status().inPage"))
     plane.locator("canvas.plane").scroll_into_view_if_needed()
     box = plane.locator("canvas.plane").bounding_box()
     for fx, fy in [(0.25, 0.2), (0.8, 0.7)]:  # z0 = -1.5, z1 = 1.8; then z0 = 1.8, z1 = -1.2
         page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
         expected_z = np.array([6 * fx - 3, 3 - 6 * fy])
-        frame = _wait_until(lambda z=expected_z: _frame_near(plane, z))
+        frame = wait_until(lambda z=expected_z: _frame_near(plane, z))
         mean, _ = _torch_decode(model, [frame["z"]])
         assert np.abs(np.array(frame["mean"]) - mean[0]).max() < TOLERANCE
 
@@ -176,16 +176,6 @@ def test_latent_map_decodes_the_point_under_the_mouse_in_the_page(served_models,
 def _frame_near(plane, z: np.ndarray) -> dict | None:
     frame = plane.evaluate("el => el.latentLab.lastFrame()")
     return frame if frame and np.abs(np.array(frame["z"]) - z).max() < 0.05 else None
-
-
-def _wait_until(condition, timeout: float = 30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"not within {timeout} s: {condition.__name__}")
 
 
 def test_the_2d_pad_moves_the_two_most_used_dimensions(served_models, page):
@@ -205,7 +195,7 @@ def test_the_2d_pad_moves_the_two_most_used_dimensions(served_models, page):
         frame = hook(page, "lastFrame()")
         return frame if sorted(frame["z"])[-2:] == [1.0, 1.5] else None
 
-    z = _wait_until(drawn)["z"]  # the page drew that z
+    z = wait_until(drawn)["z"]  # the page drew that z
     assert sorted(z)[:-2] == [0.0] * (len(z) - 2)  # and nothing else moved
 
 
@@ -224,7 +214,7 @@ def test_the_2d_pad_moves_with_the_arrow_keys(served_models, page):
         frame = hook(page, "lastFrame()")
         return frame if sorted(frame["z"])[-2:] == [0.5, 1.0] else None
 
-    z = _wait_until(drawn)["z"]  # the page drew that z
+    z = wait_until(drawn)["z"]  # the page drew that z
     assert sorted(z)[:-2] == [0.0] * (len(z) - 2)
 
 

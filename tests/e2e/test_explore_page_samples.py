@@ -3,13 +3,13 @@ server's for the same z and seed; the traversal is drawn in the page; Python hea
 ends or pauses, not during a drag; leaving Explore right after a move neither loses it nor
 breaks the next page."""
 
-import time
 
 import numpy as np
 import pytest
 import torch
 from playwright.sync_api import expect
 
+from tests.conftest import wait_until
 from tools.browser import navigate, open_page, wait_for_idle
 from tools.explorer import EXPLORER, RANGES, VALUES, hook, pick_model, sweep_slider, wait_in_page
 from vae_core.checkpoint import load_checkpoint
@@ -49,16 +49,6 @@ def _count_sent(page) -> list[int]:
     return sent
 
 
-def _wait_until(condition, timeout: float = 15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"not within {timeout} s: {condition.__name__}")
-
-
 def _server_samples(model, z: list[float], seed: int) -> np.ndarray:
     with torch.no_grad():
         return draw_samples(model.decode(torch.tensor([z])), seed, 4).reshape(4, -1)
@@ -85,11 +75,11 @@ def test_the_pages_samples_are_the_servers_for_the_same_z_and_seed(served_app, t
     for _ in range(30):
         page.keyboard.press("ArrowRight")
     expect(page.locator(VALUES).first).to_have_text("1.50")
-    moved = _wait_until(lambda: (s := hook(page, "samples()")) and 1.5 in s["z"] and s)
+    moved = wait_until(lambda: (s := hook(page, "samples()")) and 1.5 in s["z"] and s)
     assert moved["seed"] == 0
     _assert_same_samples(moved, model)
     page.locator(f"{EXPLORER} button.new-samples").click()
-    again = _wait_until(lambda: (s := hook(page, "samples()"))["seed"] == 1 and s)
+    again = wait_until(lambda: (s := hook(page, "samples()"))["seed"] == 1 and s)
     assert again["z"] == moved["z"] and again["images"] != moved["images"]
     _assert_same_samples(again, model)
 
@@ -119,7 +109,7 @@ def test_a_drag_is_heard_when_it_pauses_not_before(served_app, page):
     explorer = page.locator(EXPLORER)
     explorer.evaluate(DRAG_TO_JS, 1.0)
     assert hook(page, "serverValues()")[0] == 0  # still dragging: not sent
-    _wait_until(lambda: hook(page, "serverValues()")[0] == 1.0)  # the pause sent it
+    wait_until(lambda: hook(page, "serverValues()")[0] == 1.0)  # the pause sent it
 
 
 def test_the_traversal_is_drawn_in_the_page_for_the_dimension_chosen_there(served_app, page):
@@ -129,10 +119,10 @@ def test_the_traversal_is_drawn_in_the_page_for_the_dimension_chosen_there(serve
     strip = page.locator(f"{EXPLORER} canvas.traversal-strip")
     expect(strip).to_be_visible()
     pixels = "(c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
-    first = _wait_until(lambda: len(set(p := strip.evaluate(pixels))) > 2 and p)  # not all grey
+    first = wait_until(lambda: len(set(p := strip.evaluate(pixels))) > 2 and p)  # not all grey
     before = sent[0]
     page.locator(f"{EXPLORER} .traversal select").select_option(index=1)
-    _wait_until(lambda: strip.evaluate(pixels) != first)
+    wait_until(lambda: strip.evaluate(pixels) != first)
     assert sent[0] == before  # no server rerun for it
 
 
@@ -161,4 +151,4 @@ def test_leaving_explore_right_after_a_move_keeps_it_and_the_next_page_works(ser
         navigate(page, "Explore")
         wait_in_page(page)
         expect(page.locator(VALUES).first).to_have_text(shown)  # the page kept the move
-        _wait_until(lambda s=float(shown): hook(page, "serverValues()")[0] == s)  # Python too
+        wait_until(lambda s=float(shown): hook(page, "serverValues()")[0] == s)  # Python too
