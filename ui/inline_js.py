@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import streamlit as st
 from streamlit import config
 
 from .weights_files import STATIC_DIR, WeightsFile, is_present, publish
@@ -112,8 +113,6 @@ def stylesheet(name: str) -> str:
 
 def component_state(key: str, name: str) -> dict | None:
     """A component's state `name` as its page last set it (a dict), or None."""
-    import streamlit as st  # here: vae_core.notebook joins the JS without Streamlit
-
     state = st.session_state.get(key)
     value = state.get(name) if isinstance(state, dict) else None
     return value if isinstance(value, dict) else None
