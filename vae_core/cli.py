@@ -20,6 +20,7 @@ from .config import (
     DOWNLOADED_DATASETS,
     LIKELIHOODS,
     MODEL_KINDS,
+    OBJECTIVES,
     PRECISIONS,
     ConfigError,
     DataConfig,
@@ -42,7 +43,8 @@ _OVERRIDES = {
     "latent_dim": ("model", "latent_dim", int),
     "likelihood": ("model", "likelihood", str), "epochs": ("train", "epochs", int),
     "batch_size": ("train", "batch_size", int), "lr": ("train", "lr", float),
-    "beta": ("train", "beta", float), "warmup_epochs": ("train", "warmup_epochs", int),
+    "beta": ("train", "beta", float), "objective": ("train", "objective", str),
+    "warmup_epochs": ("train", "warmup_epochs", int),
     "free_bits": ("train", "free_bits", float), "seed": ("train", "seed", int),
     "device": ("train", "device", str), "threads": ("train", "num_threads", int),
     "iw_samples": ("train", "iw_samples", int), "patience": ("train", "patience", int),
@@ -77,12 +79,15 @@ def _add_train_parser(commands) -> None:
     parser.add_argument("--hidden", help="comma-separated widths (mlp) or channels (conv)")
     parser.add_argument("--likelihood", choices=LIKELIHOODS)
     parser.add_argument("--device", choices=DEVICES)
+    parser.add_argument("--objective", choices=OBJECTIVES,
+                        help="elbo (default): beta weighs the KL; beta_tcvae: beta weighs only "
+                        "the KL's total-correlation part")
     parser.add_argument("--precision", choices=PRECISIONS,
                         help="autocast: bf16, or fp16 with a gradient scaler (default fp32)")
     for flag, (_, _, kind) in _OVERRIDES.items():
         name = "--" + flag.replace("_", "-")
         if flag not in ("dataset", "data_path", "model", "arch", "likelihood", "device",
-                        "precision"):
+                        "precision", "objective"):
             parser.add_argument(name, type=kind)
     for flag, (_, _, text) in _SWITCHES.items():
         parser.add_argument("--" + flag.replace("_", "-"), action="store_true", default=None,

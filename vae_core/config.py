@@ -27,6 +27,7 @@ DATASETS = ("mnist5k", "digits", "shapes", "shapes3d", "images", "mnist_idx", "f
 DOWNLOADED_DATASETS = ("mnist", "fashion_mnist")  # the full sets, fetched once into a cache
 PRECISIONS = ("fp32", "bf16", "fp16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+OBJECTIVES = ("elbo", "beta_tcvae")  # TrainConfig.objective
 # No file path: nothing outside the package.
 BUILTIN_DATASETS = ("mnist5k", "digits", "shapes", "shapes3d")
 # Upper bounds far above any model or data set of this tool, low enough that a config read
@@ -178,6 +179,9 @@ class TrainConfig:
     batch_size: int = 128
     lr: float = 1e-3
     beta: float = 1.0
+    # "elbo": beta weighs the whole KL. "beta_tcvae": beta weighs only its total-correlation
+    # part (vae_core/objectives.py), which targets disentanglement with less cost in nats.
+    objective: str = "elbo"
     warmup_epochs: int = 0  # KL weight ramps linearly 0 -> beta over this many epochs
     free_bits: float = 0.0  # nats per latent dimension below which KL is not penalised
     seed: int = 0
@@ -204,6 +208,8 @@ class TrainConfig:
                 "batch_size")
         require(self.lr > 0, "lr must be positive", "lr")
         require(self.beta >= 0, "beta must be >= 0", "beta")
+        require(self.objective in OBJECTIVES,
+                f"objective must be one of {one_of(OBJECTIVES)}", "objective")
         require(self.warmup_epochs >= 0, "warmup_epochs must be >= 0", "warmup_epochs")
         require(self.warmup_epochs <= self.epochs,
                 f"the KL warm-up ({self.warmup_epochs} epochs) is longer than the run "

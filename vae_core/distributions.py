@@ -65,6 +65,12 @@ class DiagonalGaussian:
         """log q(z|x) summed over D; z is (..., B, D), the result (..., B)."""
         return _normal_log_density(z, self.mean, self.log_var).sum(dim=-1)
 
+    def pairwise_log_density(self, z: torch.Tensor) -> torch.Tensor:
+        """log q(z_i,d | x_j) for every sample i, example j and dimension d: z (B, D) gives
+        (B, B, D). What a minibatch estimate of the aggregate posterior q(z) is made of."""
+        return _normal_log_density(z.unsqueeze(1), self.mean.unsqueeze(0),
+                                   self.log_var.unsqueeze(0))
+
     def kl_per_dim(self) -> torch.Tensor:
         """KL(q || N(0, I)) per latent dimension, (B, D).
 

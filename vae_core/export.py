@@ -128,8 +128,10 @@ def _test_data_text(test: dict) -> str:
 
 def _training_text(meta: dict, train, autoencoder: bool) -> str:
     validation = meta.get("validation")
-    kl_terms = ("" if autoencoder else f"beta {train.beta}, warm-up {train.warmup_epochs}, "
-                f"free bits {train.free_bits}, ")
+    tcvae = train.objective == "beta_tcvae"
+    objective = "beta-TCVAE (beta weighs the total correlation), " if tcvae else ""
+    kl_terms = ("" if autoencoder else f"{objective}beta {train.beta}, "
+                f"warm-up {train.warmup_epochs}, free bits {train.free_bits}, ")
     text = (f"{meta.get('epoch')} epochs, batch {train.batch_size}, Adam lr {train.lr}, "
             f"{kl_terms}seed {train.seed}")
     if validation:

@@ -1,8 +1,10 @@
 """The training objectives and log p(x) estimates.
 
-A VAE minimises the -ELBO (with beta, KL warm-up, free bits); a plain autoencoder minimises the
-reconstruction term alone, -log p(x|z) at its one code z. All figures are nats per image:
-per-example sums over pixels and latent dimensions, averaged over the batch once, at the end.
+A VAE minimises the -ELBO (with beta, KL warm-up, free bits), or with objective "beta_tcvae" the
+-ELBO plus (beta - 1) times the total correlation of the aggregate posterior (Chen et al. 2018:
+beta weighs only the part of the KL that ties latent dimensions together); a plain autoencoder
+minimises the reconstruction term alone, -log p(x|z) at its one code z. All figures are nats per
+image: per-example sums over pixels and latent dimensions, averaged over the batch once, at the end.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .distributions import standard_normal_log_prob
+from .config import TrainConfig
+from .distributions import DiagonalGaussian, standard_normal_log_prob
 from .models import VAE, LatentModel
 
 TERMS = ("neg_elbo", "kl", "recon")
@@ -43,14 +46,37 @@ def kl_weight(beta: float, warmup_epochs: int, epoch_progress: float) -> float:
     return beta * min(1.0, epoch_progress / warmup_epochs)
 
 
+def penalty_weights(train: TrainConfig, epoch_progress: float) -> tuple[float, float]:
+    """(weight of the KL, weight of the total correlation) at this point of training.
+
+    "elbo": beta * KL. "beta_tcvae": KL + (beta - 1) * TC, which is index-code mutual
+    information + beta * TC + dimension-wise KL; the warm-up ramps both from 0."""
+    if train.objective == "beta_tcvae":
+        ramp = kl_weight(1.0, train.warmup_epochs, epoch_progress)
+        return ramp, ramp * (train.beta - 1.0)
+    return kl_weight(train.beta, train.warmup_epochs, epoch_progress), 0.0
+
+
+def total_correlation(posterior: DiagonalGaussian, z: torch.Tensor) -> torch.Tensor:
+    """Minibatch-weighted-sampling estimate of TC = KL(q(z) || prod_d q(z_d)) at each sample,
+    (B,) nats, with the batch standing in for the data set (Chen et al. 2018, section 4.1):
+    log q(z_i) ~= logsumexp_j log q(z_i | x_j) - log B, and likewise per dimension. Biased
+    for small batches; its gradient is what training needs."""
+    pairwise = posterior.pairwise_log_density(z)  # (B, B, D)
+    log_batch = math.log(z.shape[0])
+    log_qz = torch.logsumexp(pairwise.sum(dim=2), dim=1) - log_batch
+    log_qz_dims = (torch.logsumexp(pairwise, dim=1) - log_batch).sum(dim=1)
+    return log_qz - log_qz_dims
+
+
 def loss_terms(
     model: LatentModel, x: torch.Tensor, kl_scale: float = 1.0, free_bits: float = 0.0,
-    generator: torch.Generator | None = None,
+    generator: torch.Generator | None = None, tc_scale: float = 0.0,
 ) -> ElboTerms:
     """The terms the model kind trains on: elbo_terms for a VAE, reconstruction_terms for an
-    autoencoder (which has no KL, so kl_scale and free_bits do not apply to it)."""
+    autoencoder (which has no KL, so kl_scale, free_bits and tc_scale do not apply to it)."""
     if model.is_variational:
-        return elbo_terms(model, x, kl_scale, free_bits, generator)
+        return elbo_terms(model, x, kl_scale, free_bits, generator, tc_scale)
     return reconstruction_terms(model, x)
 
 
@@ -63,14 +89,16 @@ def reconstruction_terms(model: LatentModel, x: torch.Tensor) -> ElboTerms:
 
 def elbo_terms(
     model: VAE, x: torch.Tensor, kl_scale: float = 1.0, free_bits: float = 0.0,
-    generator: torch.Generator | None = None,
+    generator: torch.Generator | None = None, tc_scale: float = 0.0,
 ) -> ElboTerms:
     """One reparameterized sample per example.
 
     free_bits: each latent dimension's batch-mean KL below this many nats is not penalised
     (Kingma et al. 2016), which keeps dimensions from collapsing to the prior early on.
+    tc_scale: the weight of the total correlation added to the loss (beta-TCVAE); the -ELBO
+    reported is the true one either way.
     """
-    posterior, _z, likelihood = model(x, generator)
+    posterior, z, likelihood = model(x, generator)
     recon = -likelihood.log_prob(x)  # (B,)
     kl_per_dim = posterior.kl_per_dim()  # (B, D)
     kl = kl_per_dim.sum(dim=1)
@@ -80,6 +108,8 @@ def elbo_terms(
     else:
         kl_penalty = kl
     loss = recon + kl_scale * kl_penalty
+    if tc_scale != 0:
+        loss = loss + tc_scale * total_correlation(posterior, z)
     return ElboTerms(loss=loss, neg_elbo=recon + kl, kl=kl, recon=recon)
 
 

@@ -94,3 +94,13 @@ def test_train_an_autoencoder_and_say_what_does_not_apply(tmp_path, capsys):
     card = (tmp_path / "asset" / "MODEL_CARD.md").read_text()
     assert "plain autoencoder (AE)" in card and "do not apply" in card
     assert "kl_per_dim" not in load_checkpoint(tmp_path / "asset").metadata
+
+
+def test_train_a_beta_tcvae_and_say_so_on_its_card(tmp_path):
+    run = tmp_path / "run"
+    assert main(["train", "--epochs", "1", "--out", str(run), "--objective", "beta_tcvae",
+                 "--beta", "6", *TINY]) == 0
+    assert load_checkpoint(run).train_config.objective == "beta_tcvae"
+    assert main(["export", str(run), str(tmp_path / "asset")]) == 0
+    card = (tmp_path / "asset" / "MODEL_CARD.md").read_text()
+    assert "beta-TCVAE (beta weighs the total correlation), beta 6.0" in card

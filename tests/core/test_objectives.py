@@ -1,11 +1,19 @@
+import dataclasses
 import math
 
+import pytest
 import torch
 
-from vae_core.config import ModelConfig
+from vae_core.config import ConfigError, ModelConfig, TrainConfig
 from vae_core.distributions import DiagonalGaussian, GaussianLikelihood
 from vae_core.models import VAE
-from vae_core.objectives import elbo_terms, iwae_log_px, kl_weight
+from vae_core.objectives import (
+    elbo_terms,
+    iwae_log_px,
+    kl_weight,
+    penalty_weights,
+    total_correlation,
+)
 
 
 def test_loss_falls_when_overfitting_one_batch():
@@ -146,3 +154,61 @@ def test_iwae_chunking_does_not_change_the_estimate():
     assert (one - chunked).abs().max() < 0.2  # different draws, the same estimate
     many = iwae_log_px(model, x, 300, torch.Generator().manual_seed(0), chunk=300)
     torch.testing.assert_close(one, many)
+
+
+def test_total_correlation_matches_a_loop_over_samples_and_examples():
+    generator = torch.Generator().manual_seed(0)
+    posterior = DiagonalGaussian(torch.randn(6, 3, generator=generator),
+                                 torch.randn(6, 3, generator=generator) * 0.5)
+    z = posterior.rsample(generator)
+    expected = []
+    for i in range(6):
+        joint = [torch.distributions.Normal(posterior.mean[j], posterior.stddev[j]).log_prob(z[i])
+                 for j in range(6)]  # (D,) each: log q(z_i,d | x_j)
+        joint = torch.stack(joint)  # (B, D)
+        log_qz = torch.logsumexp(joint.sum(dim=1), dim=0) - math.log(6)
+        log_qz_dims = (torch.logsumexp(joint, dim=0) - math.log(6)).sum()
+        expected.append(log_qz - log_qz_dims)
+    torch.testing.assert_close(total_correlation(posterior, z), torch.stack(expected))
+
+
+def test_total_correlation_is_zero_when_every_posterior_is_the_same():
+    # q(z) is then one diagonal Gaussian: exactly the product of its marginals.
+    posterior = DiagonalGaussian(torch.tensor([[0.5, -1.0]]).repeat(8, 1), torch.zeros(8, 2))
+    z = posterior.rsample(torch.Generator().manual_seed(0))
+    torch.testing.assert_close(total_correlation(posterior, z), torch.zeros(8))
+
+
+def test_total_correlation_is_larger_for_tied_dimensions_than_for_a_factorial_grid():
+    levels = torch.linspace(-2, 2, 4)
+    log_var = torch.full((16, 2), math.log(0.01))
+    grid = torch.cartesian_prod(levels, levels)  # z1 and z2 independent across the batch
+    tied = levels.repeat_interleave(4).unsqueeze(1).repeat(1, 2)  # z2 = z1
+    tc = {name: total_correlation(DiagonalGaussian(mean, log_var), mean).mean().item()
+          for name, mean in (("grid", grid), ("tied", tied))}
+    assert tc["tied"] > tc["grid"] + 1.0
+
+
+def test_tc_scale_adds_the_total_correlation_to_the_loss_only():
+    model = VAE(ModelConfig(image_shape=(1, 8, 8), arch="mlp", hidden=(16,), latent_dim=3))
+    x = torch.rand(5, 1, 8, 8)
+    plain = elbo_terms(model, x, generator=torch.Generator().manual_seed(0))
+    weighted = elbo_terms(model, x, tc_scale=3.0, generator=torch.Generator().manual_seed(0))
+    posterior, z, _ = model(x, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(weighted.loss, plain.loss + 3.0 * total_correlation(posterior, z))
+    torch.testing.assert_close(weighted.neg_elbo, plain.neg_elbo)
+
+
+def test_beta_tcvae_weighs_the_total_correlation_with_beta_and_the_kl_with_one():
+    elbo = TrainConfig(beta=4.0, warmup_epochs=2)
+    tcvae = dataclasses.replace(elbo, objective="beta_tcvae")
+    assert penalty_weights(elbo, 1.0) == (2.0, 0.0)
+    assert penalty_weights(tcvae, 1.0) == (0.5, 1.5)
+    assert penalty_weights(tcvae, 5.0) == (1.0, 3.0)
+    # beta 1: both objectives are the ELBO.
+    assert penalty_weights(dataclasses.replace(tcvae, beta=1.0), 5.0) == (1.0, 0.0)
+
+
+def test_an_unknown_objective_is_refused_by_name():
+    with pytest.raises(ConfigError, match="objective must be one of"):
+        TrainConfig(objective="factor_vae")

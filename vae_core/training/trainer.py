@@ -30,7 +30,7 @@ from ..data.streaming import evaluate_images, load_streamed
 from ..discretization import discretize, offset_nats
 from ..evaluation import objective_of
 from ..models import build_model
-from ..objectives import TERMS, kl_weight, loss_terms
+from ..objectives import TERMS, loss_terms, penalty_weights
 from ..runs import RunState, sweep_staging, write_run_config
 from .reporting import run_reporters
 
@@ -182,8 +182,8 @@ class Trainer:
             if (self._stop_agreed() if self.global_step % cfg.log_every == 0
                     else self.stop_requested and not self.cluster.distributed):
                 return False
-            weight = kl_weight(cfg.beta, cfg.warmup_epochs, (epoch - 1) + i / n_steps)
-            step_sums = self.step(batch, weight, noise, totals)
+            weight, tc_weight = penalty_weights(cfg, (epoch - 1) + i / n_steps)
+            step_sums = self.step(batch, weight, noise, totals, tc_weight)
             self.global_step += 1
             if self.global_step % cfg.log_every == 0 or i == n_steps - 1:
                 self._report_step(epoch, totals, step_sums, weight, i + 1, n_steps)
@@ -193,13 +193,13 @@ class Trainer:
         return True
 
     def step(self, batch: torch.Tensor, weight: float, noise: torch.Generator | None,
-             totals: torch.Tensor) -> torch.Tensor:
+             totals: torch.Tensor, tc_weight: float = 0.0) -> torch.Tensor:
         """One optimizer step; adds its sums to `totals` and returns them with the batch size,
         (N_TOTALS + 1,), all on the device: nothing here waits for the device."""
         cfg = self.config.train
         batch = self._prepare(batch, noise)
         with devices.autocast(cfg, self.device):
-            terms = loss_terms(self.step_model, batch, weight, cfg.free_bits, noise)
+            terms = loss_terms(self.step_model, batch, weight, cfg.free_bits, noise, tc_weight)
             loss = terms.loss.mean()
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is None:
