@@ -3,8 +3,8 @@ server's catch-up after a key press, beside a bare one-slider page served in the
 
 For each slider step (ArrowRight on a focused slider; a capture listener stamps the keydown with
 performance.now()):
-- page: to the first animation frame after the explorer drew a new image (its test hook's
-  frame count grew), where the page decodes;
+- page: to the animation frame in which the explorer drew a new image (the time its test hook
+  stamped on that frame), where the page decodes;
 - server: to the server's answer on the page with every image in the main area loaded: on
   Explore, the sliders' data saying Python has read that move (it comes last in the rerun); on
   the bare page, its new image.
@@ -92,14 +92,15 @@ MEASURE_JS = """
 """
 
 # window.__armPage(explorer): window.__pageResult resolves to the ms from the next keydown to the
-# first animation frame after the explorer drew a new image.
+# animation frame in which the explorer drew a new image (its own stamp, read once it has drawn).
 PAGE_JS = """
 () => {
   window.__armPage = (explorer) => {
     const before = explorer.latentLab.frames();
     window.__pageResult = new Promise((resolve) => {
       const check = () => {
-        if (explorer.latentLab.frames() > before) resolve(performance.now() - window.__t0);
+        const hook = explorer.latentLab;
+        if (hook.frames() > before) resolve(hook.drawnAt() - window.__t0);
         else requestAnimationFrame(check);
       };
       requestAnimationFrame(check);

@@ -101,7 +101,7 @@ class Explorer {
       reported: null, seq: Date.now(), lastSent: null, trailing: null, keyHeld: false,
       samples: null, traversal: null, heard: null, heardAt: null,
       closing: null, frameRequested: false, requested: null, newest: null, tiles: [],
-      frames: 0, decodeTimes: [], drawTimes: [], lastDrawn: null, lastMean: null,
+      frames: 0, decodeTimes: [], drawTimes: [], lastDrawn: null, lastMean: null, drawnAt: null,
     });
     this.root.latentLab = this.testHook();
   }
@@ -366,6 +366,7 @@ class Explorer {
     if (this.samples) this.drawSamples(image);
     pushKept(this.drawTimes, performance.now() - started);
     this.frames += 1;
+    this.drawnAt = started;
     this.lastDrawn = z;
     this.lastMean = mean;
   }
@@ -403,6 +404,7 @@ class Explorer {
         return { mean: Array.from(mean), std: std ? Array.from(std) : null };
       },
       frames: () => this.frames,
+      drawnAt: () => this.drawnAt, // performance.now() when the last image was drawn
       times: () => ({ decode: this.decodeTimes.slice(), draw: this.drawTimes.slice() }),
       lastFrame: () => ({ z: this.lastDrawn, mean: this.lastMean ? Array.from(this.lastMean) : null }),
       sliderZ: () => this.zByDimension(),
