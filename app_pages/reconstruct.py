@@ -4,6 +4,8 @@ log p(x)), the image changed along attribute directions, the latent path between
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import streamlit as st
 
@@ -171,9 +173,11 @@ def interpolation_section(active: ActiveModel, data: ImageDataset | None) -> Non
     for mode in ("linear", "spherical"):
         images = interpolation(active, a, b, steps, mode)
         st.image(grid_image(images, per_row, scale), caption=mode, output_format="PNG")
+        # Encoded when clicked, on its own thread: not in every run of the page.
         st.download_button(f"Download the {mode} path as a GIF", key=f"gif_{mode}",
-                           data=strip_gif(images, display_scale(height, 160)),
-                           file_name=f"interpolation-{mode}.gif", mime="image/gif")
+                           data=functools.partial(strip_gif, images, display_scale(height, 160)),
+                           file_name=f"interpolation-{mode}.gif", mime="image/gif",
+                           on_click="ignore")
 
 
 def arithmetic_section(active: ActiveModel, data: ImageDataset | None) -> None:

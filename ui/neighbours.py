@@ -34,9 +34,16 @@ def _label(data: ImageDataset, index: int) -> str:
 def neighbour_strip(active: ActiveModel, data: ImageDataset, z, k: int = N_NEIGHBOURS):
     """(PNG bytes of the k nearest test images in a row, its width, their names nearest first)."""
     nearest = nearest_codes(test_codes(active, data), np.asarray(z, dtype=np.float32), k)
-    images = data.test_x[nearest].numpy()
+    return _strip(active.version, tuple(int(i) for i in nearest), data)
+
+
+# A small move of z mostly keeps the same neighbours: their strip is drawn once, for every
+# session (the bytes are never changed, so one shared copy is safe).
+@st.cache_resource(max_entries=512, show_spinner=False)
+def _strip(version: str, nearest: tuple[int, ...], _data: ImageDataset):
+    images = _data.test_x[list(nearest)].numpy()
     strip = grid_image(images, len(nearest), display_scale(images.shape[-2], STRIP_PX))
-    return png_bytes(strip), strip.width, [_label(data, int(i)) for i in nearest]
+    return png_bytes(strip), strip.width, [_label(_data, i) for i in nearest]
 
 
 def show_neighbours(active: ActiveModel, data: ImageDataset | None, z, what: str) -> None:

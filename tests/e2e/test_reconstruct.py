@@ -2,6 +2,7 @@
 the app keeps serving."""
 
 import io
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -61,3 +62,17 @@ def test_a_refused_format_replaces_the_previous_image_and_its_results(served_app
     expect(error).to_contain_text("PNG, JPEG, BMP, GIF or WebP")
     expect(main.get_by_text("seven.png, as uploaded")).to_have_count(0)
     expect(main.get_by_test_id("stImage").filter(has_text="reconstruction")).to_have_count(0)
+
+
+def test_the_interpolation_gif_is_encoded_when_its_button_is_clicked(served_app, page):
+    # The page no longer encodes both GIFs in every run: the button's callable does, on click.
+    open_page(page, served_app, "Reconstruct")
+    button = page.get_by_test_id("stMain").get_by_role(
+        "button", name="Download the spherical path as a GIF")
+    with page.expect_download() as download:
+        button.click()
+    gif = Image.open(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert gif.format == "GIF"
+    assert gif.n_frames > 1  # Pillow keeps one of two equal neighbouring frames: not 2 x 10 - 2
+    assert download.value.suggested_filename == "interpolation-spherical.gif"
+    assert page.get_by_test_id("stException").count() == 0
