@@ -3,6 +3,7 @@ Bernoulli and both Gaussians, grey and RGB, odd sizes), with each kernel: WebAss
 plain JavaScript. The browser tests check shipped models in Chromium; this checks the JavaScript
 itself in a second, without a browser."""
 
+import hashlib
 import itertools
 import json
 import shutil
@@ -105,3 +106,11 @@ def test_the_decode_queue_puts_the_newest_dragged_z_first_and_tiles_after(tmp_pa
     assert out["stillDragging"] == ["shown:3"]
     assert out["paused"] == ["tile:a", "tile:b"]
     assert out["replaced"] == ["tile:f"]
+
+
+def test_the_committed_wasm_was_built_from_the_committed_source():
+    # CI has no wat2wasm: scripts/build_wasm.sh records the source's hash beside the binary.
+    frontend = PROJECT_DIR / "ui" / "frontend"
+    recorded = (frontend / "gemv_wasm.js").read_text().splitlines()[1]
+    source = hashlib.sha256((frontend / "gemv.wat").read_bytes()).hexdigest()
+    assert recorded == f"// gemv.wat sha256 {source}", "gemv.wat changed: run scripts/build_wasm.sh"
