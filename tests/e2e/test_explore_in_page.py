@@ -158,11 +158,16 @@ def test_a_drag_draws_as_it_goes_and_sends_z_a_few_times(served_models, page, wh
 def test_latent_map_decodes_the_point_under_the_mouse_in_the_page(served_models, page):
     app, assets = served_models
     model = load_checkpoint(assets / "mnist2d").model.eval()
+    messages = []
+    page.on("websocket", lambda socket: socket.on("framereceived", lambda m: messages.append(m)))
     _open(page, app, "mnist2d")
     navigate(page, "Latent map")
     plane = page.locator("[data-testid=stMain] .latent-plane")
     expect(plane.locator("canvas.plane")).to_be_visible()
     wait_until(lambda: plane.evaluate("el => el.latentLab.status().inPage"))
+    # Its JavaScript came from a served file (ui/inline_js.py), not inline in the page's messages.
+    assert not any(b"function latentPlane(" in (m if isinstance(m, bytes) else m.encode())
+                   for m in messages)
     plane.locator("canvas.plane").scroll_into_view_if_needed()
     box = plane.locator("canvas.plane").bounding_box()
     for fx, fy in [(0.25, 0.2), (0.8, 0.7)]:  # z0 = -1.5, z1 = 1.8; then z0 = 1.8, z1 = -1.2
