@@ -52,6 +52,8 @@ from vae_core.runs import (
 )
 
 KINDS = {"vae": "VAE", "ae": "plain autoencoder (no KL, no prior)"}
+OBJECTIVES = {"elbo": "-ELBO (beta weighs the KL)",
+              "beta_tcvae": "beta-TCVAE (beta weighs only the total correlation)"}
 LIKELIHOODS = {
     "bernoulli": "Bernoulli",
     "gaussian": "Gaussian (learned σ)",
@@ -68,6 +70,7 @@ STARTED_KEY = "train_started_run"  # the run this session just started: announce
 # too), and they say why; a bound in the browser refused 0 or 100000 without a word.
 LABELS = {"image_size": "Image size (pixels, square)", "hidden": "Hidden sizes",
           "dense": "Dense width", "latent_dim": "Latent size", "beta": "beta (KL weight)",
+          "objective": "Objective",
           "warmup_epochs": "KL warm-up epochs", "free_bits": "Free bits (nats/dim)",
           "epochs": "Epochs", "batch_size": "Batch size", "lr": "Learning rate",
           "patience": "Early stopping patience (epochs)", "augment_shift": "Random shift (pixels)"}
@@ -102,7 +105,8 @@ def _train_config(fields: dict) -> TrainConfig:
     return dataclasses.replace(
         chosen_preset().config.train, epochs=fields["epochs"],
         batch_size=fields["batch_size"], lr=fields["lr"], beta=fields["beta"],
-        warmup_epochs=fields["warmup_epochs"], free_bits=fields["free_bits"],
+        objective=fields["objective"], warmup_epochs=fields["warmup_epochs"],
+        free_bits=fields["free_bits"],
         patience=fields["patience"], augment_shift=fields["augment_shift"],
         device=fields["device"])
 
@@ -184,7 +188,14 @@ def _train_fields() -> dict:
     left, right = st.columns(2)
     train = chosen_preset().config.train
     devices = ["auto", *available_devices()]
+    objective = st.radio(
+        LABELS["objective"], list(OBJECTIVES), format_func=OBJECTIVES.get, horizontal=True,
+        key="train_objective", index=list(OBJECTIVES).index(train.objective),
+        help="beta-TCVAE (Chen et al. 2018) adds (beta - 1) x the total correlation of q(z) to "
+             "the -ELBO: it pushes the latent dimensions apart without weighing the rest of the "
+             "KL. See docs/disentanglement.md for what it bought on shapes3d.")
     return {
+        "objective": objective,
         "beta": left.number_input(LABELS["beta"], value=train.beta, key="train_beta"),
         "warmup_epochs": right.number_input(LABELS["warmup_epochs"],
                                             value=train.warmup_epochs, key="train_warmup"),

@@ -230,3 +230,14 @@ def test_the_colour_set_is_offered_and_timed_as_bigger_images_than_shapes(runs):
     colour = _estimate(at)
     assert not at.exception
     assert _step_ms(colour) > _step_ms(grey)  # 64x64x3 against 32x32x1 through the same form
+
+
+def test_the_form_starts_a_beta_tcvae_run(runs):
+    at = train_page()
+    at.radio(key="train_objective").set_value("beta_tcvae")
+    train_widget(at, "train_beta").set_value(6.0)
+    train_widget(at, "train_name").set_value("tcvae")
+    at.form_submit_button[0].click().run()
+    assert not at.exception and not at.error
+    started = json.loads((runs / "tcvae" / RUN_CONFIG_FILE).read_text())
+    assert started["train"]["objective"] == "beta_tcvae" and started["train"]["beta"] == 6.0
