@@ -185,7 +185,6 @@ def _model_fields() -> dict:
 
 
 def _train_fields() -> dict:
-    left, right = st.columns(2)
     train = chosen_preset().config.train
     devices = ["auto", *available_devices()]
     objective = st.radio(
@@ -194,6 +193,7 @@ def _train_fields() -> dict:
         help="beta-TCVAE (Chen et al. 2018) adds (beta - 1) x the total correlation of q(z) to "
              "the -ELBO: it pushes the latent dimensions apart without weighing the rest of the "
              "KL. See docs/disentanglement.md for what it bought on shapes3d.")
+    left, right = st.columns(2)
     return {
         "objective": objective,
         "beta": left.number_input(LABELS["beta"], value=train.beta, key="train_beta"),
