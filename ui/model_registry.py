@@ -162,8 +162,24 @@ def checkpoint_identity(directory: Path) -> str:
 
 
 def load_entry(entry: ModelEntry) -> tuple[Checkpoint | ImportedModelFiles, str]:
-    """The entry's model (loaded once per process per identity) and that identity."""
-    directory = entry.path if is_imported_dir(entry.path) else resolve_checkpoint_dir(entry.path)
+    """The entry's model (loaded once per process per identity) and that identity.
+
+    A training run replaces its checkpoints as epochs finish: a load that lost the race (its
+    checkpoint deleted under it) tries once more with the run's newer latest."""
+    directory = _checkpoint_dir(entry)
+    try:
+        return _load(entry, directory)
+    except (ValueError, OSError):  # CheckpointError, a file gone
+        if directory.exists() or _checkpoint_dir(entry) == directory:
+            raise  # not a checkpoint replaced under the load
+        return _load(entry, _checkpoint_dir(entry))
+
+
+def _checkpoint_dir(entry: ModelEntry) -> Path:
+    return entry.path if is_imported_dir(entry.path) else resolve_checkpoint_dir(entry.path)
+
+
+def _load(entry: ModelEntry, directory: Path) -> tuple[Checkpoint | ImportedModelFiles, str]:
     identity = checkpoint_identity(directory)
     trusted = not entry.key.startswith("upload:")
     return _load_cached(str(directory), identity, trusted), identity

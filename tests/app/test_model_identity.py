@@ -9,9 +9,10 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import write_run_checkpoint
 from tests.conftest import PROJECT_DIR, TINY_MODELS
+from ui import model_registry
 from ui.model_registry import checkpoint_identity
 from ui.train_figures import latest_checkpoint
-from vae_core.checkpoint import CONFIG_FILE, WEIGHTS_FILE, save_checkpoint
+from vae_core.checkpoint import CONFIG_FILE, WEIGHTS_FILE, save_checkpoint, save_run_checkpoint
 from vae_core.config import TrainConfig
 from vae_core.decoder_export import read_envelope
 from vae_core.models import VAE
@@ -90,3 +91,26 @@ def test_a_run_preview_key_changes_when_weights_are_copied_in_with_their_old_mti
     other = write_run_checkpoint(tmp_path / "other", seed=1)
     _rewrite_keeping_mtime(checkpoint / WEIGHTS_FILE, (other / WEIGHTS_FILE).read_bytes())
     assert latest_checkpoint(tmp_path / "mine") != key
+
+
+def test_a_run_checkpoint_replaced_during_its_load_is_loaded_from_the_newer_one(
+        app_env, monkeypatch):
+    # A training run deletes its older checkpoints as epochs finish; a load can lose that race.
+    model_config, data_config = TINY_MODELS["mnist32"]
+    run = app_env / "mine"
+    for epoch in (1, 2):
+        save_run_checkpoint(run, epoch, model=VAE(model_config), data_config=data_config,
+                            train_config=TrainConfig(epochs=2), metadata={"epoch": epoch})
+    older = run / "checkpoints" / "epoch-0001"
+    (run / "checkpoints" / "latest").write_text(older.name)
+    real_load = model_registry._load_cached
+
+    def pruned_under_the_load(directory, identity, trusted):
+        if directory == str(older):
+            shutil.rmtree(older)
+            (run / "checkpoints" / "latest").write_text("epoch-0002")
+        return real_load(directory, identity, trusted)
+
+    monkeypatch.setattr(model_registry, "_load_cached", pruned_under_the_load)
+    checkpoint, _ = model_registry.load_entry(model_registry.ModelEntry("run:mine", "mine", run))
+    assert checkpoint.metadata["epoch"] == 2
