@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 import mimetypes
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 from streamlit import config
@@ -105,6 +106,19 @@ def served_modules(names: Sequence[str]) -> ServedModules:
         return ServedModules(source, publish(source.encode("utf-8"), SERVED_DIR, SERVED_SUFFIX))
     except OSError:
         return ServedModules(source, None)
+
+
+def served_component(name: str, modules: Sequence[str], css: str) -> Callable[..., Any]:
+    """An st.components.v2 component whose JavaScript (`modules`) is a served file; each call
+    draws it, first putting the file back if it was swept."""
+    script = served_modules(modules)
+    component = st.components.v2.component(name, js=script.js, css=css)
+
+    def draw(**kwargs: Any) -> Any:
+        script.keep_served()
+        return component(**kwargs)
+
+    return draw
 
 
 def stylesheet(name: str) -> str:

@@ -6,20 +6,15 @@ set's posterior means; the decoder is handed over as for Explore (ui/page_decode
 
 from __future__ import annotations
 
-import streamlit as st
-
-from .inline_js import served_modules, stylesheet
+from .inline_js import served_component, stylesheet
 from .page_decoder import PageDecoder, decoder_payload
 
 MODULES = ("decoder.js", "page_decoder.js", "image_canvas.js", "latent_plane.js")
-_SCRIPT = served_modules(MODULES)  # ~35 KB: a file the page fetches once, not sent per rerun
-_COMPONENT = st.components.v2.component(
-    "latent_lab.latent_plane", css=stylesheet("latent_plane.css"), js=_SCRIPT.js,
-)
+_COMPONENT = served_component(  # ~35 KB: a file the page fetches once, not sent per rerun
+    "latent_lab.latent_plane", MODULES, stylesheet("latent_plane.css"))
 
 
 def latent_plane(key: str, dims: tuple[int, int], latent_dim: int, decoder: PageDecoder,
                  limit: float = 3.0) -> None:
     control = {"dims": [int(d) for d in dims], "latent_dim": latent_dim, "limit": float(limit)}
-    _SCRIPT.keep_served()
     _COMPONENT(key=key, data=decoder_payload(control, key, decoder))

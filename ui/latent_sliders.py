@@ -17,16 +17,14 @@ from dataclasses import asdict, dataclass
 
 import streamlit as st
 
-from .inline_js import served_modules, stylesheet
+from .inline_js import component_state, served_component, stylesheet
 from .page_decoder import PageDecoder, decoder_payload
 
 MODULES = ("decoder.js", "page_decoder.js", "image_canvas.js", "latent_pad.js",
            "preview_strips.js", "latent_sliders.js")  # ui/frontend/, in dependency order
-_SCRIPT = served_modules(MODULES)
-_COMPONENT = st.components.v2.component(
-    "latent_lab.latent_sliders", js=_SCRIPT.js,
-    css=stylesheet("latent_sliders.css") + stylesheet("page_samples.css"),
-)
+_COMPONENT = served_component(
+    "latent_lab.latent_sliders", MODULES,
+    stylesheet("latent_sliders.css") + stylesheet("page_samples.css"))
 MOVED = "moved"  # state: {"values": [...], "seq": n, "revision": r}, values in display order
 SEED = "seed"  # state: the sample seed the page's "New samples" button asks for (an int)
 PAUSE_MS = 300  # a drag this still for this long is a pause: the page sends z
@@ -44,12 +42,6 @@ class PageSamples:
     family: str  # "bernoulli" or "gaussian": how a pixel is drawn from the decoded parameters
 
 
-def _moved(key: str) -> dict | None:
-    state = st.session_state.get(key)
-    moved = state.get(MOVED) if isinstance(state, dict) else None
-    return moved if isinstance(moved, dict) else None
-
-
 def asked_seed(key: str) -> int | None:
     """The sample seed the page's "New samples" button last asked for, or None."""
     state = st.session_state.get(key)
@@ -63,7 +55,7 @@ def moved_values(key: str, revision: int) -> list[float] | None:
     A move made before the revision (a button set z meanwhile) is stale and gives None.
     Readable before the sliders are drawn, so a page can use it to draw what depends on it first.
     """
-    moved = _moved(key)
+    moved = component_state(key, MOVED)
     if moved is None or moved.get("revision") != revision:
         return None
     try:
@@ -106,10 +98,9 @@ def latent_sliders(
         "step": float(step),
         "revision": revision,
         "pause_ms": PAUSE_MS,
-        "heard": (_moved(key) or {}).get("seq"),  # the last move Python has read
+        "heard": (component_state(key, MOVED) or {}).get("seq"),  # the last move Python has read
         "samples": asdict(samples) if samples else None,
         "traversal_steps": int(traversal_steps),
     }
-    _SCRIPT.keep_served()
     _COMPONENT(key=key, data=decoder_payload(control, key, decoder))
     return moved_values(key, revision) or values

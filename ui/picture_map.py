@@ -21,15 +21,13 @@ import streamlit as st
 from vae_core.decoder_export import pack_envelope
 
 from .figures_latent import CATEGORY_COLOURS, Colouring
-from .inline_js import component_state, served_modules, stylesheet
+from .inline_js import component_state, served_component, stylesheet
 from .thumbnails import Atlas
 
 MODULES = ("decoder.js", "scatter_points.js", "pixel_layer.js", "picture_draw.js",
            "picture_grid.js", "picture_input.js", "picture_map.js")  # ui/frontend/, in order
-_SCRIPT = served_modules(MODULES)  # ~50 KB: a file the page fetches once, not sent per rerun
-_COMPONENT = st.components.v2.component(
-    "latent_lab.picture_map", css=stylesheet("picture_map.css"), js=_SCRIPT.js,
-)
+_COMPONENT = served_component(  # ~50 KB: a file the page fetches once, not sent per rerun
+    "latent_lab.picture_map", MODULES, stylesheet("picture_map.css"))
 ATLAS, CLICKED = "atlas", "clicked"  # states: {"id", "ok", "error"}, {"example", "at" (ms)}
 SCALE_COLOURS = 64  # a continuous colouring is drawn in this many steps of Viridis
 
@@ -104,6 +102,5 @@ def map_payload(points: MapPoints, atlas: Atlas, atlas_key: str, report: dict | 
 
 def picture_map(key: str, points: MapPoints, atlas: Atlas, atlas_key: str) -> int | None:
     """Draw the map; returns the example of a new click on it, or None."""
-    _SCRIPT.keep_served()
     _COMPONENT(key=key, data=map_payload(points, atlas, atlas_key, atlas_report(key, atlas_key)))
     return new_click(key)
