@@ -170,9 +170,10 @@ def load_entry(entry: ModelEntry) -> tuple[Checkpoint | ImportedModelFiles, str]
     try:
         return _load(entry, directory)
     except (ValueError, OSError):  # CheckpointError, a file gone
-        if directory.exists() or _checkpoint_dir(entry) == directory:
+        newer = None if directory.exists() else _checkpoint_dir(entry)
+        if newer in (None, directory):
             raise  # not a checkpoint replaced under the load
-        return _load(entry, _checkpoint_dir(entry))
+        return _load(entry, newer)
 
 
 def _checkpoint_dir(entry: ModelEntry) -> Path:

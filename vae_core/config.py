@@ -180,7 +180,7 @@ class TrainConfig:
     lr: float = 1e-3
     beta: float = 1.0
     # "elbo": beta weighs the whole KL. "beta_tcvae": beta weighs only its total-correlation
-    # part (vae_core/objectives.py), which targets disentanglement with less cost in nats.
+    # part, the part that ties latent dimensions together (vae_core/objectives.py).
     objective: str = "elbo"
     warmup_epochs: int = 0  # KL weight ramps linearly 0 -> beta over this many epochs
     free_bits: float = 0.0  # nats per latent dimension below which KL is not penalised
