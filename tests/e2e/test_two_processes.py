@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import kill_live_runs
 from tests.e2e.conftest import in_ci
 from tools.browser import PAGE_PATHS, navigate, open_page, rerun_and_wait
+from tools.explorer import wait_in_page
 from tools.streamlit_client import StreamlitSession, run_sync
 from tools.two_processes import TwoProcesses, serve_two_processes
 from vae_core.runs import read_status
@@ -83,6 +84,9 @@ def _visit(context, deployment: TwoProcesses) -> set[str]:
     page = context.new_page()
     try:
         open_page(page, _ProxyApp(deployment.proxy))
+        # The page reruns itself once it decodes (its weights cached from the first visit, soon
+        # after the load): a click during that rerun could start none of its own.
+        wait_in_page(page)
         for _ in range(3):
             rerun_and_wait(page, lambda: page.get_by_role("button", name="Random z").click())
         navigate(page, "Sampling")
