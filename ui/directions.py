@@ -51,9 +51,15 @@ CLASS_SLIDERS = {
 }
 
 
-@st.cache_data(max_entries=8, show_spinner="Fitting attribute directions (once per model)...")
+# Read on every slider move: cache_resource hands out the one fit (cache_data would unpickle a
+# copy each time, ~3 ms); its arrays are made read-only since every session shares them.
+@st.cache_resource(max_entries=8, show_spinner="Fitting attribute directions (once per model)...")
 def _fit(version: str, _active: ActiveModel, _data: ImageDataset) -> DirectionFit | None:
-    return fit_directions(_active.model, _data)
+    fit = fit_directions(_active.model, _data)
+    if fit is not None:
+        for array in (fit.check_codes, *(d.vector for d in fit.directions)):
+            array.flags.writeable = False
+    return fit
 
 
 def fitted_directions(active: ActiveModel, data: ImageDataset | None) -> DirectionFit | None:

@@ -15,9 +15,13 @@ N_NEIGHBOURS = 8
 STRIP_PX = 96  # about each neighbour's side on the page (an integer upscale)
 
 
-@st.cache_data(max_entries=8, show_spinner="Encoding the test images...")
+# Read on every slider move: cache_resource hands out the one array (cache_data would unpickle a
+# copy each time, ~2 ms), made read-only since every session shares it.
+@st.cache_resource(max_entries=8, show_spinner="Encoding the test images...")
 def _test_codes(version: str, _active: ActiveModel, _data: ImageDataset) -> np.ndarray:
-    return encode_images(_active.model, _data.test_x).mean
+    codes = encode_images(_active.model, _data.test_x).mean
+    codes.flags.writeable = False
+    return codes
 
 
 def test_codes(active: ActiveModel, data: ImageDataset) -> np.ndarray:

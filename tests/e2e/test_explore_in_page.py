@@ -153,6 +153,29 @@ def test_a_drag_draws_as_it_goes_and_sends_z_a_few_times(served_models, page, wh
     assert events >= 10, f"only {events} input events in a 1 s drag"
     assert events / 2 <= drawn <= events, f"{drawn} distinct images drawn for {events} events"
     assert 1 <= len(to_server) <= 2, f"{len(to_server)} messages to the server for a 1 s drag"
+    assert not hook(page, "lastFrame()")["keyStep"]  # a drag's images come from the queue
+
+
+@pytest.mark.parametrize("where", WHERE)
+def test_a_key_step_is_decoded_and_drawn_in_the_keys_own_task(served_models, page, where):
+    """A decoder whose last image took under DECODE_HERE_MS (mnist32: ~1 ms with WebAssembly;
+    raised here so that a busy machine cannot make it slow) draws an arrow key's image before
+    the key's task ends, so in the next frame, equal to torch's."""
+    app, assets = served_models
+    model = load_checkpoint(assets / "mnist32").model.eval()
+    page.add_init_script("globalThis.latentLabDecodeHereMs = 1e6;")
+    _open(page, app, "mnist32", where)
+    before = np.array(_slider_z(page))
+    page.locator(RANGES).first.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+        wait_until(lambda: hook(page, "lastFrame()")["z"] == _slider_z(page))
+        drawn = hook(page, "lastFrame()")
+        assert drawn["keyStep"]
+        expected, _ = _torch_decode(model, [drawn["z"]])
+        assert np.abs(np.array(drawn["mean"]) - expected[0]).max() < TOLERANCE
+    moved = np.array(_slider_z(page)) - before
+    assert np.count_nonzero(moved) == 1 and moved.max() == pytest.approx(0.15)  # 3 steps of 0.05
 
 
 def test_latent_map_decodes_the_point_under_the_mouse_in_the_page(served_models, page):

@@ -20,6 +20,13 @@ export class DecodeQueue {
     this.shownAt = now;
   }
 
+  // The newest image was decoded elsewhere (decode_service.js decodeHere): a z still waiting is
+  // older, and the tiles wait as they would after a shown z.
+  shownElsewhere(now) {
+    this.shown = null;
+    this.shownAt = now;
+  }
+
   preview(tiles) {
     this.tiles = tiles.slice();
   }

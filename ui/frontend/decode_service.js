@@ -3,6 +3,7 @@
 // start (or `globalThis.latentLabDecodeOn = "main-thread"` asks for it, as tests do), on the main
 // thread: the image in an animation frame, preview tiles in idle time. Both order the work with a
 // DecodeQueue and hand each finished image to onImage({ kind, z, id | tag, mean, std, ms }).
+// decodeHere(z) decodes one image on the calling thread, for a caller that judged it fast enough.
 // `globalThis.latentLabKernel = "js"` makes either decode in plain JavaScript, not WebAssembly.
 import { decode } from "./decoder.js";
 import { DecodeQueue } from "./decode_queue.js";
@@ -44,6 +45,10 @@ class WorkerDecodes {
     this.worker.postMessage({ type: "show", z, id });
   }
 
+  shownElsewhere() {
+    this.worker.postMessage({ type: "shown-elsewhere" });
+  }
+
   preview(tiles) {
     this.worker.postMessage({ type: "preview", tiles });
   }
@@ -81,6 +86,10 @@ class MainThreadDecodes {
   show(z, id) {
     this.queue.show(z, id, performance.now());
     this.frame ??= requestAnimationFrame(() => this.decodeShown());
+  }
+
+  shownElsewhere() {
+    this.queue.shownElsewhere(performance.now());
   }
 
   preview(tiles) {
@@ -181,6 +190,19 @@ class Decodes {
   preview(tiles) {
     this.lastTiles = tiles;
     this.backend.preview(tiles);
+  }
+
+  // The image of z decoded here, on the calling thread, as onImage would get it: for a key
+  // step of a decoder fast enough (see latent_sliders.js), whose worker round trip would miss
+  // the next frame.
+  decodeHere(z) {
+    this.nextId += 1;
+    this.lastShown = null;
+    this.backend.shownElsewhere();
+    const started = performance.now();
+    const image = copyOf(decode(this.model, z));
+    return { kind: "shown", z, id: this.nextId, ...image, ms: performance.now() - started,
+      here: true };
   }
 
   // One z now, apart from the queue: a promise of { mean, std } (tests compare it with torch).

@@ -2,6 +2,7 @@
 // decode_service.js from this file's inlined source (ui/inline_js.py). Messages in:
 //   { type: "load", bytes, kernel }  the packed decoder (decoder.js readDecoder) and its kernel
 //   { type: "show", z, id }          the image to draw: only the newest z is decoded
+//   { type: "shown-elsewhere" }      the newest image was decoded on the main thread
 //   { type: "preview", tiles }       [{ z, tag }]: decoded once the drag pauses
 //   { type: "decode", z, id }        one z at once, mean and std (for tests)
 // and out: { type: "ready", kernel } or { type: "failed", error },
@@ -67,6 +68,7 @@ function load(bytes, kernel) {
 self.onmessage = ({ data }) => {
   if (data.type === "load") load(data.bytes, data.kernel);
   else if (data.type === "show") queue.show(data.z, data.id, performance.now());
+  else if (data.type === "shown-elsewhere") queue.shownElsewhere(performance.now());
   else if (data.type === "preview") queue.preview(data.tiles);
   else if (data.type === "decode") post({ type: "decoded", id: data.id, ...decodeCopy(data.z) });
   schedule();

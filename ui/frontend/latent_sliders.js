@@ -3,7 +3,8 @@
 // (and learned std) redrawn on a canvas while z moves, a preview strip under each slider and a
 // 2-D pad. The decoder runs off the main thread (decode_service.js): a move asks for its z, and
 // each animation frame draws the newest image that has come back, with samples x ~ p(x|z) drawn
-// from it (page_samples.js) and a traversal (traversal_view.js). Python hears z when a move ends
+// from it (page_samples.js) and a traversal (traversal_view.js); a key step of a fast decoder is
+// the exception, decoded and drawn at once (DECODE_HERE_MS). Python hears z when a move ends
 // (release, key press) or pauses (control.pause_ms), never per frame. Python's `values` are
 // applied on the first render and when `revision` changes (a button set z); each move carries the
 // revision it started from, so Python can drop moves a button overrode.
@@ -21,6 +22,12 @@ const latestZ = new Map(); // component key -> { revision, values }: survives re
 const TIMES_KEPT = 600; // decode and draw times kept for the benchmark
 const TILE_BUDGET_MS = 3; // a frame draws strip tiles for at most this long
 const CLOSE_AFTER_MS = 10000; // a cleanup not followed by a render was an unmount
+// A key step (not a held key's repeats) with a decoder whose last image took at most this long
+// is decoded and drawn in the key's own task, so it shows in the next frame: the
+// worker's round trip (~4 ms on two busy cores) lands after that frame's animation callbacks
+// about half the time, and the picture waits a frame more. Drags always go to the worker.
+// `globalThis.latentLabDecodeHereMs` replaces it (tests set it to take or avoid this path).
+const DECODE_HERE_MS = 4;
 
 function snap(value, step) {
   return Math.round(Math.round(value / step) * step * 100) / 100;
@@ -98,10 +105,11 @@ class Explorer {
     Object.assign(this, {
       rows: [], layout: null, revision: undefined, send: null, control: null, entry: null,
       decodes: null, parts: null, pad: null, strips: null, panel: null, showCollapsed: false,
-      reported: null, seq: Date.now(), lastSent: null, trailing: null, keyHeld: false,
+      reported: null, seq: Date.now(), lastSent: null, trailing: null, key: null,
       samples: null, traversal: null, heard: null, heardAt: null,
       closing: null, frameRequested: false, requested: null, newest: null, tiles: [],
       frames: 0, decodeTimes: [], drawTimes: [], lastDrawn: null, lastMean: null, drawnAt: null,
+      lastHere: false, decodeMs: null,
     });
     this.root.latentLab = this.testHook();
   }
@@ -274,46 +282,53 @@ class Explorer {
     return z;
   }
 
-  // input: a drag goes on; change: released, or a key pressed, unless the key is held (its
-  // repeats are sent when it is let go).
+  // input: a drag goes on, or a key stepped (this.key "pressed", or "held" for its repeats);
+  // change: released, or a key pressed, unless the key is held (its repeats are sent when it is
+  // let go).
   onSlider(event) {
     if (event.type === "keydown") {
-      this.keyHeld = event.repeat;
+      this.key = event.repeat ? "held" : "pressed";
       return;
     }
     if (event.type === "keyup") {
-      if (this.keyHeld) this.flush();
-      this.keyHeld = false;
+      if (this.key === "held") this.flush();
+      this.key = null;
       return;
     }
     const row = this.rows.find((r) => r.input === event.target);
     this.show(row, snap(parseFloat(row.input.value), this.control.step));
-    this.moved(event.type === "change" && !this.keyHeld);
+    const held = this.key === "held";
+    this.moved(event.type === "change" && !held, event.type === "input" && this.key === "pressed");
   }
 
   onPad(dimX, valueX, dimY, valueY, final) {
     const { order, step } = this.control;
     this.show(this.rows[order.indexOf(dimX)], snap(valueX, step));
     this.show(this.rows[order.indexOf(dimY)], snap(valueY, step));
-    this.moved(final);
+    this.moved(final, false);
   }
 
   // The page draws every move; Python hears it when it ends, or after pause_ms of stillness.
-  moved(ended) {
+  moved(ended, keyStep) {
     latestZ.set(this.control.key, { revision: this.revision, values: this.sliderValues() });
-    this.requestImage();
+    this.requestImage(keyStep);
     if (ended) this.flush();
     else this.waitForPause();
   }
 
   // Ask for the image of the sliders' z (and the strips' tiles around it): at once, so a worker
-  // starts before this frame is drawn.
-  requestImage() {
+  // starts before this frame is drawn; a key step of a fast decoder is drawn right here.
+  requestImage(keyStep = false) {
     if (!this.parts || !this.decodes) return;
     const z = this.zByDimension();
     if (sameZ(z, this.requested)) return;
     this.requested = z;
-    this.decodes.show(z);
+    const fastEnough = globalThis.latentLabDecodeHereMs ?? DECODE_HERE_MS;
+    if (keyStep && this.decodeMs !== null && this.decodeMs <= fastEnough) {
+      this.drawHere(this.decodes.decodeHere(z));
+    } else {
+      this.decodes.show(z);
+    }
     this.decodes.preview([...(this.traversal?.tiles(z) ?? []), ...this.strips.tiles(z)]);
     this.requestFrame();
   }
@@ -322,6 +337,7 @@ class Explorer {
     if (image.kind === "shown") {
       if (!this.newest || image.id > this.newest.id) this.newest = image;
       pushKept(this.decodeTimes, image.ms);
+      this.decodeMs = image.ms;
     } else {
       this.tiles.push(image);
     }
@@ -339,7 +355,9 @@ class Explorer {
     this.frameRequested = false;
     if (!this.parts) return;
     this.pad?.update(this.requested ?? this.zByDimension());
-    if (this.newest && !sameZ(this.newest.z, this.lastDrawn)) this.drawImage(this.newest);
+    if (this.newest && !sameZ(this.newest.z, this.lastDrawn)) {
+      this.countFrame(this.drawImage(this.newest));
+    }
     const started = performance.now();
     while (this.tiles.length && performance.now() - started < TILE_BUDGET_MS) {
       const tile = this.tiles.shift();
@@ -365,10 +383,25 @@ class Explorer {
     }
     if (this.samples) this.drawSamples(image);
     pushKept(this.drawTimes, performance.now() - started);
-    this.frames += 1;
-    this.drawnAt = started;
     this.lastDrawn = z;
     this.lastMean = mean;
+    this.lastHere = image.here === true;
+    return started;
+  }
+
+  // An image decoded in this task: drawn now, counted in the animation frame that shows it.
+  drawHere(image) {
+    this.newest = image;
+    pushKept(this.decodeTimes, image.ms);
+    this.decodeMs = image.ms;
+    this.drawImage(image);
+    requestAnimationFrame(() => this.countFrame(performance.now()));
+  }
+
+  // The benchmark's stamp: an image reached the screen in the frame drawn at `at`.
+  countFrame(at) {
+    this.frames += 1;
+    this.drawnAt = at;
   }
 
   waitForPause() {
@@ -404,9 +437,11 @@ class Explorer {
         return { mean: Array.from(mean), std: std ? Array.from(std) : null };
       },
       frames: () => this.frames,
-      drawnAt: () => this.drawnAt, // performance.now() when the last image was drawn
+      drawnAt: () => this.drawnAt, // performance.now() in the animation frame that showed it
       times: () => ({ decode: this.decodeTimes.slice(), draw: this.drawTimes.slice() }),
-      lastFrame: () => ({ z: this.lastDrawn, mean: this.lastMean ? Array.from(this.lastMean) : null }),
+      // keyStep: the image was decoded in the key's own task (DECODE_HERE_MS), not queued.
+      lastFrame: () => ({ z: this.lastDrawn, mean: this.lastMean ? Array.from(this.lastMean) : null,
+        keyStep: this.lastHere }),
       sliderZ: () => this.zByDimension(),
       serverValues: () => this.control?.values ?? null, // Python's, in display order
       // The last move sent, the last Python has read (its answer arrived at `at`).
