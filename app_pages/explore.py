@@ -10,9 +10,10 @@ from ui.active_model import (
     kl_per_dim,
     model_page,
 )
-from ui.directions import direction_z, directions_drawn
+from ui.directions import direction_z, left_behind
 from ui.explore_state import (
     RANDOM_DRAWS_KEY,
+    Z_KEY,
     Z_LIMIT,
     Z_STEP,
     choose_z,
@@ -24,13 +25,14 @@ from ui.explore_state import (
     sample_seed,
     scoped_key,
     sliders_key,
+    snap,
     sync_z,
     upload_z,
     z_revision,
     z_source,
 )
 from ui.latent_sliders import PageSamples, latent_sliders
-from ui.neighbours import show_neighbours
+from ui.neighbours import page_strip, show_neighbours
 from ui.page_decoder import PageDecoder, decodes_in_page, page_decoder, page_decoder_error
 from ui.page_guard import guarded
 from ui.random_picks import next_pick_rng
@@ -100,14 +102,15 @@ def _label(active: ActiveModel, dim: int, kl) -> str:
 
 
 def _sliders(active: ActiveModel, kl, order: list[int], z: list[float],
-             decoder: PageDecoder | None, seed: int) -> None:
+             decoder: PageDecoder | None, seed: int, data: ImageDataset | None) -> None:
     """One element for all dimensions, in KL order; it sends z when a move ends or pauses.
-    Where it decodes, it also draws the samples and the traversal."""
+    Where it decodes, it also draws the samples, the traversal and the nearest test images."""
     latent_sliders(
         [_label(active, dim, kl) for dim in order], [z[dim] for dim in order],
         sliders_key(active.version), Z_LIMIT, Z_STEP, revision=z_revision(),
         muted=[is_collapsed(dim, kl) for dim in order], order=order, decoder=decoder,
         samples=_page_samples(active, seed), traversal_steps=TRAVERSAL_STEPS,
+        neighbours=None if data is None else page_strip(data, "the current z"),
     )
     source = z_source(z)
     st.caption(f"z: {source}" if source else "z: set with the sliders")
@@ -173,21 +176,15 @@ def _traversal(active: ActiveModel, z: list[float], order: list[int], kl) -> Non
         "the other dimensions at the current z"))
 
 
-def _page_decoder(active: ActiveModel, test_x) -> tuple[PageDecoder | None, str | None]:
+def _page_decoder(active: ActiveModel,
+                  data: ImageDataset | None) -> tuple[PageDecoder | None, str | None]:
     """The decoder to send to the page, and a note when the page cannot (or could not) run it."""
-    decoder = page_decoder(active, test_x,
-                           _mean_caption(active.checkpoint.model_config.likelihood))
+    decoder = page_decoder(active, data, _mean_caption(active.checkpoint.model_config.likelihood))
     if isinstance(decoder, str):
         return None, decoder
     return decoder, page_decoder_error(sliders_key(active.version), active.version)
 
 
-def _attributes(active: ActiveModel, data: ImageDataset | None, z: list[float]) -> list[float]:
-    st.subheader("Attribute directions")
-    st.caption("Move z along directions fitted to the data's labels or known factors (on "
-               "posterior means of training data; scored on held-out test data). The latent "
-               "sliders follow; moving one of them, or setting z, starts these again at 0.")
-    return direction_z(active, data, z)
 
 
 def _columns(in_page: bool) -> tuple:
@@ -198,38 +195,54 @@ def _columns(in_page: bool) -> tuple:
     return tuple(st.columns([1.2, 1, 1], gap="medium"))
 
 
-@st.fragment
+SLIDERS_FRAGMENT, DIRECTIONS_FRAGMENT = "explore_sliders", "explore_directions"
+
+
+@st.fragment(key=SLIDERS_FRAGMENT)
 @guarded("Explore's sliders")
 def _explorer(active: ActiveModel, kl, data: ImageDataset | None) -> None:
-    """Sliders and images: a slider move reruns only this, not the data or the KL."""
+    """Sliders and images: a slider move reruns only this, not the data, the KL or the
+    attribute directions. Where the page decodes, a move's rerun sends only the sliders' data."""
     order = dimension_order(kl, active.latent_dim)
     z = record_sliders(active.version, order)
+    if left_behind(active, data, z):  # the attribute sliders, another fragment, go back to 0
+        st.rerun(scope="app")
     seed = sample_seed(active.version)
-    test_x = None if data is None else data.test_x
-    decoder, problem = _page_decoder(active, test_x)
+    decoder, problem = _page_decoder(active, data)
     in_page = decoder is not None and decodes_in_page(sliders_key(active.version), active.version)
     panel, mean_column, side_column = _columns(in_page)
-    below = st.container()
-    early = directions_drawn(active.version)
-    if early:  # drawn below the sliders, but run first: the attribute sliders may move z; and
-        with below:  # the sliders' data, last, tells the page the server's answer is complete
-            z = _attributes(active, data, z)
-            show_neighbours(active, data, z, "the current z")
-    if not in_page:  # images before sliders: fetched while the slider deltas still arrive
+    # The server's images before the sliders' data: fetched while the rest arrives, and the
+    # sliders' data, last, tells the page that the server's answer is complete.
+    if not in_page:
         _decoder_images(active, z, seed, mean_column, side_column)
+        with st.container():  # below the columns
+            show_neighbours(active, data, z, "the current z")
     with panel:
-        _sliders(active, kl, order, z, decoder, seed)
+        _sliders(active, kl, order, z, decoder, seed, data)
         if problem and not in_page:
             st.warning(f"The decoder does not run in this page ({problem}), so the images "
                        "follow the sliders from the server when a move ends or pauses.")
         if in_page and _page_samples(active, seed) is None:
             st.caption(f"No samples x ~ p(x|z): {NO_LIKELIHOOD}.")
-    if not early:  # first run for this model: at 0, they leave z as it is
-        with below:
-            _attributes(active, data, z)
-            show_neighbours(active, data, z, "the current z")
     if not in_page:  # else the page draws it, for the dimension chosen there
         _traversal(active, z, order, kl)
+
+
+def _rerun_directions_then_sliders() -> None:
+    st.rerun([DIRECTIONS_FRAGMENT, SLIDERS_FRAGMENT])  # in this order: they set z, then it shows
+
+
+@st.fragment(key=DIRECTIONS_FRAGMENT)
+@guarded("Explore's attribute directions")
+def _directions(active: ActiveModel, data: ImageDataset | None) -> None:
+    """The attribute sliders, after the latent ones: fitting them (seconds, once per model)
+    does not delay the first image. A change of theirs reruns them and then the latent sliders
+    (another fragment), which show the z they set."""
+    st.subheader("Attribute directions")
+    st.caption("Move z along directions fitted to the data's labels or known factors (on "
+               "posterior means of training data; scored on held-out test data). The latent "
+               "sliders follow; moving one of them, or setting z, starts these again at 0.")
+    direction_z(active, data, snap(st.session_state[Z_KEY]), _rerun_directions_then_sliders)
 
 
 def _view_caption(view: PrincipalView, full_dim: int) -> None:
@@ -273,6 +286,7 @@ def main() -> None:
         st.error(error)
     sync_z(active.version, active.latent_dim)
     _explorer(active, kl, data)
+    _directions(active, data)
 
 
 main()

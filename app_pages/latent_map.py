@@ -60,7 +60,7 @@ def default_dims(latent_dim: int, kl: np.ndarray | None) -> tuple[int, ...] | No
     return tuple(range(latent_dim)) if latent_dim <= 2 else choose_dims(latent_dim, kl)
 
 
-def show_manifold(active, dims: tuple[int, ...], test_x) -> None:
+def show_manifold(active, dims: tuple[int, ...], data) -> None:
     if len(dims) == 1:
         st.subheader("The decoded latent line")
         st.caption(f"Decoder means at 15 points over [-3, 3] in z{dims[0]}, left to right.")
@@ -72,12 +72,12 @@ def show_manifold(active, dims: tuple[int, ...], test_x) -> None:
                  "every other dimension held at 0; up is larger.")
     grid.image(manifold_image(active.version, dims, active, scale=2), output_format="PNG")
     with scrub:
-        scrub_plane(active, dims, test_x)
+        scrub_plane(active, dims, data)
 
 
-def scrub_plane(active, dims: tuple[int, int], test_x) -> None:
+def scrub_plane(active, dims: tuple[int, int], data) -> None:
     """The same plane, decoded in the page at the point under the mouse."""
-    decoder = page_decoder(active, test_x, "")
+    decoder = page_decoder(active, data, "")
     if isinstance(decoder, str):
         st.info(f"Scrubbing the plane needs the decoder in the page, and {decoder}.")
         return
@@ -213,7 +213,7 @@ def main() -> None:
         return
     draw_map(active, data, encoded, method, dims, colouring, flags)
     if method in (DIMS, LINE):
-        show_manifold(active, dims, data.test_x)
+        show_manifold(active, dims, data)
 
 
 main()

@@ -125,13 +125,14 @@ def _slider_names(fit: DirectionFit) -> list[str]:
 
 
 def direction_controls(prefix: str, version: str, fit: DirectionFit, base,
-                       columns: int = 1) -> DirectionMove:
+                       columns: int = 1, on_change=None) -> DirectionMove:
     """One slider for the chosen class and one per factor (in `columns` columns), each with how
-    well it works; the class's move comes first (a pull is measured from `base`)."""
+    well it works; the class's move comes first (a pull is measured from `base`). `on_change` is
+    called when any of them changes."""
     z, words = np.asarray(base, dtype=np.float64), []
     classes = [d for d in fit.directions if d.kind == CLASS]
     if classes:
-        z, words = _class_control(prefix, version, classes, z)
+        z, words = _class_control(prefix, version, classes, z, on_change)
     factors = [d for d in fit.directions if d.kind != CLASS]
     grid = st.columns(columns, gap="medium") if factors else []
     for i, direction in enumerate(factors):
@@ -139,7 +140,8 @@ def direction_controls(prefix: str, version: str, fit: DirectionFit, base,
         st.session_state.setdefault(key, 0.0)  # the value lives in session state (reset_controls)
         t = grid[i % columns].slider(
             factor_label(direction), -spread, spread, step=spread / 30, key=key, format="%+.2f",
-            help=f"In {FACTOR_UNITS.get(direction.name, 'units')}, as read by a linear probe.")
+            help=f"In {FACTOR_UNITS.get(direction.name, 'units')}, as read by a linear probe.",
+            on_change=on_change)
         grid[i % columns].caption(how_well(direction))
         if t:
             z = direction.moved(z, t)
@@ -147,21 +149,24 @@ def direction_controls(prefix: str, version: str, fit: DirectionFit, base,
     return DirectionMove(z, ", ".join(words))
 
 
-def _class_control(prefix: str, version: str, classes: list[Direction], z: np.ndarray):
+def _class_control(prefix: str, version: str, classes: list[Direction], z: np.ndarray,
+                   on_change):
     """The class picker, the way to move (when pulls exist) and its slider: (z moved, words)."""
     left, middle, right = st.columns([1, 1.4, 2], vertical_alignment="bottom")
     names = list(dict.fromkeys(class_name(d) for d in classes))
-    picked = left.selectbox("Towards", names, key=widget_key(prefix, "class_choice", version))
+    picked = left.selectbox("Towards", names, key=widget_key(prefix, "class_choice", version),
+                            on_change=on_change)
     way = middle.radio("By", [DIFFERENCE, PULL], key=widget_key(prefix, "class_way", version),
                        help="The class-mean difference moves every z alike; from here, z moves "
                             "part of the way to the class's mean code, wherever z is.",
-                       ) if any(d.pulls for d in classes) else DIFFERENCE
+                       on_change=on_change) if any(d.pulls for d in classes) else DIFFERENCE
     matching = [d for d in classes if class_name(d) == picked]  # the difference first
     chosen = next((d for d in matching if d.pulls == (way == PULL)), matching[0])
     name, value_range, step, number, help_text = CLASS_SLIDERS[PULL if chosen.pulls else DIFFERENCE]
     key = widget_key(prefix, name, version)
     st.session_state.setdefault(key, 0.0)
-    t = right.slider(chosen.name, *value_range, step=step, format=number, key=key, help=help_text)
+    t = right.slider(chosen.name, *value_range, step=step, format=number, key=key, help=help_text,
+                     on_change=on_change)
     st.caption(how_well(chosen))
     return (chosen.moved(z, t), [f"{chosen.name} {number % t}"]) if t else (z, [])
 
@@ -177,26 +182,41 @@ EXPLORE_PREFIX = "explore_directions"
 STATE_KEY = "explore_directions_state"  # (model version, base z, the z the sliders set)
 
 
-def directions_drawn(version: str) -> bool:
-    """This session has drawn the direction sliders for this model (so they may have moved).
-
-    Until then they are at 0 and cannot move z, so Explore draws them after the latent sliders:
-    fitting the directions (seconds, once per model) then does not delay the first image.
-    """
-    return st.session_state.get(STATE_KEY, (None,))[0] == version
+RESET_KEY = "explore_directions_reset"  # the model version whose sliders a rerun puts back to 0
 
 
-def direction_z(active: ActiveModel, data: ImageDataset | None, z: list[float]) -> list[float]:
-    """Draw the direction sliders; returns z, moved (and set for Explore) when they ask."""
+def left_behind(active: ActiveModel, data: ImageDataset | None, z: list[float]) -> bool:
+    """Explore's latent sliders moved z away from where the direction sliders put it, and one
+    of those is away from 0: True when the page must rerun to draw them back at 0 (only the run
+    that draws a widget may set its value), once."""
+    version, _, shown = st.session_state.get(STATE_KEY, (None, None, None))
+    if version != active.version or shown == tuple(z) or \
+            st.session_state.get(RESET_KEY) == version:
+        return False
+    fit = fitted_directions(active, data)
+    names = _slider_names(fit) if fit is not None else []
+    if all(st.session_state.get(widget_key(EXPLORE_PREFIX, name, version), 0.0) == 0.0
+           for name in names):
+        return False
+    st.session_state[RESET_KEY] = version
+    return True
+
+
+def direction_z(active: ActiveModel, data: ImageDataset | None, z: list[float],
+                on_change=None) -> list[float]:
+    """Draw the direction sliders; returns z, moved (and set for Explore) when they ask.
+    `on_change` is called when one of them changes."""
     fit = fitted_directions(active, data)
     if fit is None:
         st.caption(no_directions_note(data))
         return z
     version, base, shown = st.session_state.get(STATE_KEY, (None, None, None))
+    st.session_state.pop(RESET_KEY, None)
     if version != active.version or shown != tuple(z):  # z was set some other way
         base = tuple(z)
         reset_controls(EXPLORE_PREFIX, active.version, fit)
-    move = direction_controls(EXPLORE_PREFIX, active.version, fit, base, columns=2)
+    move = direction_controls(EXPLORE_PREFIX, active.version, fit, base, columns=2,
+                              on_change=on_change)
     target = snap(move.z)
     if target != z:
         words = move.words or "back to where they started"

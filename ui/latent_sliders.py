@@ -4,10 +4,10 @@ Python hears z when a move ends: on release, on a key press, or when a drag paus
 waits PAUSE_MS of stillness); never per frame. Given a `PageDecoder`, the element loads the
 decoder's weights once per model version, runs it in the page and redraws the decoder's mean
 on every animation frame; given `samples`, it also draws samples x ~ p(x|z) with the server's
-generator (vae_core.hashed_samples, ui/frontend/page_samples.js), and a traversal strip. It reports
-whether it decodes through its "decoder" state, and until it does the page shows the server's
-images. The JS and CSS live in ui/frontend/; the CSS is inlined, the JS (~100 KB) served as a file
-the page fetches once (ui/inline_js.py).
+generator (vae_core.hashed_samples, ui/frontend/page_samples.js), a traversal strip and the
+nearest test images to z (ui/neighbours.py). It reports whether it decodes through its "decoder"
+state, and until it does the page shows the server's images. The JS and CSS live in ui/frontend/;
+the CSS is inlined, the JS (~100 KB) served as a file the page fetches once (ui/inline_js.py).
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ def latent_sliders(
     decoder: PageDecoder | None = None,
     samples: PageSamples | None = None,
     traversal_steps: int = 0,
+    neighbours: dict | None = None,
 ) -> list[float]:
     """Draw one range input per label; returns the values they show.
 
@@ -85,7 +86,8 @@ def latent_sliders(
     So bump `revision` whenever something other than these sliders sets the values.
     `muted` greys out rows (e.g. collapsed dimensions); `order[i]` is the latent dimension of
     row i (the decoder needs z in dimension order). With `decoder`, the page decodes too, and
-    draws `samples` and a traversal of `traversal_steps` means along a dimension it offers.
+    draws `samples`, a traversal of `traversal_steps` means along a dimension it offers and,
+    given `neighbours` (ui/neighbours.py page_strip), the nearest test images to z.
     """
     values = [float(v) for v in values]
     control = {
@@ -101,6 +103,7 @@ def latent_sliders(
         "heard": (component_state(key, MOVED) or {}).get("seq"),  # the last move Python has read
         "samples": asdict(samples) if samples else None,
         "traversal_steps": int(traversal_steps),
+        "neighbours": neighbours,
     }
     _COMPONENT(key=key, data=decoder_payload(control, key, decoder))
     return moved_values(key, revision) or values

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from vae_core.data import ImageDataset
 from vae_core.decoder_export import pack, pack_envelope
-from vae_core.latent import encode_images
 from vae_core.principal import page_spec
 
 from . import weights_files
 from .active_model import ActiveModel
 from .inline_js import component_state
+from .neighbours import page_neighbours, pool_codes
 from .render import display_scale
 from .weights_files import WeightsFile, is_present, publish
 
@@ -32,8 +33,9 @@ class PageDecoder:
     """What the page needs to decode a model version."""
 
     version: str
-    weights: WeightsFile  # an envelope: blobs "decoder" (vae_core.decoder_export.pack) and
-    # "scatter" (float32 (N, D) posterior means for the 2-D pad, empty without data)
+    weights: WeightsFile  # an envelope: blobs "decoder" (vae_core.decoder_export.pack),
+    # "scatter" (float32 (N, D) posterior means of the first test images, for the 2-D pad and the
+    # neighbours; empty without data) and "atlas" (their thumbnails; header "neighbours")
     scale: int  # integer upscale of the main image
     mean_caption: str
 
@@ -66,34 +68,37 @@ def decoder_payload(control: dict, key: str, decoder: PageDecoder | None) -> byt
     return pack_envelope(control)
 
 
-SCATTER_POINTS = 1000  # test images whose posterior means the 2-D pad shows
 NO_STATIC_SERVING = ("the server does not serve its weights file: static file serving is off "
                      "(server.enableStaticServing in .streamlit/config.toml)")
 NOT_STORED = "the server could not store its weights file"
 _LOGGER = logging.getLogger(__name__)
 
 
-def _packed(model, test_x) -> bytes | str:
-    """The decoder (vae_core.decoder_export.pack) and the 2-D pad's scatter as one envelope, or
-    why the page cannot run it (a message naming the layer, or for an imported graph the shape it
-    gives that the card does not expect)."""
+def _packed(model, data: ImageDataset | None) -> bytes | str:
+    """The decoder (vae_core.decoder_export.pack) as one envelope with, given the data, the
+    first test images' posterior means (the 2-D pad's scatter and the neighbours' pool) and their
+    thumbnail atlas and names (ui/neighbours.py); or why the page cannot run it (a message naming
+    the layer, or for an imported graph the shape it gives that the card does not expect)."""
     try:
         decoder = pack(page_spec(model))
     except ValueError as error:  # UnsupportedLayerError is one
         return str(error)
-    scatter = b"" if test_x is None else np.ascontiguousarray(
-        encode_images(model, test_x[:SCATTER_POINTS]).mean, dtype="<f4").tobytes()
-    return pack_envelope({}, {"decoder": decoder, "scatter": scatter})
+    if data is None:
+        return pack_envelope({}, {"decoder": decoder, "scatter": b""})
+    scatter = np.ascontiguousarray(pool_codes(model, data), dtype="<f4").tobytes()
+    layout, atlas = page_neighbours(data)
+    return pack_envelope({"neighbours": layout},
+                         {"decoder": decoder, "scatter": scatter, "atlas": atlas})
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)  # the file's name and size, not its bytes
-def _weights_file(version: str, with_data: bool, _model, _test_x) -> WeightsFile | str:
-    packed = _packed(_model, _test_x)
+def _weights_file(version: str, with_data: bool, _model, _data) -> WeightsFile | str:
+    packed = _packed(_model, _data)
     return packed if isinstance(packed, str) else publish(packed)  # OSError: not cached
 
 
-def _current_file(active: ActiveModel, test_x) -> WeightsFile | str:
-    args = (active.version, test_x is not None, active.model, test_x)
+def _current_file(active: ActiveModel, data: ImageDataset | None) -> WeightsFile | str:
+    args = (active.version, data is not None, active.model, data)
     file = _weights_file(*args)
     if isinstance(file, WeightsFile) and not is_present(file):  # swept or deleted since
         _weights_file.clear()
@@ -101,12 +106,13 @@ def _current_file(active: ActiveModel, test_x) -> WeightsFile | str:
     return file
 
 
-def page_decoder(active: ActiveModel, test_x, mean_caption: str) -> PageDecoder | str:
+def page_decoder(active: ActiveModel, data: ImageDataset | None,
+                 mean_caption: str) -> PageDecoder | str:
     """What the page needs to decode the active model, or the reason it cannot."""
     if not st.get_option("server.enableStaticServing"):
         return NO_STATIC_SERVING
     try:
-        file = _current_file(active, test_x)
+        file = _current_file(active, data)
     except OSError as error:
         _LOGGER.warning("The page's decoder weights cannot be written in %s: %s",
                         weights_files.WEIGHTS_DIR, error)

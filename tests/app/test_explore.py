@@ -27,6 +27,7 @@ from tests.conftest import PROJECT_DIR, make_tiny_checkpoint, upload_checkpoint
 from tests.extreme_images import EXTREME_SIZES, strip_name, strip_png
 from ui import weights_files
 from ui.explore_state import dimension_label, snap
+from ui.neighbours import POOL, pool_codes
 from vae_core import latent
 from vae_core.checkpoint import load_checkpoint
 from vae_core.data import load_dataset
@@ -243,12 +244,14 @@ def _report(at: AppTest, status: dict) -> AppTest:
     return set_sliders_state(at, "decoder", status)
 
 
-def test_the_page_is_told_the_decoders_file_then_draws_the_mean(app_env):
+def test_the_page_is_told_the_decoders_file_then_draws_the_mean(app_env, tiny_assets):
     at = open_explore()
     control, blobs = sliders_payload(at)
     weights = control["weights"]  # the page fetches it (tests/app/test_weights_files.py)
-    file = read_envelope((weights_files.WEIGHTS_DIR / f"{weights['sha256']}.bin").read_bytes())[1]
-    assert file["decoder"][4:200].find(b"latent-lab-decoder/3") > 0 and file["scatter"]
+    header, file = read_envelope(
+        (weights_files.WEIGHTS_DIR / f"{weights['sha256']}.bin").read_bytes())
+    assert file["decoder"][4:200].find(b"latent-lab-decoder/3") > 0
+    _check_neighbours_part(tiny_assets / "mnist32", header["neighbours"], file)
     assert blobs == {} and not control["in_page"]
     assert at.image[0].captions == ["Decoder mean E[x|z]"]  # the server's, until the page decodes
     _report(at, {"version": control["version"], "ok": True, "error": None})
@@ -259,6 +262,24 @@ def test_the_page_is_told_the_decoders_file_then_draws_the_mean(app_env):
     assert control["samples"]["n"] == 4  # the page draws them (tests/app/test_explore_samples.py)
     move_slider(at, 0, 1.5)
     assert not at.exception and sliders_payload(at)[1] == {}
+
+
+def _check_neighbours_part(assets, layout: dict, file: dict) -> None:
+    """The first test images' codes (the pad's scatter and the neighbours' pool), names and
+    thumbnails, as ui/neighbours.py has them: the atlas holds each image at its place."""
+    checkpoint = load_checkpoint(assets)
+    data = load_dataset(checkpoint.data_config)
+    count = min(POOL, data.test_x.shape[0])
+    codes = np.frombuffer(file["scatter"], dtype="<f4").reshape(count, -1)
+    np.testing.assert_allclose(codes, pool_codes(checkpoint.model.eval(), data), atol=1e-6)
+    assert layout["count"] == count and len(layout["names"]) == count
+    assert layout["names"][1] == f"#1 ({data.label_names[int(data.test_y[1])]})"
+    atlas = np.asarray(Image.open(io.BytesIO(file["atlas"])).convert("L"), dtype=float) / 255
+    h, w, columns = layout["tile_height"], layout["tile_width"], layout["columns"]
+    for index in (0, count - 1):
+        row, column = divmod(index, columns)
+        tile = atlas[row * h:(row + 1) * h, column * w:(column + 1) * w]
+        assert np.abs(tile - data.test_x[index, 0].numpy()).max() <= 1 / 255 + 1e-6
 
 
 def test_a_page_that_cannot_decode_keeps_the_server_image_and_says_so(app_env):

@@ -66,7 +66,7 @@ def test_the_servers_new_samples_button_draws_the_next_seed(app_env):
     assert [image.value for image in at.image if "4 draws x ~ p(x|z)" in image.captions] != samples
 
 
-def test_where_the_page_decodes_it_gets_the_samples_and_traversal_and_the_server_draws_none(
+def test_where_the_page_decodes_it_gets_samples_traversal_and_neighbours_the_server_none(
         app_env):
     at = _decodes_in_page(open_explore())
     assert not at.exception
@@ -76,8 +76,10 @@ def test_where_the_page_decodes_it_gets_the_samples_and_traversal_and_the_server
                                   "caption": "mean + std · noise, clipped to [0, 1]",
                                   "family": "gaussian"}
     assert control["traversal_steps"] == 9 and control["pause_ms"] == 300
-    captions = [c for image in at.image for c in image.captions]
-    assert captions and all(c.startswith("The 8 test images") for c in captions)  # neighbours
+    assert not at.image  # the page draws the neighbours too
+    assert control["neighbours"] == {
+        "caption": "The 8 test images whose posterior means are closest to the current z "
+                   "(Euclidean, nearest first): ", "k": 8, "scale": 3}
     assert not [s for s in at.selectbox if s.label == "Traverse one dimension"]
     assert not [b for b in at.button if b.label == "New samples"]  # the page has its own
 

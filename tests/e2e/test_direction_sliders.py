@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import drawn_seven_png, upload_to_reconstruct
 from tools.browser import VIEWPORT, open_page, wait_for_idle
-from tools.explorer import RANGES, wait_in_page
+from tools.explorer import RANGES, wait_in_page, wait_sent
 from ui.directions import PULL
 
 pytestmark = pytest.mark.e2e
@@ -108,3 +108,22 @@ def test_explore_latent_sliders_follow_a_pull_towards_a_class(served_real_app, p
     page.locator("[data-testid=stMain] [data-testid=stHeading]",
                  has_text="Attribute directions").scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "explore-pull.png"))
+
+
+def test_a_latent_key_step_puts_the_attribute_slider_back_to_zero(served_real_app, page):
+    """The latent sliders' own rerun cannot set the attribute slider (another fragment's widget):
+    it reruns the page once, which draws it at 0 from the new z, and no error shows."""
+    open_page(page, served_real_app, "Explore")
+    wait_in_page(page)
+    attribute = page.locator(CLASS_SLIDER.format(prefix="explore_directions")).first
+    _move_slider(page, CLASS_SLIDER.format(prefix="explore_directions"), 10)
+    expect(page.get_by_text("the attribute sliders (towards 0 +1.0)")).to_be_visible()
+    moved = page.locator(RANGES).evaluate_all("inputs => inputs.map(i => Number(i.value))")
+    page.locator(RANGES).first.focus()
+    page.keyboard.press("ArrowRight")
+    expect(attribute).to_have_value("0")
+    wait_sent(page)
+    expect(page.get_by_text("z: set with the sliders")).to_be_visible()
+    after = page.locator(RANGES).evaluate_all("inputs => inputs.map(i => Number(i.value))")
+    assert after[0] == pytest.approx(moved[0] + 0.05) and after[1:] == moved[1:]  # z kept
+    expect(page.get_by_test_id("stAlert")).to_have_count(0)

@@ -25,8 +25,10 @@ from tools.explorer import (
     sweep_slider,
     wait_in_page,
 )
+from ui.neighbours import pool_codes
 from vae_core.checkpoint import load_checkpoint, save_checkpoint
 from vae_core.config import DataConfig, ModelConfig, TrainConfig
+from vae_core.data import load_dataset
 from vae_core.models import VAE
 
 pytestmark = pytest.mark.e2e
@@ -261,3 +263,33 @@ def test_collapsed_dimensions_wait_behind_a_toggle(served_models, page):
     expect(page.locator(RANGES)).to_have_count(latent_dim)
     assert sum("collapsed" in name for name in names.all_text_contents()) == hidden
     expect(toggle).to_have_text(f"Hide {hidden} collapsed dimensions")
+
+
+def test_the_nearest_test_images_follow_z_in_the_page(served_models, page):
+    """The page finds the neighbours among the same first test images as the server, by the same
+    distance, and draws each from the atlas as the image itself (grey, within one 8-bit level)."""
+    app, assets = served_models
+    checkpoint = load_checkpoint(assets / "mnist32")
+    data = load_dataset(checkpoint.data_config)
+    codes = pool_codes(checkpoint.model.eval(), data).astype(np.float64)
+    _open(page, app, "mnist32")
+    drag_first_slider(page)
+    wait_until(lambda: (hook(page, "neighbours()") or {}).get("z") == _slider_z(page))
+    shown = hook(page, "neighbours()")
+    distances = np.linalg.norm(codes - np.array(shown["z"])[None, :], axis=1)
+    assert shown["nearest"] == np.argsort(distances, kind="stable")[:8].tolist()
+    names = [f"#{i} ({data.label_names[int(data.test_y[i])]})" for i in shown["nearest"]]
+    assert shown["caption"].endswith(": " + ", ".join(names))
+    scale = 3  # ui/neighbours.py: 96 px over 28 rows
+    first = page.locator(f"{EXPLORER} canvas.strip-of-neighbours").evaluate(
+        """(canvas, s) => {
+          const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          const out = [];
+          for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) {
+            const i = ((s + y * s + (s >> 1)) * canvas.width + s + x * s + (s >> 1)) * 4;
+            out.push(data[i]);
+          }
+          return out;
+        }""", scale)
+    expected = np.round(data.test_x[shown["nearest"][0], 0].numpy() * 255)
+    assert np.abs(np.array(first).reshape(28, 28) - expected).max() <= 1

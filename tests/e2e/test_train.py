@@ -12,8 +12,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import wait_until
 from tools.browser import navigate, open_page, wait_for_idle
-from tools.explorer import wait_sent
+from tools.explorer import hook, wait_in_page, wait_sent
 
 pytestmark = pytest.mark.e2e
 
@@ -69,15 +70,17 @@ def test_a_run_trains_in_the_background_and_becomes_the_active_model(served_app,
     expect(progress).not_to_contain_text(f"epoch {first}/")
     assert epoch_shown(progress) > first
 
-    navigate(page, "Explore")
-    image = page.locator("[data-testid=stMain] [data-testid=stImage] img").first
-    start = image.get_attribute("src")
+    navigate(page, "Explore")  # usable meanwhile: the page draws a move, the server hears it
+    wait_in_page(page)
+    start = hook(page, "sliderZ()")
     page.locator("[data-testid=stMain] .latent-sliders input[type=range]").first.focus()
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    expect(image).not_to_have_attribute("src", start)
+    wait_until(lambda: hook(page, "lastFrame()")["z"] == hook(page, "sliderZ()") != start)
     assert json.loads((served_app.runs / RUN / "status.json").read_text())["state"] == "running"
     wait_sent(page)  # the second key's z may wait in the throttle: leave after it is sent
+    heard = hook(page, "heard()")
+    assert heard["seq"] == heard["sent"]
 
     navigate(page, "Train")
     card = run_card(page)

@@ -3,7 +3,8 @@
 // (and learned std) redrawn on a canvas while z moves, a preview strip under each slider and a
 // 2-D pad. The decoder runs off the main thread (decode_service.js): a move asks for its z, and
 // each animation frame draws the newest image that has come back, with samples x ~ p(x|z) drawn
-// from it (page_samples.js) and a traversal (traversal_view.js); a key step of a fast decoder is
+// from it (page_samples.js), a traversal (traversal_view.js) and the test images nearest to z
+// (neighbour_strip.js); a key step of a fast decoder is
 // the exception, decoded and drawn at once (DECODE_HERE_MS). Python hears z when a move ends
 // (release, key press) or pauses (control.pause_ms), never per frame. Python's `values` are
 // applied on the first render and when `revision` changes (a button set z); each move carries the
@@ -12,6 +13,7 @@ import { readEnvelope } from "./decoder.js";
 import { openDecodes } from "./decode_service.js";
 import { paintImage, sizeCanvas } from "./image_canvas.js";
 import { createPad } from "./latent_pad.js";
+import { NeighbourStrip } from "./neighbour_strip.js";
 import { decoderReport, loadDecoder } from "./page_decoder.js";
 import { SamplesPanel } from "./page_samples.js";
 import { PreviewStrips } from "./preview_strips.js";
@@ -106,7 +108,7 @@ class Explorer {
       rows: [], layout: null, revision: undefined, send: null, control: null, entry: null,
       decodes: null, parts: null, pad: null, strips: null, panel: null, showCollapsed: false,
       reported: null, seq: Date.now(), lastSent: null, trailing: null, key: null,
-      samples: null, traversal: null, heard: null, heardAt: null,
+      samples: null, traversal: null, neighbours: null, heard: null, heardAt: null,
       closing: null, frameRequested: false, requested: null, newest: null, tiles: [],
       frames: 0, decodeTimes: [], drawTimes: [], lastDrawn: null, lastMean: null, drawnAt: null,
       lastHere: false, decodeMs: null,
@@ -149,11 +151,12 @@ class Explorer {
     const { control, entry } = this;
     const inPage = Boolean(control.in_page && entry?.model);
     const layout = JSON.stringify([control.labels, control.muted, control.limit, control.step,
-      control.order, inPage, control.version, control.samples?.caption, control.traversal_steps]);
+      control.order, inPage, control.version, control.samples?.caption, control.traversal_steps,
+      control.neighbours]);
     if (layout === this.layout) return;
     this.layout = layout;
     Object.assign(this, { strips: null, pad: null, parts: null, requested: null, newest: null,
-      tiles: [], lastDrawn: null, samples: null, traversal: null });
+      tiles: [], lastDrawn: null, samples: null, traversal: null, neighbours: null });
     const sliders = element("div", "latent-sliders");
     const toggle = element("button", "toggle-collapsed");
     toggle.type = "button";
@@ -196,7 +199,8 @@ class Explorer {
     this.buildSamples(shape);
   }
 
-  // Samples x ~ p(x|z) of the image drawn, and the traversal: where Python asks for them.
+  // Samples x ~ p(x|z) of the image drawn, the traversal and the neighbours: where Python asks
+  // for them.
   buildSamples(shape) {
     const { control } = this;
     if (control.samples) {
@@ -211,6 +215,10 @@ class Explorer {
       this.traversal = new TraversalView({ labels: control.labels, order: control.order,
         steps: control.traversal_steps, limit: control.limit, shape }, paintImage, again);
       this.root.append(this.traversal.element);
+    }
+    if (control.neighbours && this.entry.neighbours) {
+      this.neighbours = new NeighbourStrip(this.entry.neighbours, control.neighbours);
+      this.root.append(this.neighbours.element);
     }
   }
 
@@ -354,7 +362,9 @@ class Explorer {
   drawFrame() {
     this.frameRequested = false;
     if (!this.parts) return;
-    this.pad?.update(this.requested ?? this.zByDimension());
+    const z = this.requested ?? this.zByDimension();
+    this.pad?.update(z);
+    this.neighbours?.show(z);
     if (this.newest && !sameZ(this.newest.z, this.lastDrawn)) {
       this.countFrame(this.drawImage(this.newest));
     }
@@ -446,6 +456,8 @@ class Explorer {
       serverValues: () => this.control?.values ?? null, // Python's, in display order
       // The last move sent, the last Python has read (its answer arrived at `at`).
       heard: () => ({ sent: this.seq, seq: this.heard, at: this.heardAt }),
+      neighbours: () => this.neighbours && { z: this.neighbours.z, nearest: this.neighbours.shown,
+        caption: this.neighbours.caption.textContent },
       samples: () => this.samples && { z: this.samplesZ ?? null, seed: this.samples.seed,
         images: this.samples.drawn.map((image) => Array.from(image)) },
       status: () => ({ inPage: Boolean(this.parts), version: this.control?.version ?? null,

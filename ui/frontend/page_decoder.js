@@ -1,11 +1,13 @@
 // Shared by the components that decode in the page: the decoders their data names (a weights
 // file by URL and SHA-256, fetched once per browser: weights_cache.js), cached by model version
 // while the page lives. An entry keeps the packed bytes too, for a worker to read its own copy
-// (decode_service.js).
+// (decode_service.js), and, where the file has the data's first test images, their codes and
+// thumbnails for the 2-D pad and the neighbours (neighbour_strip.js).
 import { decode, readDecoder, readEnvelope } from "./decoder.js";
 import { weightsFile } from "./weights_cache.js";
 
-const decoders = new Map(); // version -> { model, packed, scatter, loadMs, bytes } or { error }
+// version -> { model, packed, scatter, neighbours, loadMs, bytes } or { error }
+const decoders = new Map();
 const waiting = new Map(); // version -> callbacks for when it has loaded
 const KEEP_VERSIONS = 4; // a training run makes a new version each epoch: keep only the latest
 
@@ -19,13 +21,15 @@ export function loadDecoder(control, onLoaded) {
   }
   waiting.set(control.version, [onLoaded]);
   const started = performance.now();
-  weightsFile(control.weights).then(({ bytes, fetched }) => {
-    const { blobs } = readEnvelope(bytes); // ui/page_decoder.py: the decoder and the scatter
+  weightsFile(control.weights).then(async ({ bytes, fetched }) => {
+    const { control: header, blobs } = readEnvelope(bytes); // ui/page_decoder.py
     const model = readDecoder(blobs.decoder);
     decode(model, new Array(model.latentDim).fill(0)); // fail now, not in the middle of a drag
     const scatter = blobs.scatter.length ? new Float32Array(blobs.scatter.slice().buffer) : null;
-    return { model, packed: blobs.decoder, scatter, loadMs: performance.now() - started,
-      bytes: fetched };
+    const neighbours = scatter && blobs.atlas
+      ? await readNeighbours(header.neighbours, blobs.atlas, scatter, model.latentDim) : null;
+    return { model, packed: blobs.decoder, scatter, neighbours,
+      loadMs: performance.now() - started, bytes: fetched };
   }).catch((error) => ({ error: String(error?.message ?? error) })).then((entry) => {
     decoders.set(control.version, entry);
     if (decoders.size > KEEP_VERSIONS) decoders.delete(decoders.keys().next().value); // oldest
@@ -34,6 +38,13 @@ export function loadDecoder(control, onLoaded) {
     callbacks.forEach((callback) => callback());
   });
   return undefined;
+}
+
+// The first test images' codes (the scatter), names and decoded thumbnail atlas.
+async function readNeighbours(layout, atlas, codes, dim) {
+  const png = new Blob([atlas.slice()], { type: "image/png" });
+  const image = await createImageBitmap(png, { colorSpaceConversion: "none" });
+  return { ...layout, atlas: image, codes, dim };
 }
 
 // What to tell Python (state "decoder") about this version, or null when it needs no news:
