@@ -108,7 +108,8 @@ class Explorer {
       rows: [], layout: null, revision: undefined, send: null, control: null, entry: null,
       decodes: null, parts: null, pad: null, strips: null, panel: null, showCollapsed: false,
       reported: null, seq: Date.now(), lastSent: null, trailing: null, key: null,
-      samples: null, traversal: null, neighbours: null, heard: null, heardAt: null,
+      samples: null, traversal: null, neighbours: null, neighboursNote: null, heard: null,
+      heardAt: null,
       closing: null, frameRequested: false, requested: null, newest: null, tiles: [],
       frames: 0, decodeTimes: [], drawTimes: [], lastDrawn: null, lastMean: null, drawnAt: null,
       lastHere: false, decodeMs: null,
@@ -123,6 +124,7 @@ class Explorer {
     Object.assign(this, { control, data, send });
     this.useEntry(control.version ? loadDecoder(control, () => this.onWeights()) : undefined);
     this.build();
+    this.addNeighbours();
     if (control.revision !== this.revision) this.takeValues(control);
     if (control.version) this.report();
     if (control.heard !== this.heard) {
@@ -156,7 +158,8 @@ class Explorer {
     if (layout === this.layout) return;
     this.layout = layout;
     Object.assign(this, { strips: null, pad: null, parts: null, requested: null, newest: null,
-      tiles: [], lastDrawn: null, samples: null, traversal: null, neighbours: null });
+      tiles: [], lastDrawn: null, samples: null, traversal: null, neighbours: null,
+      neighboursNote: null });
     const sliders = element("div", "latent-sliders");
     const toggle = element("button", "toggle-collapsed");
     toggle.type = "button";
@@ -216,9 +219,20 @@ class Explorer {
         steps: control.traversal_steps, limit: control.limit, shape }, paintImage, again);
       this.root.append(this.traversal.element);
     }
-    if (control.neighbours && this.entry.neighbours) {
-      this.neighbours = new NeighbourStrip(this.entry.neighbours, control.neighbours);
+  }
+
+  // The neighbours' strip, once their thumbnails have loaded (after the decoder), or why not.
+  addNeighbours() {
+    const { control, entry } = this;
+    if (this.neighbours || !this.parts || !control.neighbours) return;
+    if (entry.neighbours) {
+      this.neighbours = new NeighbourStrip(entry.neighbours, control.neighbours);
       this.root.append(this.neighbours.element);
+      this.requestFrame();
+    } else if (entry.neighboursError && !this.neighboursNote) {
+      this.neighboursNote = element("div", "caption",
+        `The nearest test images could not be drawn: ${entry.neighboursError}`);
+      this.root.append(this.neighboursNote);
     }
   }
 

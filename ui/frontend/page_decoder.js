@@ -12,7 +12,8 @@ const waiting = new Map(); // version -> callbacks for when it has loaded
 const KEEP_VERSIONS = 4; // a training run makes a new version each epoch: keep only the latest
 
 // The decoder for control.version (or why it failed) once loaded; until then undefined, and
-// `onLoaded` is called when it has loaded or failed.
+// `onLoaded` is called when it has loaded or failed, and again when its neighbours' thumbnails
+// have (entry.neighbours, or entry.neighboursError): decoding them does not hold up the decoder.
 export function loadDecoder(control, onLoaded) {
   if (decoders.has(control.version) || !control.weights) return decoders.get(control.version);
   if (waiting.has(control.version)) {
@@ -21,14 +22,14 @@ export function loadDecoder(control, onLoaded) {
   }
   waiting.set(control.version, [onLoaded]);
   const started = performance.now();
-  weightsFile(control.weights).then(async ({ bytes, fetched }) => {
+  let atlas = null;
+  weightsFile(control.weights).then(({ bytes, fetched }) => {
     const { control: header, blobs } = readEnvelope(bytes); // ui/page_decoder.py
     const model = readDecoder(blobs.decoder);
     decode(model, new Array(model.latentDim).fill(0)); // fail now, not in the middle of a drag
     const scatter = blobs.scatter.length ? new Float32Array(blobs.scatter.slice().buffer) : null;
-    const neighbours = scatter && blobs.atlas
-      ? await readNeighbours(header.neighbours, blobs.atlas, scatter, model.latentDim) : null;
-    return { model, packed: blobs.decoder, scatter, neighbours,
+    if (scatter && blobs.atlas) atlas = { layout: header.neighbours, png: blobs.atlas, scatter };
+    return { model, packed: blobs.decoder, scatter, neighbours: null,
       loadMs: performance.now() - started, bytes: fetched };
   }).catch((error) => ({ error: String(error?.message ?? error) })).then((entry) => {
     decoders.set(control.version, entry);
@@ -36,15 +37,21 @@ export function loadDecoder(control, onLoaded) {
     const callbacks = waiting.get(control.version);
     waiting.delete(control.version);
     callbacks.forEach((callback) => callback());
+    if (atlas) {
+      readNeighbours(atlas, entry.model.latentDim)
+        .then((neighbours) => { entry.neighbours = neighbours; })
+        .catch((error) => { entry.neighboursError = String(error?.message ?? error); })
+        .then(() => callbacks.forEach((callback) => callback()));
+    }
   });
   return undefined;
 }
 
 // The first test images' codes (the scatter), names and decoded thumbnail atlas.
-async function readNeighbours(layout, atlas, codes, dim) {
-  const png = new Blob([atlas.slice()], { type: "image/png" });
-  const image = await createImageBitmap(png, { colorSpaceConversion: "none" });
-  return { ...layout, atlas: image, codes, dim };
+async function readNeighbours({ layout, png, scatter }, dim) {
+  const blob = new Blob([png.slice()], { type: "image/png" });
+  const image = await createImageBitmap(blob, { colorSpaceConversion: "none" });
+  return { ...layout, atlas: image, codes: scatter, dim };
 }
 
 // What to tell Python (state "decoder") about this version, or null when it needs no news:
