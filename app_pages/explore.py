@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
 
 from ui.active_model import (
@@ -111,9 +113,8 @@ def _sliders(active: ActiveModel, kl, order: list[int], z: list[float],
         muted=[is_collapsed(dim, kl) for dim in order], order=order, decoder=decoder,
         samples=_page_samples(active, seed), traversal_steps=TRAVERSAL_STEPS,
         neighbours=None if data is None else page_strip(data, "the current z"),
+        caption=f"z: {z_source(z) or 'set with the sliders'}",
     )
-    source = z_source(z)
-    st.caption(f"z: {source}" if source else "z: set with the sliders")
 
 
 def _mean_caption(likelihood: str) -> str:
@@ -188,10 +189,11 @@ def _page_decoder(active: ActiveModel,
 
 
 def _columns(in_page: bool) -> tuple:
-    """(slider panel, mean column, side column); the page draws all the images where it decodes,
-    the server until then."""
+    """(slider panel, mean column, side column); the page draws all the images where it decodes
+    (the fragment's own container holds the panel then: one element less a move), the server
+    until then."""
     if in_page:
-        return st.container(), None, None
+        return contextlib.nullcontext(), None, None
     return tuple(st.columns([1.2, 1, 1], gap="medium"))
 
 

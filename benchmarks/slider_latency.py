@@ -3,8 +3,9 @@ server's catch-up after a key press, beside a bare one-slider page served in the
 
 For each slider step (ArrowRight on a focused slider; a capture listener stamps the keydown with
 performance.now()):
-- page: to the animation frame in which the explorer drew a new image (the time its test hook
-  stamped on that frame), where the page decodes;
+- page: to the animation frame that shows the explorer's new image (the time its test hook
+  stamped on that frame: the one that drew it, or for a key step drawn in the key's own task,
+  the next), where the page decodes;
 - server: to the server's answer on the page with every image in the main area loaded: on
   Explore, the sliders' data saying Python has read that move (it comes last in the rerun); on
   the bare page, its new image.

@@ -78,6 +78,7 @@ def latent_sliders(
     samples: PageSamples | None = None,
     traversal_steps: int = 0,
     neighbours: dict | None = None,
+    caption: str = "",
 ) -> list[float]:
     """Draw one range input per label; returns the values they show.
 
@@ -87,7 +88,9 @@ def latent_sliders(
     `muted` greys out rows (e.g. collapsed dimensions); `order[i]` is the latent dimension of
     row i (the decoder needs z in dimension order). With `decoder`, the page decodes too, and
     draws `samples`, a traversal of `traversal_steps` means along a dimension it offers and,
-    given `neighbours` (ui/neighbours.py page_strip), the nearest test images to z.
+    given `neighbours` (ui/neighbours.py page_strip), the nearest test images to z. `caption`
+    goes under the sliders (in the element: a caption of its own would cost a move's rerun one
+    more element to send and render).
     """
     values = [float(v) for v in values]
     control = {
@@ -104,6 +107,7 @@ def latent_sliders(
         "samples": asdict(samples) if samples else None,
         "traversal_steps": int(traversal_steps),
         "neighbours": neighbours,
+        "caption": caption,
     }
     _COMPONENT(key=key, data=decoder_payload(control, key, decoder))
     return moved_values(key, revision) or values

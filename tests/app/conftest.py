@@ -151,6 +151,11 @@ def sliders_data(at: AppTest) -> dict:
     return sliders_payload(at)[0]
 
 
+def z_caption(at: AppTest) -> str:
+    """Where z came from, as the sliders' element says under them."""
+    return sliders_data(at)["caption"]
+
+
 def z_by_dim(at: AppTest) -> list[float]:
     """The sliders' values in dimension order (they are shown in usage order)."""
     data = sliders_data(at)

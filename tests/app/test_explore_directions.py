@@ -8,7 +8,7 @@ latent sliders' grid.
 import numpy as np
 import pytest
 
-from tests.app.conftest import move_slider, open_explore, sliders_data, z_by_dim
+from tests.app.conftest import move_slider, open_explore, sliders_data, z_by_dim, z_caption
 from ui.directions import PULL, factor_label, how_well
 from ui.explore_state import snap
 from vae_core.checkpoint import load_checkpoint
@@ -52,7 +52,7 @@ def test_towards_a_class_moves_z_and_the_latent_sliders_follow(trained_env, tiny
     assert at.session_state["explore_z"] == expected
     assert z_by_dim(at) == expected and sliders_data(at)["revision"] > revision
     assert at.image[0].value != image
-    assert f"the attribute sliders (towards {name} +2.0)" in _captions(at)
+    assert z_caption(at) == f"z: the attribute sliders (towards {name} +2.0)"
     assert "probe names" in _captions(at) and f"held-out '{name}'" in _captions(at)
     _slider(at, f"towards {name}").set_value(0.0).run()  # back to 0: back to the base z
     assert at.session_state["explore_z"] == [0.0] * 4
@@ -101,7 +101,7 @@ def test_towards_a_class_from_here_moves_z_part_of_the_way_to_the_class_mean(tra
     _slider(at, "towards 3 from here").set_value(0.5).run()
     assert not at.exception
     assert at.session_state["explore_z"] == snap(base + 0.5 * (pull.vector - base))
-    assert "the attribute sliders (towards 3 from here 0.50)" in _captions(at)
+    assert z_caption(at) == "z: the attribute sliders (towards 3 from here 0.50)"
     assert "75% of the way turns" in _captions(at)
     _slider(at, "towards 3 from here").set_value(1.0).run()  # all the way: the class's mean
     assert at.session_state["explore_z"] == snap(pull.vector)
@@ -129,7 +129,7 @@ def test_shapes_get_a_slider_per_factor_with_its_scores(trained_env, tiny_fits):
     _slider(at, "move right").set_value(round(10 * step, 6)).run()
     expected = snap(10 * step * directions["x"].vector)
     assert expected != [0.0] * 3 and at.session_state["explore_z"] == expected
-    assert "move right +" in _captions(at)
+    assert z_caption(at).startswith("z: the attribute sliders (move right +")
 
 
 def test_each_direction_says_how_well_it_works():

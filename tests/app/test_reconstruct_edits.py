@@ -6,7 +6,12 @@ import io
 import numpy as np
 from PIL import Image
 
-from tests.app.conftest import choose_image_source, handwritten_one_png, open_reconstruct
+from tests.app.conftest import (
+    choose_image_source,
+    handwritten_one_png,
+    open_reconstruct,
+    z_caption,
+)
 from ui.directions import PULL
 from ui.explore_state import Z_KEY, Z_LIMIT
 from ui.reconstruct_edits import IMAGE_PX, decoded_png
@@ -79,7 +84,7 @@ def test_vector_arithmetic_decodes_a_minus_b_plus_c_and_opens_it_in_explore(trai
     # Explore holds z on its sliders' grid and range: coordinates beyond ±3 are clipped.
     expected = np.clip(means[0] - means[1] + means[2], -Z_LIMIT, Z_LIMIT)
     np.testing.assert_allclose(at.session_state[Z_KEY], expected, atol=0.026)
-    assert any("z: z(A) - z(B) + z(C) from Reconstruct" in c.value for c in at.caption)
+    assert z_caption(at).startswith("z: z(A) - z(B) + z(C) from Reconstruct")
 
 
 def test_the_decoded_png_is_the_decoder_mean_at_z(trained_assets):

@@ -124,6 +124,7 @@ class Explorer {
     Object.assign(this, { control, data, send });
     this.useEntry(control.version ? loadDecoder(control, () => this.onWeights()) : undefined);
     this.build();
+    this.panel.source.textContent = control.caption ?? "";
     this.addNeighbours();
     if (control.revision !== this.revision) this.takeValues(control);
     if (control.version) this.report();
@@ -168,11 +169,12 @@ class Explorer {
       this.arrange();
       this.requestImage();
     });
-    this.panel = { sliders, toggle };
+    const source = element("div", "caption source"); // where z came from: control.caption
+    this.panel = { sliders, toggle, source };
     const onMove = (event) => this.onSlider(event);
     this.rows = control.labels.map((label, i) => buildRow(label, control.muted[i], control, onMove));
     const panel = element("div", "slider-panel");
-    panel.append(sliders, toggle);
+    panel.append(sliders, toggle, source);
     this.root.className = inPage ? "latent-explorer in-page" : "latent-explorer";
     this.root.replaceChildren(panel);
     if (inPage) this.buildFigure();
