@@ -230,10 +230,6 @@ def _explorer(active: ActiveModel, kl, data: ImageDataset | None) -> None:
         _traversal(active, z, order, kl)
 
 
-def _rerun_directions_then_sliders() -> None:
-    st.rerun([DIRECTIONS_FRAGMENT, SLIDERS_FRAGMENT])  # in this order: they set z, then it shows
-
-
 @st.fragment(key=DIRECTIONS_FRAGMENT)
 @guarded("Explore's attribute directions")
 def _directions(active: ActiveModel, data: ImageDataset | None) -> None:
@@ -244,7 +240,8 @@ def _directions(active: ActiveModel, data: ImageDataset | None) -> None:
     st.caption("Move z along directions fitted to the data's labels or known factors (on "
                "posterior means of training data; scored on held-out test data). The latent "
                "sliders follow; moving one of them, or setting z, starts these again at 0.")
-    direction_z(active, data, snap(st.session_state[Z_KEY]), _rerun_directions_then_sliders)
+    z = snap(st.session_state[Z_KEY])
+    direction_z(active, data, z, (DIRECTIONS_FRAGMENT, SLIDERS_FRAGMENT))  # they set z; it shows
 
 
 def _view_caption(view: PrincipalView, full_dim: int) -> None:

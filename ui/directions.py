@@ -26,6 +26,7 @@ from vae_core.directions import CLASS, FROM_HERE, Direction, DirectionFit, fit_d
 
 from .active_model import ActiveModel
 from .explore_state import choose_z, snap
+from .page_guard import guarded
 
 # What a slider along a factor does, in words (image y grows downwards), for shapes and shapes3d.
 FACTOR_LABELS = {"scale": "bigger", "rotation": "rotate", "x": "move right", "y": "move down",
@@ -124,15 +125,23 @@ def _slider_names(fit: DirectionFit) -> list[str]:
     return names + [d.name for d in fit.directions if d.kind != CLASS]
 
 
+@guarded("the attribute sliders")
+def _rerun_fragments(fragments: tuple[str, ...]) -> None:
+    """A change of an attribute slider reruns these fragments, in order, not its own (none:
+    Streamlit's usual rerun)."""
+    if fragments:
+        st.rerun(list(fragments))
+
+
 def direction_controls(prefix: str, version: str, fit: DirectionFit, base,
-                       columns: int = 1, on_change=None) -> DirectionMove:
+                       columns: int = 1, reruns: tuple[str, ...] = ()) -> DirectionMove:
     """One slider for the chosen class and one per factor (in `columns` columns), each with how
-    well it works; the class's move comes first (a pull is measured from `base`). `on_change` is
-    called when any of them changes."""
+    well it works; the class's move comes first (a pull is measured from `base`). A change of
+    any of them reruns the fragments `reruns` names, in order (default: Streamlit's rerun)."""
     z, words = np.asarray(base, dtype=np.float64), []
     classes = [d for d in fit.directions if d.kind == CLASS]
     if classes:
-        z, words = _class_control(prefix, version, classes, z, on_change)
+        z, words = _class_control(prefix, version, classes, z, reruns)
     factors = [d for d in fit.directions if d.kind != CLASS]
     grid = st.columns(columns, gap="medium") if factors else []
     for i, direction in enumerate(factors):
@@ -141,7 +150,7 @@ def direction_controls(prefix: str, version: str, fit: DirectionFit, base,
         t = grid[i % columns].slider(
             factor_label(direction), -spread, spread, step=spread / 30, key=key, format="%+.2f",
             help=f"In {FACTOR_UNITS.get(direction.name, 'units')}, as read by a linear probe.",
-            on_change=on_change)
+            on_change=_rerun_fragments, args=(reruns,))
         grid[i % columns].caption(how_well(direction))
         if t:
             z = direction.moved(z, t)
@@ -150,23 +159,24 @@ def direction_controls(prefix: str, version: str, fit: DirectionFit, base,
 
 
 def _class_control(prefix: str, version: str, classes: list[Direction], z: np.ndarray,
-                   on_change):
+                   reruns: tuple[str, ...]):
     """The class picker, the way to move (when pulls exist) and its slider: (z moved, words)."""
     left, middle, right = st.columns([1, 1.4, 2], vertical_alignment="bottom")
     names = list(dict.fromkeys(class_name(d) for d in classes))
     picked = left.selectbox("Towards", names, key=widget_key(prefix, "class_choice", version),
-                            on_change=on_change)
+                            on_change=_rerun_fragments, args=(reruns,))
     way = middle.radio("By", [DIFFERENCE, PULL], key=widget_key(prefix, "class_way", version),
                        help="The class-mean difference moves every z alike; from here, z moves "
                             "part of the way to the class's mean code, wherever z is.",
-                       on_change=on_change) if any(d.pulls for d in classes) else DIFFERENCE
+                       on_change=_rerun_fragments, args=(reruns,),
+                       ) if any(d.pulls for d in classes) else DIFFERENCE
     matching = [d for d in classes if class_name(d) == picked]  # the difference first
     chosen = next((d for d in matching if d.pulls == (way == PULL)), matching[0])
     name, value_range, step, number, help_text = CLASS_SLIDERS[PULL if chosen.pulls else DIFFERENCE]
     key = widget_key(prefix, name, version)
     st.session_state.setdefault(key, 0.0)
     t = right.slider(chosen.name, *value_range, step=step, format=number, key=key, help=help_text,
-                     on_change=on_change)
+                     on_change=_rerun_fragments, args=(reruns,))
     st.caption(how_well(chosen))
     return (chosen.moved(z, t), [f"{chosen.name} {number % t}"]) if t else (z, [])
 
@@ -203,9 +213,9 @@ def left_behind(active: ActiveModel, data: ImageDataset | None, z: list[float]) 
 
 
 def direction_z(active: ActiveModel, data: ImageDataset | None, z: list[float],
-                on_change=None) -> list[float]:
-    """Draw the direction sliders; returns z, moved (and set for Explore) when they ask.
-    `on_change` is called when one of them changes."""
+                reruns: tuple[str, ...] = ()) -> list[float]:
+    """Draw the direction sliders; returns z, moved (and set for Explore) when they ask. A
+    change of theirs reruns the fragments `reruns` names, in order."""
     fit = fitted_directions(active, data)
     if fit is None:
         st.caption(no_directions_note(data))
@@ -216,7 +226,7 @@ def direction_z(active: ActiveModel, data: ImageDataset | None, z: list[float],
         base = tuple(z)
         reset_controls(EXPLORE_PREFIX, active.version, fit)
     move = direction_controls(EXPLORE_PREFIX, active.version, fit, base, columns=2,
-                              on_change=on_change)
+                              reruns=reruns)
     target = snap(move.z)
     if target != z:
         words = move.words or "back to where they started"

@@ -8,6 +8,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import z_caption
 from tests.conftest import (
     AE_TEST_FIGURES,
     PROJECT_DIR,
@@ -147,7 +148,7 @@ def test_explore_says_when_a_code_lies_beyond_the_sliders_range(assets_with):
     at = _page("app_pages/explore.py", "asset:mnist-ae")
     next(b for b in at.button if b.label == "Use example").click().run()
     assert not at.exception
-    assert "3 of 3 coordinates clipped to ±3, the sliders' range" in _texts(at)
+    assert "3 of 3 coordinates clipped to ±3, the sliders' range" in z_caption(at)
 
 
 def test_latent_map_turns_off_the_sigma_ellipses_for_an_autoencoder(assets_with):
