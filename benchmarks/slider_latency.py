@@ -111,22 +111,11 @@ PAGE_JS = """
 """
 
 
-# Counts the script runs that start from now on (the script state turning to running).
-COUNT_RUNS_JS = """
-() => {
-  const app = document.querySelector('[data-testid=stApp]');
-  window.__runs = 0;
-  new MutationObserver(() => {
-    if (app.getAttribute('data-test-script-state') === 'running') window.__runs += 1;
-  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-}
-"""
-
-
 def drag_reruns(page, seconds: float = 2.0) -> tuple[int, int, int]:
     """(input events, messages to the server, reruns) of a `seconds` drag of the first slider,
     one input event per animation frame (tools/explorer.py sweep_slider), counted until 1 s
-    after the release."""
+    after the release. A rerun is counted by the explorer's renders: a fast fragment run can
+    start and end within one batch of DOM updates, unseen in the script-state attribute."""
     sent = [0]
     page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.__setitem__(0, sent[0] + 1)))
     page.reload()  # the listener sees the page's new websocket
@@ -134,12 +123,12 @@ def drag_reruns(page, seconds: float = 2.0) -> tuple[int, int, int]:
     wait_in_page(page)
     page.wait_for_timeout(1000)
     wait_for_idle(page)
-    page.evaluate(COUNT_RUNS_JS)
-    before = sent[0]
+    before, renders = sent[0], page.locator(EXPLORER).evaluate("el => el.latentLab.renders()")
     events = sweep_slider(page, 0, seconds, end=1.25)  # released away from where it started
     page.wait_for_timeout(1000)
     wait_for_idle(page)
-    return events, sent[0] - before, page.evaluate("() => window.__runs")
+    runs = page.locator(EXPLORER).evaluate("el => el.latentLab.renders()") - renders
+    return events, sent[0] - before, runs
 
 
 def measure_steps(page, n: int, selector: str = EXPLORE_SLIDERS, warmup: int = 3,

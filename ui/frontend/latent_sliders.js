@@ -112,7 +112,7 @@ class Explorer {
       heardAt: null,
       closing: null, frameRequested: false, requested: null, newest: null, tiles: [],
       frames: 0, decodeTimes: [], drawTimes: [], lastDrawn: null, lastMean: null, drawnAt: null,
-      lastHere: false, decodeMs: null,
+      lastHere: false, decodeMs: null, renders: 0,
     });
     this.root.latentLab = this.testHook();
   }
@@ -463,6 +463,7 @@ class Explorer {
         return { mean: Array.from(mean), std: std ? Array.from(std) : null };
       },
       frames: () => this.frames,
+      renders: () => this.renders, // the script runs that drew the explorer
       drawnAt: () => this.drawnAt, // performance.now() in the animation frame that showed it
       times: () => ({ decode: this.decodeTimes.slice(), draw: this.drawTimes.slice() }),
       // keyStep: the image was decoded in the key's own task (DECODE_HERE_MS), not queued.
@@ -490,6 +491,7 @@ export default function latentSliders({ data, parentElement, setStateValue }) {
     explorer = new Explorer(parentElement);
     explorers.set(parentElement, explorer);
   }
+  explorer.renders += 1;
   explorer.receive(data, setStateValue);
   return () => explorer.stop();
 }
