@@ -112,7 +112,7 @@ class Explorer {
       heardAt: null,
       closing: null, frameRequested: false, requested: null, newest: null, tiles: [],
       frames: 0, decodeTimes: [], drawTimes: [], lastDrawn: null, lastMean: null, drawnAt: null,
-      lastHere: false, decodeMs: null, renders: 0,
+      lastHere: false, renders: 0,
     });
     this.root.latentLab = this.testHook();
   }
@@ -348,7 +348,8 @@ class Explorer {
     if (sameZ(z, this.requested)) return;
     this.requested = z;
     const fastEnough = globalThis.latentLabDecodeHereMs ?? DECODE_HERE_MS;
-    if (keyStep && this.decodeMs !== null && this.decodeMs <= fastEnough) {
+    const lastDecodeMs = this.decodeTimes.at(-1);
+    if (keyStep && lastDecodeMs !== undefined && lastDecodeMs <= fastEnough) {
       this.drawHere(this.decodes.decodeHere(z));
     } else {
       this.decodes.show(z);
@@ -361,7 +362,6 @@ class Explorer {
     if (image.kind === "shown") {
       if (!this.newest || image.id > this.newest.id) this.newest = image;
       pushKept(this.decodeTimes, image.ms);
-      this.decodeMs = image.ms;
     } else {
       this.tiles.push(image);
     }
@@ -419,7 +419,6 @@ class Explorer {
   drawHere(image) {
     this.newest = image;
     pushKept(this.decodeTimes, image.ms);
-    this.decodeMs = image.ms;
     this.drawImage(image);
     requestAnimationFrame(() => this.countFrame(performance.now()));
   }
