@@ -22,13 +22,18 @@ STRIP_PX = 96  # about each neighbour's side on the page (an integer upscale)
 POOL = 1000  # the test images searched: the page holds their codes and thumbnails
 
 
-# Read on every slider move: cache_resource hands out the one array (cache_data would unpickle a
-# copy each time, ~2 ms), made read-only since every session shares it.
+# Read on every slider move and packed into the page's decoder file: cache_resource hands out the
+# one array (cache_data would unpickle a copy each time, ~2 ms), read-only since all share it.
 @st.cache_resource(max_entries=8, show_spinner="Encoding the test images...")
-def _test_codes(version: str, _active: ActiveModel, _data: ImageDataset) -> np.ndarray:
-    codes = pool_codes(_active.model, _data)
+def _cached_pool_codes(version: str, _model, _data: ImageDataset) -> np.ndarray:
+    codes = pool_codes(_model, _data)
     codes.flags.writeable = False
     return codes
+
+
+def active_pool_codes(active: ActiveModel, data: ImageDataset) -> np.ndarray:
+    """`pool_codes` of the active model, encoded once per model version (read-only)."""
+    return _cached_pool_codes(active.version, active.model, data)
 
 
 def pool_codes(model, data: ImageDataset) -> np.ndarray:
@@ -67,7 +72,7 @@ def page_strip(data: ImageDataset, what: str) -> dict:
 
 def neighbour_strip(active: ActiveModel, data: ImageDataset, z, k: int = N_NEIGHBOURS):
     """(PNG bytes of the k nearest test images in a row, its width, their names nearest first)."""
-    codes = _test_codes(active.version, active, data)
+    codes = active_pool_codes(active, data)
     nearest = nearest_codes(codes, np.asarray(z, dtype=np.float32), k)
     return _strip(active.version, tuple(int(i) for i in nearest), data)
 

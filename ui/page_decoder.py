@@ -21,7 +21,7 @@ from vae_core.principal import page_spec
 from . import weights_files
 from .active_model import ActiveModel
 from .inline_js import component_state
-from .neighbours import page_neighbours, pool_codes
+from .neighbours import active_pool_codes, page_neighbours
 from .render import display_scale
 from .weights_files import WeightsFile, is_present, publish
 
@@ -74,31 +74,31 @@ NOT_STORED = "the server could not store its weights file"
 _LOGGER = logging.getLogger(__name__)
 
 
-def _packed(model, data: ImageDataset | None) -> bytes | str:
+def _packed(active: ActiveModel, data: ImageDataset | None) -> bytes | str:
     """The decoder (vae_core.decoder_export.pack) as one envelope with, given the data, the
     first test images' posterior means (the 2-D pad's scatter and the neighbours' pool) and their
     thumbnail atlas and names (ui/neighbours.py); or why the page cannot run it (a message naming
     the layer, or for an imported graph the shape it gives that the card does not expect)."""
     try:
-        decoder = pack(page_spec(model))
+        decoder = pack(page_spec(active.model))
     except ValueError as error:  # UnsupportedLayerError is one
         return str(error)
     if data is None:
         return pack_envelope({}, {"decoder": decoder, "scatter": b""})
-    scatter = np.ascontiguousarray(pool_codes(model, data), dtype="<f4").tobytes()
+    scatter = np.ascontiguousarray(active_pool_codes(active, data), dtype="<f4").tobytes()
     layout, atlas = page_neighbours(data)
     return pack_envelope({"neighbours": layout},
                          {"decoder": decoder, "scatter": scatter, "atlas": atlas})
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)  # the file's name and size, not its bytes
-def _weights_file(version: str, with_data: bool, _model, _data) -> WeightsFile | str:
-    packed = _packed(_model, _data)
+def _weights_file(version: str, with_data: bool, _active, _data) -> WeightsFile | str:
+    packed = _packed(_active, _data)
     return packed if isinstance(packed, str) else publish(packed)  # OSError: not cached
 
 
 def _current_file(active: ActiveModel, data: ImageDataset | None) -> WeightsFile | str:
-    args = (active.version, data is not None, active.model, data)
+    args = (active.version, data is not None, active, data)
     file = _weights_file(*args)
     if isinstance(file, WeightsFile) and not is_present(file):  # swept or deleted since
         _weights_file.clear()

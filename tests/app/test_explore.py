@@ -283,6 +283,29 @@ def _check_neighbours_part(assets, layout: dict, file: dict) -> None:
         assert np.abs(tile - data.test_x[index, 0].numpy()).max() <= 1 / 255 + 1e-6
 
 
+def test_the_test_images_are_encoded_once_for_the_page_and_the_server(app_env, monkeypatch):
+    """The decoder's file carries the pool's codes and the server's strip searches them: one
+    encoding of the first test images serves both."""
+    import ui.neighbours as neighbours
+    import ui.page_decoder as page_decoder
+
+    calls = []
+
+    def counted(model, images):
+        calls.append(images.shape[0])
+        return encode_images(model, images)
+
+    monkeypatch.setattr(neighbours, "encode_images", counted)
+    page_decoder._weights_file.clear()
+    neighbours._cached_pool_codes.clear()
+    at = open_explore()
+    assert not at.exception
+    assert "weights" in sliders_data(at)  # the file was made in this run...
+    assert any(c.startswith("The 8 test images") for image in at.image for c in image.captions)
+    assert len(calls) == 1  # ...and the server drew the strip, from the same codes
+    page_decoder._weights_file.clear()
+
+
 def test_a_page_that_cannot_decode_keeps_the_server_image_and_says_so(app_env):
     at = open_explore()
     version = sliders_data(at)["version"]
