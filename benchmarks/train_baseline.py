@@ -188,17 +188,26 @@ def main() -> None:
           f"| -log p(x) IWAE k={args.iw_samples} | bits/dim | time to {TARGET_NATS} "
           "| peak RSS MB |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    results = run_rows(__file__, args.rows, args.iw_samples, args.threads, _line)
+    _print_time_shares(results)
+
+
+def run_rows(script: str, rows: str, iw_samples: int, threads: int,
+             line: Callable[[dict], str]) -> list[dict]:
+    """Each of the comma-separated rows measured by `script --one ROW` in a process of its own
+    (fresh memory, threads and peak RSS), which prints its result as JSON last; each row's
+    table line printed as it comes. Returns the results of the rows that did not fail."""
     results = []
-    for row in args.rows.split(","):
-        command = [sys.executable, __file__, "--one", row, "--iw-samples", str(args.iw_samples),
-                   "--threads", str(args.threads)]
+    for row in rows.split(","):
+        command = [sys.executable, script, "--one", row, "--iw-samples", str(iw_samples),
+                   "--threads", str(threads)]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             print(f"| {row} | failed: {done.stderr.strip().splitlines()[-1]} |", flush=True)
             continue
         results.append(json.loads(done.stdout.splitlines()[-1]))
-        print(_line(results[-1]), flush=True)
-    _print_time_shares(results)
+        print(line(results[-1]), flush=True)
+    return results
 
 
 def _print_time_shares(results: list[dict]) -> None:

@@ -24,7 +24,6 @@ import dataclasses
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -146,16 +145,9 @@ def main() -> None:
     print("| row | train s | train CPU s | whole run s | whole run CPU s | test -ELBO "
           f"| -log p(x) IWAE k={args.iw_samples} | load |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    results = []
-    for row in args.rows.split(","):
-        command = [sys.executable, __file__, "--one", row, "--iw-samples", str(args.iw_samples),
-                   "--threads", str(args.threads)]
-        done = subprocess.run(command, capture_output=True, text=True)
-        if done.returncode != 0:
-            print(f"| {row} | failed: {done.stderr.strip().splitlines()[-1]} |", flush=True)
-            continue
-        results.append(json.loads(done.stdout.splitlines()[-1]))
-        print(_line(results[-1]), flush=True)
+    from train_baseline import run_rows
+
+    results = run_rows(__file__, args.rows, args.iw_samples, args.threads, _line)
     if args.write:
         from vae_core.recipes import MEASUREMENTS_FILE
 
