@@ -134,21 +134,43 @@ def wait_for_idle(page, timeout: float = 30_000) -> None:
 # Counts changes of the script's run state from now on: a run can start and end between two
 # polls, or within one batch of DOM updates (so the observer may see 'notRunning' both times).
 # When a run is already going, the click's rerun may take it over: its end counts too.
+# A fast rerun's messages can all be drawn in one React render, leaving the attribute unchanged
+# (seen with fragment runs and a cached full run), so the server's answers to the page's own
+# messages count too: frames received on a websocket after the last frame the page sent on it.
 WATCH_RUNS_JS = """
 () => {
   const app = document.querySelector('[data-testid=stApp]');
   window.__latentLabRunsStarted = 0;
-  new MutationObserver((records) => { window.__latentLabRunsStarted += records.length; })
-    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  window.__latentLabSends = 0;
+  window.__latentLabAnswers = 0;
+  window.__latentLabRunWatch?.disconnect();
+  window.__latentLabRunWatch = new MutationObserver((records) => {
+    window.__latentLabRunsStarted += records.length;
+  });
+  window.__latentLabRunWatch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  const proto = WebSocket.prototype;
+  if (proto.__latentLabSend) return;
+  proto.__latentLabSend = proto.send;
+  proto.send = function (data) {
+    if (!this.__latentLabHeard) {
+      this.__latentLabHeard = true;
+      this.addEventListener('message', () => { window.__latentLabAnswers += 1; });
+    }
+    window.__latentLabSends += 1;
+    window.__latentLabAnswers = 0;
+    return proto.__latentLabSend.call(this, data);
+  };
 }
 """
+RERUN_SEEN_JS = ("() => window.__latentLabRunsStarted > 0"
+                 " || (window.__latentLabSends > 0 && window.__latentLabAnswers > 0)")
 
 
 def rerun_and_wait(page, action, timeout: float = 30_000) -> None:
     """Do `action` (a click that reruns the script) and wait until that rerun has finished."""
     page.evaluate(WATCH_RUNS_JS)
     action()
-    page.wait_for_function("() => window.__latentLabRunsStarted > 0", timeout=timeout)
+    page.wait_for_function(RERUN_SEEN_JS, timeout=timeout)
     wait_for_idle(page, timeout)
 
 

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import wait_until
-from tools.browser import navigate, open_page, wait_for_idle
+from tools.browser import navigate, open_page, rerun_and_wait, wait_for_idle
 from tools.explorer import hook, wait_in_page, wait_sent
 
 pytestmark = pytest.mark.e2e
@@ -22,12 +22,18 @@ RUN = "e2e-digits"
 EPOCHS, BATCH = 500, 32  # far more than the test waits for: it cancels the run
 
 
-def choose(page, label: str, option: str) -> None:
+def choose(page, label: str, option: str, reruns: bool = False) -> None:
+    """Pick `option` in the select box `label`; with `reruns` (a box outside the form), wait
+    until the rerun it starts has ended: it redraws the form, closing a list opened meanwhile."""
     box = page.locator("[data-testid=stSelectbox]", has_text=label).first
     # Centred first: a box on the window's bottom edge takes the focus but opens no list.
     box.evaluate("element => element.scrollIntoView({block: 'center'})")
     box.click()
-    page.get_by_role("option", name=option).click()
+    pick = page.get_by_role("option", name=option).click
+    if reruns:
+        rerun_and_wait(page, pick)
+    else:
+        pick()
 
 
 def fill(page, label: str, value: str) -> None:
@@ -37,7 +43,7 @@ def fill(page, label: str, value: str) -> None:
 
 
 def start_tiny_run(page) -> None:
-    choose(page, "Dataset", "digits, 1,797 (8x8)")
+    choose(page, "Dataset", "digits, 1,797 (8x8)", reruns=True)
     choose(page, "Architecture", "mlp")
     fill(page, "Hidden sizes", "16")
     fill(page, "Latent size", "2")
