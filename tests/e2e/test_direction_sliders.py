@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import drawn_seven_png, upload_to_reconstruct
-from tools.browser import VIEWPORT, open_page, wait_for_idle
+from tools.browser import VIEWPORT, open_page, rerun_and_wait, wait_for_idle
 from tools.explorer import RANGES, wait_in_page, wait_sent
 from ui.directions import PULL
 
@@ -99,8 +99,8 @@ def test_explore_latent_sliders_follow_a_pull_towards_a_class(served_real_app, p
     open_page(page, served_real_app, "Explore")
     wait_in_page(page)
     before = page.locator(RANGES).evaluate_all("inputs => inputs.map(i => Number(i.value))")
-    page.locator(WAY.format(prefix="explore_directions")).get_by_text(PULL).click()
-    wait_for_idle(page)
+    pull = page.locator(WAY.format(prefix="explore_directions")).get_by_text(PULL)
+    rerun_and_wait(page, pull.click)
     _move_slider(page, PULL_SLIDER.format(prefix="explore_directions"), 10)  # step 0.05
     expect(page.get_by_text("the attribute sliders (towards 0 from here 0.50)")).to_be_visible()
     after = page.locator(RANGES).evaluate_all("inputs => inputs.map(i => Number(i.value))")
