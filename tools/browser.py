@@ -147,7 +147,8 @@ WATCH_RUNS_JS = """
   window.__latentLabRunWatch = new MutationObserver((records) => {
     window.__latentLabRunsStarted += records.length;
   });
-  window.__latentLabRunWatch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  window.__latentLabRunWatch.observe(
+    app, {attributes: true, attributeFilter: ['data-test-script-state']});
   const proto = WebSocket.prototype;
   if (proto.__latentLabSend) return;
   proto.__latentLabSend = proto.send;
