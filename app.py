@@ -15,7 +15,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import streamlit as st
 
-import ui.gc_policy  # noqa: F401  freezes the heavy imports once per process
+import ui.gc_policy  # noqa: F401  TCP_NODELAY on the connections, the heavy imports frozen
 from ui.deployment import DeploymentError, check_settings
 from ui.page_guard import page_guard
 from ui.session_uploads import start_sweeper
