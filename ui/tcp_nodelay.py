@@ -22,6 +22,8 @@ import logging
 import socket
 
 _LOGGER = logging.getLogger(__name__)
+# asyncio's own check, as this module found it (install() replaces it): tests start from it.
+ASYNCIO_SET_NODELAY = getattr(asyncio.base_events, "_set_nodelay", None)
 
 
 def set_nodelay(sock: socket.socket) -> None:

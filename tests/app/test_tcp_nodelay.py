@@ -11,8 +11,9 @@ from ui import tcp_nodelay
 
 @pytest.fixture
 def restored(monkeypatch):
-    """asyncio's own _set_nodelay back after the test."""
-    monkeypatch.setattr(asyncio.base_events, "_set_nodelay", asyncio.base_events._set_nodelay)
+    """asyncio's own _set_nodelay during the test (an app run in this process installs ours),
+    whatever was there back after it."""
+    monkeypatch.setattr(asyncio.base_events, "_set_nodelay", tcp_nodelay.ASYNCIO_SET_NODELAY)
 
 
 class _Kept(asyncio.Protocol):
