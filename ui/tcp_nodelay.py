@@ -40,13 +40,13 @@ def _open_transports() -> list[asyncio.Transport]:
 
 def install() -> None:
     """Once per process (later calls change nothing)."""
-    base_events = asyncio.base_events
-    if getattr(base_events, "_set_nodelay", None) is set_nodelay:
+    current = getattr(asyncio.base_events, "_set_nodelay", None)
+    if current is set_nodelay:
         return
-    if not hasattr(base_events, "_set_nodelay"):  # asyncio changed: say so, serve as before
+    if current is None:  # asyncio changed: say so, serve as before
         _LOGGER.warning("asyncio has no _set_nodelay: connections keep Nagle's algorithm")
         return
-    base_events._set_nodelay = set_nodelay  # read by each new socket transport
+    asyncio.base_events._set_nodelay = set_nodelay  # read by each new socket transport
     for transport in _open_transports():
         sock = transport.get_extra_info("socket")
         if sock is not None:
